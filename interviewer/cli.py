@@ -1,0 +1,321 @@
+"""The ``interviewer`` console script. The only place errors become messages and exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from interviewer.errors import InterviewerError
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def _services(args: argparse.Namespace) -> Any:
+    from interviewer.settings import load_settings
+    from interviewer.wiring import Services
+
+    overrides: dict[str, Any] = {}
+    if getattr(args, "data_dir", None):
+        overrides["data_dir"] = Path(args.data_dir)
+    return Services(load_settings(**overrides))
+
+
+def _print_json(obj: Any) -> None:
+    print(json.dumps(obj, ensure_ascii=False))
+
+
+# ------------------------------------------------------------------ bank & index
+def cmd_bank_stats(args: argparse.Namespace) -> int:
+    stats = _services(args).bank.stats()
+    if args.json:
+        _print_json(stats)
+        return 0
+    print(f"{stats['items']} items (bank version {stats['bank_version']})")
+    for k in ("per_source_file", "per_difficulty", "per_topic"):
+        print(f"\n{k.replace('_', ' ')}:")
+        for name, n in stats[k].items():  # type: ignore[union-attr]
+            print(f"  {n:4d}  {name}")
+    md, rb, cl = stats["merged_duplicates"], stats["rubrics"], stats["checklist_topics"]
+    print(f"\nmerged duplicates: {md['groups']} groups ({md['items_merged_away']} items merged away)")  # type: ignore[index]
+    print(f"rubric coverage: {rb['with_rubric']}/{rb['items']} ({rb['coverage']:.0%})")  # type: ignore[index]
+    print(f"checklist coverage: {cl['covered']}/{cl['bullets']} bullets ({cl['coverage']:.0%}), "  # type: ignore[index]
+          f"{cl['done_marks']} marked done")  # type: ignore[index]
+    return 0
+
+
+def cmd_bank_validate(args: argparse.Namespace) -> int:
+    bank = _services(args).bank
+    print(f"ok: {len(bank)} items, {len(bank.topics)} checklist topics")
+    return 0
+
+
+def cmd_bank_show(args: argparse.Namespace) -> int:
+    it = _services(args).bank.get(args.id)
+    print(it.model_dump_json(indent=2, exclude_defaults=True) if args.json else _render_item(it))
+    return 0
+
+
+def _render_item(it: Any) -> str:
+    lines = [f"[{it.id}] {it.question}", f"topic: {' > '.join(it.topic)} | difficulty: {it.difficulty}",
+             f"sources: {', '.join(it.sources)}"]
+    if it.rubric:
+        lines += ["", "model answer:", it.rubric.model_answer, "", "key points:"]
+        lines += [f"  {k.id} ({k.weight}) {k.text}" for k in it.rubric.key_points]
+    return "\n".join(lines)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    svc = _services(args)
+    bank = svc.bank
+    items = list(bank.items.values())
+    print(f"bank: {len(items)} items; embedding model: {svc.settings.embedding.model}", file=sys.stderr)
+    with tqdm(total=len(items), desc="embedding", unit="item", file=sys.stderr) as bar:
+        stored = svc.index.stored_hashes()
+        bar.update(sum(1 for it in items if stored.get(it.id) == it.content_hash()))
+        result = svc.index.sync(items, progress=bar.update)
+    print(f"index {svc.index.name}: {result['upserted']} embedded, {result['unchanged']} unchanged, "
+          f"{result['deleted']} removed, {result['total']} in the collection")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from interviewer.bank.importer import import_file
+
+    svc = _services(args)
+    dest, items = import_file(Path(args.file), svc.bank, svc.settings.knowledge_dir, args.format, args.replace)
+    print(f"imported {len(items)} questions into {dest}; run `interviewer ingest` to index them")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    svc = _services(args)
+    retr = svc.retriever
+    if args.stdin:
+        for line in sys.stdin:
+            q = line.strip()
+            if not q:
+                print("[]")
+                continue
+            hits = retr.search(q, k=args.k, topic=args.topic, difficulty=args.difficulty, source=args.source)
+            print(json.dumps([h.as_dict() for h in hits], ensure_ascii=False), flush=True)
+        return 0
+    if not args.query:
+        raise InterviewerError("give a QUERY or --stdin")
+    hits = retr.search(" ".join(args.query), k=args.k, topic=args.topic, difficulty=args.difficulty,
+                       source=args.source)
+    if args.json:
+        _print_json([h.as_dict() for h in hits])
+    elif not hits:
+        print("no matching questions")
+    for h in hits if not args.json else []:
+        print(f"{h.score:.4f}  [{h.id}] {h.question}  ({h.topic}; {h.difficulty}; {', '.join(h.sources)})")
+    return 0
+
+
+# ------------------------------------------------------------------ evaluation
+def cmd_eval_retrieval(args: argparse.Namespace) -> int:
+    from interviewer.evaluation.retrieval import run_retrieval_eval
+
+    report = run_retrieval_eval(_services(args), Path(args.file) if args.file else None,
+                                Path(args.out) if args.out else None)
+    print(report)
+    return 0
+
+
+def cmd_eval_grading(args: argparse.Namespace) -> int:
+    from interviewer.evaluation.grading import run_grading_eval
+
+    report = run_grading_eval(_services(args), Path(args.file) if args.file else None,
+                              Path(args.out) if args.out else None, with_llm=args.with_llm)
+    print(report)
+    return 0
+
+
+# ------------------------------------------------------------------ grading
+def _read_answer(value: str) -> str:
+    return sys.stdin.read() if value == "-" else value
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    from interviewer.grading.render import grade_to_text
+
+    svc = _services(args)
+    answer = _read_answer(args.answer)
+    if args.id:
+        grade = svc.grader.grade_item(svc.bank.get(args.id), answer)
+    else:
+        if not (args.question and args.reference):
+            raise InterviewerError("give --id, or both --question and --reference")
+        grade = svc.grader.grade_reference(args.question, args.reference, answer)
+    if args.json:
+        _print_json(grade.model_dump())
+    else:
+        print(grade_to_text(grade))
+    return 0
+
+
+def cmd_grade_batch(args: argparse.Namespace) -> int:
+    from interviewer.grading.batch import grade_batch
+
+    svc = _services(args)
+    n = grade_batch(svc, Path(args.file), Path(args.out) if args.out else None)
+    print(f"graded {n} answers" + (f" into {args.out}" if args.out else ""), file=sys.stderr)
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from interviewer.concepts import answer_question
+
+    svc = _services(args)
+    for chunk in answer_question(svc, " ".join(args.question), stream=True):
+        print(chunk, end="", flush=True)
+    print()
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from interviewer.doctor import run_doctor
+
+    ok = run_doctor(_services(args), as_json=args.json)
+    return 0 if ok else 1
+
+
+def cmd_model(args: argparse.Namespace) -> int:
+    from interviewer.llm.models import ensure_default_gguf
+
+    svc = _services(args)
+    print(ensure_default_gguf(svc.settings.data_dir / "models"))
+    return 0
+
+
+# ------------------------------------------------------------------ interview
+def cmd_interview(args: argparse.Namespace) -> int:
+    from interviewer.terminal import run_terminal_interview
+
+    return run_terminal_interview(_services(args), args)
+
+
+def cmd_progress(args: argparse.Namespace) -> int:
+    from interviewer.terminal import print_progress
+
+    return print_progress(_services(args), as_json=args.json)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from interviewer.ui.app import serve
+
+    svc = _services(args)
+    serve(svc, host=args.host, port=args.port)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="interviewer", description="Local-first mock interviewer for ML/NLP/LLM roles.")
+    p.add_argument("--data-dir", help="override data_dir (index, progress, models)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    bank = sub.add_parser("bank", help="inspect the question bank").add_subparsers(dest="bank_cmd", required=True)
+    s = bank.add_parser("stats", help="counts per source, topic, difficulty; coverage")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_bank_stats)
+    s = bank.add_parser("validate", help="load and validate every knowledge file")
+    s.set_defaults(func=cmd_bank_validate)
+    s = bank.add_parser("show", help="show one item")
+    s.add_argument("id")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_bank_show)
+
+    s = sub.add_parser("ingest", help="embed the bank into Chroma (skips unchanged items)")
+    s.set_defaults(func=cmd_ingest)
+
+    s = sub.add_parser("import", help="import your own Q&A bank (Markdown, CSV, JSON, JSONL)")
+    s.add_argument("file")
+    s.add_argument("--format", choices=["markdown", "csv", "json", "jsonl"])
+    s.add_argument("--replace", action="store_true", help="overwrite an earlier import of the same file")
+    s.set_defaults(func=cmd_import)
+
+    s = sub.add_parser("search", help="hybrid search over the bank")
+    s.add_argument("query", nargs="*")
+    s.add_argument("-k", type=int, default=5)
+    s.add_argument("--topic")
+    s.add_argument("--difficulty")
+    s.add_argument("--source", help="seed file prefix, e.g. 004")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--stdin", action="store_true", help="one query per line; one JSON array per line out")
+    s.set_defaults(func=cmd_search)
+
+    ev = sub.add_parser("eval", help="evaluation runners").add_subparsers(dest="eval_cmd", required=True)
+    s = ev.add_parser("retrieval", help="recall@1/3/5, MRR, latency for bm25/dense/hybrid")
+    s.add_argument("file", nargs="?")
+    s.add_argument("--out", help="results JSON (default eval/results/retrieval.json)")
+    s.set_defaults(func=cmd_eval_retrieval)
+    s = ev.add_parser("grading", help="agreement with human scores (Pearson, Spearman, MAE, RMSE)")
+    s.add_argument("file", nargs="?")
+    s.add_argument("--out", help="results JSON (default eval/results/grading.json)")
+    s.add_argument("--with-llm", action="store_true", help="also run LLM-only and fused (slow on CPU)")
+    s.set_defaults(func=cmd_eval_grading)
+
+    s = sub.add_parser("grade", help="grade one answer")
+    s.add_argument("--id")
+    s.add_argument("--question")
+    s.add_argument("--reference")
+    s.add_argument("--answer", required=True, help="the answer, or - to read stdin")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_grade)
+    s = sub.add_parser("grade-batch", help="grade a JSONL file of answers")
+    s.add_argument("file")
+    s.add_argument("--out")
+    s.set_defaults(func=cmd_grade_batch)
+
+    s = sub.add_parser("ask", help="answer a concept question from the bank, with citations")
+    s.add_argument("question", nargs="+")
+    s.set_defaults(func=cmd_ask)
+
+    s = sub.add_parser("doctor", help="which backends, models and stores are ready")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_doctor)
+    s = sub.add_parser("model", help="assemble the bundled GGUF model once and print its path")
+    s.set_defaults(func=cmd_model)
+
+    s = sub.add_parser("interview", help="a mock interview in the terminal (answers from stdin)")
+    s.add_argument("--mode", choices=["mock", "drill", "review"], default="mock")
+    s.add_argument("--topic")
+    s.add_argument("--difficulty")
+    s.add_argument("--questions", type=int, default=3)
+    s.add_argument("--session", help="resume this session id")
+    s.set_defaults(func=cmd_interview)
+    s = sub.add_parser("progress", help="mastery per topic, due reviews, weakest topics")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_progress)
+
+    s = sub.add_parser("serve", help="the Gradio interview UI")
+    s.add_argument("--host")
+    s.add_argument("--port", type=int)
+    s.set_defaults(func=cmd_serve)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except InterviewerError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

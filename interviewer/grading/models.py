@@ -1,0 +1,55 @@
+"""What a grade is: a score with its evidence and where it came from."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Status = Literal["covered", "partial", "missing"]
+
+
+class KeyPointResult(BaseModel):
+    id: str
+    text: str
+    weight: str
+    status: Status
+    similarity: float = Field(description="best cosine similarity between the point and an answer span")
+    evidence: str = Field("", description="the answer span that supports the point, verbatim")
+    span: tuple[int, int] | None = Field(None, description="character offsets of evidence in the answer")
+    llm_status: Status | None = None
+
+
+class MisconceptionHit(BaseModel):
+    id: str
+    text: str
+    correction: str
+    evidence: str
+    span: tuple[int, int] | None = None
+    similarity: float
+
+
+class Grade(BaseModel):
+    """A grade. ``sources`` says what produced ``score``; ``label`` says it in words."""
+
+    score: float = Field(description="0-10, one decimal")
+    rubric_score: float
+    llm_score: float | None = None
+    sources: list[Literal["rubric", "llm"]]
+    label: str
+    rubric_origin: Literal["authored", "derived from reference answer"]
+    gate: str | None = Field(None, description="why the answer was capped at 0-1 (empty, gibberish, ...)")
+    flags: list[str] = Field(default_factory=list)
+    key_points: list[KeyPointResult] = Field(default_factory=list)
+    misconceptions: list[MisconceptionHit] = Field(default_factory=list)
+    feedback: str = ""
+    llm_feedback: str = ""
+    model_answer: str = ""
+    hint_penalty: float = 0.0
+
+    @property
+    def missed(self) -> list[KeyPointResult]:
+        """Missing, then partial key points, core before supporting."""
+        order = {"missing": 0, "partial": 1}
+        rest = [k for k in self.key_points if k.status != "covered"]
+        return sorted(rest, key=lambda k: (k.weight != "core", order[k.status]))

