@@ -204,7 +204,7 @@ class Grader:
 
         # relevance gate: is the answer about this question at all?
         topic_vecs = np.stack([vec[question], vec[rubric.model_answer], *K])
-        relevance = float(max((S @ topic_vecs.T).max(), float(vec[content_text] @ topic_vecs.T.max())))
+        relevance = float(max((S @ topic_vecs.T).max(), (topic_vecs @ vec[content_text]).max()))
         q_sim = float(vec[content_text] @ vec[question])
         n_words, q_words = len(_WORD.findall(content_text)), len(_WORD.findall(question))
         if relevance < RELEVANCE_MIN:

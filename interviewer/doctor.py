@@ -1,0 +1,61 @@
+"""``interviewer doctor``: which backends, models and stores are ready, and why not."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+from typing import Any
+
+from interviewer.errors import InterviewerError
+
+
+def _check(name: str, fn: Any) -> dict[str, Any]:
+    try:
+        detail = fn()
+        return {"check": name, "ok": True, "detail": str(detail)}
+    except InterviewerError as e:
+        return {"check": name, "ok": False, "detail": str(e)}
+    except Exception as e:  # doctor reports anything, it must not crash
+        return {"check": name, "ok": False, "detail": f"{type(e).__name__}: {e}"}
+
+
+def run_doctor(svc: Any, as_json: bool = False) -> bool:
+    s = svc.settings
+
+    def bank() -> str:
+        st = svc.bank.stats()
+        return f"{st['items']} items, rubrics {st['rubrics']['coverage']:.0%}, checklist {st['checklist_topics']['coverage']:.0%}"
+
+    def embedder() -> str:
+        return svc.embedder.model_id
+
+    def store() -> str:
+        return f"{s.vectorstore.mode}: collection {svc.index.name} holds {svc.index.collection.count()} items"
+
+    def llm() -> str:
+        if s.llm.mode == "none":
+            return "disabled (llm.mode=none): grades are rubric-only"
+        b = svc.llm
+        reply = b.complete([{"role": "user", "content": "Reply with the single word: ready"}], 8)
+        return f"{b.name} answered {reply.strip()[:30]!r}"
+
+    def progress() -> str:
+        return f"{s.db_path} ({svc.progress.count_sessions()} sessions)"
+
+    def voice() -> str:
+        have = [m for m in ("faster_whisper", "piper") if importlib.util.find_spec(m)]
+        espeak = shutil.which("espeak-ng")
+        return f"stt/tts modules: {have or 'none'}; espeak-ng: {espeak or 'not installed'}"
+
+    judge = s.grading.llm_judge == "on" or (s.grading.llm_judge == "auto" and s.grading.llm_capable)
+    checks = [_check("bank", bank), _check("embedding", embedder), _check("vector store", store),
+              _check("llm", llm), _check("progress db", progress), _check("voice", voice),
+              {"check": "grading", "ok": True,
+               "detail": "rubric + LLM judge" if judge else "rubric only (LLM judge off: set grading.llm_capable=true for a capable model)"}]
+    if as_json:
+        print(json.dumps(checks))
+    else:
+        for c in checks:
+            print(f"[{'ok' if c['ok'] else 'FAIL'}] {c['check']}: {c['detail']}")
+    return all(c["ok"] for c in checks if c["check"] in ("bank", "embedding", "vector store", "progress db"))

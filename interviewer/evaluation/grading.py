@@ -1,0 +1,116 @@
+"""``interviewer eval grading``: agreement of predicted grades with human scores.
+
+Nothing is fitted on the reported set: the grader's few constants were set by hand while
+looking only at the dev files (labelled-s1/s2); the test files (labelled-s3/s4) were not
+used for that, and results are reported for dev, test and all.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from interviewer.grading.batch import grade_rows, read_batch
+from interviewer.settings import ROOT
+
+DEFAULT_DIR = ROOT / "eval" / "grading"
+DEFAULT_OUT = ROOT / "eval" / "results" / "grading.json"
+DEV_FILES = {"labelled-s1.jsonl", "labelled-s2.jsonl"}
+
+
+def metrics(y: list[float], p: list[float]) -> dict[str, float | int | None]:
+    from scipy.stats import pearsonr, spearmanr
+
+    n = len(y)
+    out: dict[str, float | int | None] = {"n": n}
+    out["mae"] = round(sum(abs(a - b) for a, b in zip(y, p, strict=True)) / n, 3) if n else None
+    out["rmse"] = round(math.sqrt(sum((a - b) ** 2 for a, b in zip(y, p, strict=True)) / n), 3) if n else None
+    if n >= 3 and len(set(y)) > 1 and len(set(p)) > 1:
+        out["pearson"] = round(float(pearsonr(y, p)[0]), 3)
+        out["spearman"] = round(float(spearmanr(y, p)[0]), 3)
+    else:
+        out["pearson"] = out["spearman"] = None
+    return out
+
+
+def _report(rows: list[dict[str, Any]], preds: list[float]) -> dict[str, Any]:
+    scale = [10.0 / float(r.get("score_max") or 10) for r in rows]
+    y = [float(r["score"]) * s for r, s in zip(rows, scale, strict=True)]
+    res: dict[str, Any] = {"overall": metrics(y, preds)}
+    by_cat: dict[str, list[int]] = defaultdict(list)
+    by_split: dict[str, list[int]] = defaultdict(list)
+    for i, r in enumerate(rows):
+        by_cat[r.get("category", "unlabelled")].append(i)
+        by_split["dev" if r.get("_file") in DEV_FILES else "test"].append(i)
+    res["per_split"] = {k: metrics([y[i] for i in v], [preds[i] for i in v]) for k, v in sorted(by_split.items())}
+    res["per_category"] = {}
+    for k, v in sorted(by_cat.items()):
+        m = metrics([y[i] for i in v], [preds[i] for i in v])
+        m["mean_human"] = round(sum(y[i] for i in v) / len(v), 2)
+        m["mean_predicted"] = round(sum(preds[i] for i in v) / len(v), 2)
+        m["max_predicted"] = round(max(preds[i] for i in v), 1)
+        res["per_category"][k] = m
+    return res
+
+
+def load_rows(path: Path | None) -> list[dict[str, Any]]:
+    files = [path] if path else sorted(DEFAULT_DIR.glob("labelled-*.jsonl"))
+    rows = []
+    for f in files:
+        for r in read_batch(f):
+            r["_file"] = f.name
+            if "score" in r:
+                rows.append(r)
+    return rows
+
+
+def run_grading_eval(svc: Any, path: Path | None, out: Path | None, with_llm: bool = False) -> str:
+    rows = load_rows(path)
+    t = time.perf_counter()
+    rubric = grade_rows(svc, rows, use_llm=False, use_bank=path is None)
+    elapsed = time.perf_counter() - t
+    res: dict[str, Any] = {"rubric_only": _report(rows, [g.score for g in rubric])}
+    if with_llm and svc.llm is not None:
+        from interviewer.grading.judge import judge
+
+        llm_scores, fused = [], []
+        w = svc.settings.grading.llm_weight
+        from interviewer.grading.batch import rubric_for
+
+        for r, g in zip(rows, rubric, strict=True):
+            rub, _ = rubric_for(svc, r, use_bank=path is None)
+            try:
+                v = float(judge(svc.llm, r["question"], rub, r["student_answer"]).score) if not g.gate else 0.0
+            except Exception:  # a failed judge call counts as the rubric score (and is counted)
+                v = g.score
+            llm_scores.append(v)
+            fused.append(g.score if g.gate else round((1 - w) * g.score + w * v, 1))
+        res["llm_only"] = _report(rows, llm_scores)
+        res["fused"] = _report(rows, fused)
+        res["llm"] = svc.llm.name
+    res["meta"] = {"answers": len(rows), "files": sorted({r["_file"] for r in rows}),
+                   "embedding_model": svc.embedder.model_id, "rubric_grading_seconds": round(elapsed, 2),
+                   "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+                   "command": "interviewer eval grading" + (" --with-llm" if with_llm else "")}
+    res["predictions"] = [{"id": r.get("id"), "category": r.get("category"), "human": r["score"],
+                           "rubric": g.score, "gate": g.gate, "file": r["_file"]} for r, g in zip(rows, rubric, strict=True)]
+    dest = out or DEFAULT_OUT
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(json.dumps(res, indent=1, ensure_ascii=False) + "\n")
+    lines = [f"{len(rows)} labelled answers"]
+    for name in ("rubric_only", "llm_only", "fused"):
+        if name in res:
+            o = res[name]["overall"]
+            lines.append(f"{name:12} pearson {o['pearson']}  spearman {o['spearman']}  MAE {o['mae']}  RMSE {o['rmse']}")
+            for split, m in res[name]["per_split"].items():
+                lines.append(f"   {split:6} n={m['n']:3d} spearman {m['spearman']}  MAE {m['mae']}")
+    lines.append("per category (rubric only): human mean / predicted mean / max predicted")
+    for c, m in res["rubric_only"]["per_category"].items():
+        lines.append(f"   {c:22} n={m['n']:3d}  {m['mean_human']:5.2f} / {m['mean_predicted']:5.2f} / {m['max_predicted']:4.1f}  MAE {m['mae']}")
+    lines.append(f"written to {dest}")
+    return "\n".join(lines)

@@ -1,0 +1,79 @@
+"""``grade-batch``: grade a JSONL file; models load once, texts are embedded in batches."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from interviewer.bank.schema import Rubric
+from interviewer.errors import KnowledgeError
+from interviewer.grading.grader import derive_rubric
+
+
+def read_batch(path: Path) -> list[dict[str, Any]]:
+    from interviewer.bank.importer import read_import_text
+
+    rows = []
+    for n, line in enumerate(read_import_text(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise KnowledgeError(f"{path}:{n}: invalid JSON: {e.msg}") from None
+        if not isinstance(row, dict):
+            raise KnowledgeError(f"{path}:{n}: expected an object")
+        for key in ("question", "student_answer"):
+            if not isinstance(row.get(key), str):
+                raise KnowledgeError(f"{path}:{n}: missing string field {key!r}")
+        if "reference_answer" not in row and "id" not in row:
+            raise KnowledgeError(f"{path}:{n}: needs 'reference_answer' (or an 'id' of a bank item)")
+        row["_line"] = n
+        rows.append(row)
+    return rows
+
+
+def rubric_for(svc: Any, row: dict[str, Any], use_bank: bool = True) -> tuple[Rubric, str]:
+    """The bank's authored rubric when the row's id is a bank item, else one derived from the reference."""
+    iid = row.get("id")
+    if use_bank and iid and iid in svc.bank.items and svc.bank.items[iid].rubric is not None:
+        return svc.bank.items[iid].rubric, "authored"
+    ref = row.get("reference_answer") or ""
+    if not ref and iid in svc.bank.items:
+        ref = svc.bank.items[iid].best_answer
+    return derive_rubric(row["question"], ref), "derived from reference answer"
+
+
+def grade_rows(svc: Any, rows: list[dict[str, Any]], use_llm: bool = False, use_bank: bool = True) -> list[Any]:
+    grader = svc.grader
+    rubrics = [rubric_for(svc, r, use_bank) for r in rows]
+    texts: list[str] = []
+    for r, (rub, _) in zip(rows, rubrics, strict=True):
+        content, _ = grader.spans_for(r["student_answer"])
+        texts += [r["question"], rub.model_answer, *(k.text for k in rub.key_points),
+                  *(m.text for m in rub.misconceptions), *(s.text for s in content),
+                  " ".join(s.text for s in content)]
+    grader.prefetch(texts)
+    out = []
+    for r, (rub, origin) in zip(rows, rubrics, strict=True):
+        out.append(grader.grade(r["question"], rub, r["student_answer"], origin, use_llm=use_llm))
+    return out
+
+
+def grade_batch(svc: Any, path: Path, out: Path | None) -> int:
+    rows = read_batch(path)
+    grades = grade_rows(svc, rows, use_llm=svc.judge_llm is not None)
+    sink = out.open("w", encoding="utf-8") if out else sys.stdout
+    try:
+        for r, g in zip(rows, grades, strict=True):
+            scale = float(r.get("score_max") or 10)
+            rec = {k: v for k, v in r.items() if k != "_line"}
+            rec["predicted"] = round(g.score * scale / 10.0, 2)
+            rec["grade_source"] = g.label
+            sink.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    finally:
+        if out:
+            sink.close()
+    return len(rows)

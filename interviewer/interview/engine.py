@@ -1,0 +1,395 @@
+"""The interview engine: ask → answer → follow-ups on missed key points → feedback → next.
+
+No UI code here. All per-session state is in :class:`SessionState` (plain data, saved to
+SQLite after every step); the engine itself holds only shared services, so any number of
+sessions (browser tabs, terminal runs) can use one engine at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from interviewer.bank.schema import Item
+from interviewer.errors import BackendError, InterviewerError
+from interviewer.grading.models import Grade
+from interviewer.progress.srs import LEARNED_SCORE, record_grade
+from interviewer.retrieval.search import resolve_difficulty, resolve_topic
+
+Mode = Literal["mock", "drill", "review", "ask"]
+MAX_ANSWER_CHARS = 20_000  # longer answers are graded on their first 20,000 characters
+
+
+@dataclass
+class SessionState:
+    """Everything one session knows; JSON-serialisable and deep-copyable."""
+
+    id: str = ""
+    user: str = "default"
+    mode: Mode = "mock"
+    topic: str | None = None
+    difficulty: str | None = None
+    n_questions: int = 3
+    time_limit: int | None = None  # seconds per answer
+    asked: list[str] = field(default_factory=list)
+    current: str | None = None
+    phase: Literal["idle", "answer", "followup", "done"] = "idle"
+    answers: list[str] = field(default_factory=list)  # main answer + follow-up answers
+    followups: list[str] = field(default_factory=list)  # follow-up questions asked
+    followup_kps: list[str] = field(default_factory=list)
+    hints: int = 0
+    asked_at: str = ""
+    previous_score: float | None = None  # for retry-and-compare
+    results: list[dict[str, Any]] = field(default_factory=list)  # per question: id, topic, score, ...
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SessionState:
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+
+@dataclass
+class Event:
+    """One thing to show the user."""
+
+    kind: Literal["question", "followup", "grade", "hint", "info", "done", "answer"]
+    text: str
+    item_id: str | None = None
+    grade: Grade | None = None
+
+
+class InterviewEngine:
+    def __init__(self, services: Any) -> None:
+        self.svc = services
+
+    @property
+    def bank(self) -> Any:
+        return self.svc.bank
+
+    @property
+    def store(self) -> Any:
+        return self.svc.progress
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self, mode: Mode = "mock", topic: str | None = None, difficulty: str | None = None,
+              n_questions: int = 3, time_limit: int | None = None, user: str | None = None) -> tuple[SessionState, list[Event]]:
+        st = SessionState(user=user or self.svc.settings.user, mode=mode,
+                          topic=resolve_topic(topic) if topic else None,
+                          difficulty=resolve_difficulty(difficulty) if difficulty else None,
+                          n_questions=max(1, min(int(n_questions), 50)), time_limit=time_limit)
+        self._import_checklist_marks(st.user)
+        st.id = self.store.create_session(st.user, mode, {"topic": st.topic, "difficulty": st.difficulty,
+                                                          "n_questions": st.n_questions}, st.to_dict())
+        if mode == "ask":
+            st.phase = "answer"
+            self._save(st)
+            return st, [Event("info", "Ask me any ML / NLP / LLM concept question. I answer from the bank and cite it.")]
+        return st, self._next_question(st)
+
+    def resume(self, session_id: str) -> tuple[SessionState, list[Event]]:
+        row = self.store.load_session(session_id)
+        st = SessionState.from_dict(row["state"])
+        if st.phase == "done":
+            return st, [Event("done", self.report_text(st))]
+        if st.current is None:
+            return st, self._next_question(st)
+        item = self.bank.get(st.current)
+        text = st.followups[-1] if st.phase == "followup" and st.followups else item.question
+        return st, [Event("info", f"Resuming session {st.id}."),
+                    Event("followup" if st.phase == "followup" else "question", text, item.id)]
+
+    def _save(self, st: SessionState) -> None:
+        self.store.save_state(st.id, st.to_dict(), "done" if st.phase == "done" else "active")
+
+    def _import_checklist_marks(self, user: str) -> None:
+        done = [t.id for t in self.bank.topics if t.done]
+        if done:
+            self.store.import_marks(user, done)
+
+    # ------------------------------------------------------------------ selection
+    def candidates(self, st: SessionState) -> list[Item]:
+        items = [it for it in self.bank.items.values()
+                 if (st.topic is None or (it.topic and it.topic[0] == st.topic))
+                 and (st.difficulty is None or it.difficulty == st.difficulty)]
+        return sorted(items, key=lambda it: it.id)
+
+    def pick_next(self, st: SessionState) -> Item | None:
+        """Due reviews first; then unseen items, favouring weak topics; never a repeat
+        across sessions unless due, never twice in one session."""
+        now = datetime.now(UTC)
+        due = {c["ref"] for c in self.store.due(st.user, "question", now)}
+        seen = self.store.asked_items(st.user)
+        pool = [it for it in self.candidates(st) if it.id not in st.asked]
+        if st.mode == "review":
+            pool = [it for it in pool if it.id in due]
+            order = {c["ref"]: c["due"] for c in self.store.due(st.user, "question", now)}
+            return min(pool, key=lambda it: (order[it.id], it.id)) if pool else None
+        due_pool = [it for it in pool if it.id in due]
+        if due_pool and st.mode != "drill":
+            return due_pool[0]
+        fresh = [it for it in pool if it.id not in seen]
+        if st.mode == "drill" and not fresh:
+            fresh = [it for it in pool if self._last_score(st.user, it.id) < LEARNED_SCORE]
+        if not fresh:
+            return None
+        weakness = self.topic_weakness(st.user)
+        marks = self._done_items(st.user)
+        rng = random.Random(int(hashlib.sha256(st.id.encode()).hexdigest()[:8], 16) + len(st.asked))
+
+        def priority(it: Item) -> tuple[float, float]:
+            topic = it.topic[0] if it.topic else ""
+            w = weakness.get(topic, 0.5)  # 0 = strong, 1 = weak; unknown topics in the middle
+            if it.id in marks:
+                w -= 0.3  # the user marked this topic done on their checklist
+            if it.rubric is None:
+                w -= 0.2  # prefer questions we can grade with evidence
+            return (-w, rng.random())
+
+        return min(fresh, key=priority)
+
+    def _last_score(self, user: str, item_id: str) -> float:
+        c = self.store.get_card(user, "question", item_id)
+        return float(c["last_score"]) if c and c["last_score"] is not None else -1.0
+
+    def _done_items(self, user: str) -> set[str]:
+        marks = self.store.marks(user)
+        return {i for t in self.bank.topics if t.id in marks for i in t.covered_by}
+
+    def topic_weakness(self, user: str) -> dict[str, float]:
+        """1 - mean(last score)/10 per top-level topic, over the user's question cards."""
+        acc: dict[str, list[float]] = {}
+        for c in self.store.cards(user, "question"):
+            if c["last_score"] is not None and c["topic"]:
+                acc.setdefault(c["topic"], []).append(float(c["last_score"]))
+        return {t: 1.0 - sum(v) / len(v) / 10.0 for t, v in acc.items()}
+
+    def _next_question(self, st: SessionState) -> list[Event]:
+        done_enough = len(st.results) >= st.n_questions and st.mode in ("mock", "review")
+        if st.mode == "drill" and st.topic and self._topic_mastered(st):
+            st.phase = "done"
+            self._save(st)
+            return [Event("info", f"You have mastered {st.topic}."), Event("done", self.report_text(st))]
+        item = None if done_enough else self.pick_next(st)
+        if item is None:
+            st.phase, st.current = "done", None
+            self._save(st)
+            msg = [] if done_enough else [Event("info", "No more questions match (nothing due for review)."
+                                                 if st.mode == "review" else "No more new questions match these filters.")]
+            return msg + [Event("done", self.report_text(st))]
+        st.current, st.phase = item.id, "answer"
+        st.answers, st.followups, st.followup_kps, st.hints, st.previous_score = [], [], [], 0, None
+        st.asked.append(item.id)
+        st.asked_at = datetime.now(UTC).isoformat()
+        self.store.add_turn(st.id, item.id, "question", item.question, topic=item.topic[0] if item.topic else None)
+        self._save(st)
+        n = len(st.results) + 1
+        total = f"/{st.n_questions}" if st.mode in ("mock", "review") else ""
+        head = f"Question {n}{total} · {' > '.join(item.topic)} · {item.difficulty or 'unrated'}"
+        return [Event("question", f"{head}\n\n{item.question}", item.id)]
+
+    def _topic_mastered(self, st: SessionState) -> bool:
+        recent = [r["score"] for r in st.results[-3:]]
+        return len(recent) == 3 and min(recent) >= LEARNED_SCORE
+
+    # ------------------------------------------------------------------ answering
+    def submit(self, st: SessionState, answer: str) -> list[Event]:
+        """Handle one answer (text or transcript). Never raises for bad input."""
+        if st.phase == "done":
+            return [Event("info", "This session has ended. Start a new one.")]
+        if not isinstance(answer, str):
+            return [Event("info", "That input is not text; please type or speak your answer.")]
+        if "\x00" in answer:
+            return [Event("info", "That looks like binary data, not an answer. Please type your answer.")]
+        if st.mode == "ask":
+            return self._ask(st, answer)
+        if st.current is None:
+            return self._next_question(st)
+        note = []
+        if len(answer) > MAX_ANSWER_CHARS:
+            note.append(Event("info", f"Your answer is {len(answer):,} characters; only the first "
+                                      f"{MAX_ANSWER_CHARS:,} are graded."))
+            answer = answer[:MAX_ANSWER_CHARS]
+        item = self.bank.get(st.current)
+        kind = "followup_answer" if st.phase == "followup" else "answer"
+        self.store.add_turn(st.id, item.id, kind, st.followups[-1] if kind == "followup_answer" else item.question,
+                            answer, topic=item.topic[0] if item.topic else None)
+        st.answers.append(answer)
+        self._save(st)  # the answer is safe before any grading happens
+        if not answer.strip() and kind == "answer":
+            note.append(Event("info", "Empty answer: graded as 0. Type 'hint' for a hint or 'skip' to move on."))
+        grade = self.svc.grader.grade_item(item, "\n".join(st.answers), use_llm=False)
+        missed = [k for k in grade.missed if k.id not in st.followup_kps]
+        if (missed and grade.gate is None and len(st.followups) < self.svc.settings.grading.max_followups):
+            kp_id, fu = self.followup_for(item, [k.id for k in missed], "\n".join(st.answers), st.followups)
+            if fu:
+                st.followups.append(fu)
+                st.followup_kps.append(kp_id)
+                st.phase = "followup"
+                self.store.add_turn(st.id, item.id, "followup", fu)
+                self._save(st)
+                return [*note, Event("followup", fu, item.id)]
+        return [*note, *self._finish_question(st, item)]
+
+    def followup_for(self, item: Item, missed: list[str], answer: str, asked: list[str]) -> tuple[str, str | None]:
+        """(key point id, question) for the most important missed point: the rubric's own
+        follow-up first, LLM phrasing when available, then a "deeper" rubric follow-up."""
+        fus = [f for f in (item.rubric.follow_ups if item.rubric else []) if f.question not in asked]
+        for kp_id in missed:
+            for f in fus:
+                if f.probes == kp_id:
+                    return kp_id, f.question
+        top = missed[0]
+        llm = self.svc.llm if self.svc.settings.llm.mode != "none" else None
+        kp = next((k for k in (item.rubric.key_points if item.rubric else []) if k.id == top), None)
+        if llm is not None and kp is not None:
+            from interviewer.prompts import render
+
+            try:
+                text = llm.complete(render(self.svc.settings.prompts_dir, "followup", question=item.question,
+                                           answer=answer[:2000], missed_point=kp.text), 60).strip()
+                if 10 < len(text) < 300 and text.endswith("?"):
+                    return top, text
+            except BackendError:
+                pass
+        deeper = [f.question for f in fus if f.probes == "deeper"]
+        if deeper:
+            return top, deeper[0]
+        generic = "Can you expand on your answer? What important aspect did you leave out?"
+        return top, (generic if generic not in asked else None)
+
+    def _finish_question(self, st: SessionState, item: Item) -> list[Event]:
+        full = "\n".join(st.answers)
+        grade = self.svc.grader.grade_item(item, full)
+        penalty = round(st.hints * self.svc.settings.grading.hint_penalty, 1)
+        late = self._late(st)
+        flags = list(grade.flags)
+        if late:
+            flags.append(f"answered after the {st.time_limit}s time limit (−1)")
+        score = max(0.0, round(grade.score - penalty - (1.0 if late else 0.0), 1))
+        grade = grade.model_copy(update={"score": score, "hint_penalty": penalty, "flags": flags})
+        topic = item.topic[0] if item.topic else None
+        tid = self.store.add_turn(st.id, item.id, "final", item.question, full, topic=topic)
+        self.store.set_turn_grade(tid, grade.score, grade.model_dump())
+        record_grade(self.store, st.user, item.id, topic, grade)
+        result = {"id": item.id, "question": item.question, "topic": topic, "score": grade.score,
+                  "hints": st.hints, "followups": len(st.followups), "source": grade.label,
+                  "missed": [k.text for k in grade.missed]}
+        events = []
+        if st.previous_score is not None:
+            diff = grade.score - st.previous_score
+            events.append(Event("info", f"Retry: {st.previous_score:.1f} → {grade.score:.1f} ({diff:+.1f})"))
+        st.results.append(result)
+        st.phase = "idle"
+        self._save(st)
+        events.append(Event("grade", f"Score {grade.score:.1f}/10", item.id, grade))
+        return events + self._next_question(st)
+
+    def _late(self, st: SessionState) -> bool:
+        if not st.time_limit or not st.asked_at:
+            return False
+        spent = (datetime.now(UTC) - datetime.fromisoformat(st.asked_at)).total_seconds()
+        return spent > st.time_limit
+
+    # ------------------------------------------------------------------ controls
+    def hint(self, st: SessionState) -> list[Event]:
+        if st.current is None or st.phase not in ("answer", "followup"):
+            return [Event("info", "There is no open question to give a hint for.")]
+        item = self.bank.get(st.current)
+        if item.rubric is None:
+            return [Event("info", "No hint is available for this question.")]
+        core = [k for k in item.rubric.key_points if k.weight == "core" and k.id not in st.followup_kps]
+        k = (core or item.rubric.key_points)[min(st.hints, len(core or item.rubric.key_points) - 1)]
+        st.hints += 1
+        self.store.add_turn(st.id, item.id, "hint", k.text)
+        self._save(st)
+        pen = self.svc.settings.grading.hint_penalty
+        return [Event("hint", f"Hint (−{pen:.1f} points): think about this — {_mask(k.text)}", item.id)]
+
+    def skip(self, st: SessionState) -> list[Event]:
+        if st.current is None:
+            return self._next_question(st)
+        item = self.bank.get(st.current)
+        self.store.add_turn(st.id, item.id, "skip", item.question)
+        tid = self.store.add_turn(st.id, item.id, "final", item.question, "", topic=item.topic[0] if item.topic else None)
+        self.store.set_turn_grade(tid, 0.0, {"skipped": True})
+        from interviewer.grading.models import Grade as G
+
+        g = G(score=0.0, rubric_score=0.0, sources=["rubric"], label="skipped",
+              rubric_origin="authored" if item.rubric else "derived from reference answer", gate="skipped")
+        record_grade(self.store, st.user, item.id, item.topic[0] if item.topic else None, g)
+        st.results.append({"id": item.id, "question": item.question, "topic": item.topic[0] if item.topic else None,
+                           "score": 0.0, "hints": st.hints, "followups": 0, "source": "skipped", "skipped": True,
+                           "missed": []})
+        answer = item.rubric.model_answer if item.rubric else item.best_answer
+        events = [Event("info", f"Skipped. The model answer was:\n\n{answer}")]
+        return events + self._next_question(st)
+
+    def retry(self, st: SessionState) -> list[Event]:
+        """Ask the last graded question again; the new grade is compared with the old one."""
+        if not st.results:
+            return [Event("info", "Nothing to retry yet.")]
+        last = st.results[-1]
+        item = self.bank.get(last["id"])
+        st.current, st.phase = item.id, "answer"
+        st.answers, st.followups, st.followup_kps, st.hints = [], [], [], 0
+        st.previous_score = last["score"]
+        st.asked_at = datetime.now(UTC).isoformat()
+        st.results.pop()
+        self.store.add_turn(st.id, item.id, "retry", item.question)
+        self._save(st)
+        return [Event("question", f"Retry · {item.question}", item.id)]
+
+    def end(self, st: SessionState) -> list[Event]:
+        st.phase, st.current = "done", None
+        self._save(st)
+        return [Event("done", self.report_text(st))]
+
+    def _ask(self, st: SessionState, question: str) -> list[Event]:
+        from interviewer.concepts import answer_question
+
+        if not question.strip():
+            return [Event("info", "Please type a question.")]
+        self.store.add_turn(st.id, None, "ask", question)
+        text = "".join(answer_question(self.svc, question[:2000]))
+        self.store.add_turn(st.id, None, "ask_answer", question, text)
+        return [Event("answer", text)]
+
+    # ------------------------------------------------------------------ reports
+    def report(self, st: SessionState) -> dict[str, Any]:
+        per_topic: dict[str, list[float]] = {}
+        for r in st.results:
+            per_topic.setdefault(r["topic"] or "Uncategorized", []).append(r["score"])
+        n = len(st.results)
+        return {"session": st.id, "mode": st.mode, "questions": n,
+                "average": round(sum(r["score"] for r in st.results) / n, 1) if n else None,
+                "per_topic": {t: round(sum(v) / len(v), 1) for t, v in per_topic.items()},
+                "results": st.results}
+
+    def report_text(self, st: SessionState) -> str:
+        rep = self.report(st)
+        if not rep["questions"]:
+            return "Session ended. No questions were answered."
+        lines = [f"Session report · {rep['questions']} questions · average {rep['average']}/10"]
+        for r in st.results:
+            lines.append(f"- {r['score']:.1f}  [{r['id']}] {r['question']}")
+        weakest = sorted(rep["per_topic"].items(), key=lambda kv: kv[1])[:3]
+        lines.append("Weakest topics: " + ", ".join(f"{t} ({s})" for t, s in weakest))
+        return "\n".join(lines)
+
+
+def _mask(text: str) -> str:
+    """Hide the second half of a key point so a hint nudges rather than tells."""
+    words = text.split()
+    keep = max(3, len(words) // 2)
+    return " ".join(words[:keep]) + (" …" if len(words) > keep else "")
+
+
+def require_text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise InterviewerError("expected text")
+    return value
