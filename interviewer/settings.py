@@ -15,7 +15,10 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
-ROOT = Path(__file__).resolve().parent.parent
+_PKG = Path(__file__).resolve().parent
+# Run from a checkout: data folders sit beside the package. Installed from a wheel: they are
+# packaged under interviewer/_data (pyproject's force-include).
+ROOT = _PKG.parent if (_PKG.parent / "knowledge").is_dir() else _PKG / "_data"
 
 
 class EmbeddingSettings(BaseModel):

@@ -89,6 +89,22 @@ class Services:
         return self.llm if use else None
 
     @functools.cached_property
+    def stt(self) -> Any:
+        from interviewer.voice import SpeechToText
+
+        with self._lock:
+            return SpeechToText(self.settings.voice.stt_model)
+
+    @functools.cached_property
+    def tts(self) -> Any:
+        from interviewer.voice import TextToSpeech
+
+        if self.settings.voice.tts == "none":
+            return None
+        with self._lock:
+            return TextToSpeech(self.settings.voice.tts)
+
+    @functools.cached_property
     def progress(self) -> ProgressStore:
         from interviewer.progress.store import ProgressStore
 

@@ -1,0 +1,28 @@
+# Two commands do it all on a fresh machine (both idempotent):
+#   make run   - set up, build the bank index, open the interview UI on http://127.0.0.1:7860
+#   make test  - set up (plus test tools), run the test suite
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup run test ingest eval bench lint
+setup:
+	bash scripts/setup.sh
+
+run: setup
+	$(BIN)/interviewer ingest
+	$(BIN)/interviewer serve
+
+test:
+	WITH_TEST=1 bash scripts/setup.sh
+	$(BIN)/python -m pytest -q
+
+ingest: setup
+	$(BIN)/interviewer ingest
+
+eval: setup
+	$(BIN)/interviewer eval retrieval
+	$(BIN)/interviewer eval grading
+	$(BIN)/python eval/bench.py
+
+lint:
+	$(BIN)/ruff check interviewer tests
