@@ -25,21 +25,28 @@ from interviewer.grading.models import Grade, KeyPointResult, MisconceptionHit
 from interviewer.retrieval.embeddings import Embedder
 
 # Calibrated by hand on eval/grading dev files (labelled-s1/s2); see eval/README.md.
-LO, HI = 0.38, 0.72
+LO, HI = 0.38, 0.62
 COVERED, PARTIAL = 0.75, 0.30
 MISCONCEPTION_SIM, MISCONCEPTION_MARGIN, MISCONCEPTION_PENALTY = 0.62, 0.02, 2.5
 RELEVANCE_MIN = 0.30
 SALAD_CAP = 2.0
 GAMMA = 0.85  # score = 10 * coverage**GAMMA: partial knowledge is worth a little more than linear
+# The score blends key-point coverage with coverage of the model answer's own sentences
+# (finer-grained reference statements written with the rubric): on the dev files the
+# blend ranks answers better than either alone (see eval/README.md).
+KEY_POINT_SHARE = 0.3
 
 _INJECTION = re.compile(
-    r"ignore\s+(all\s+|any\s+)?(the\s+)?(previous|prior|above|earlier|preceding)|disregard\s+(all|the|any|previous)"
-    r"|\b(give|award|assign|output|return|grant|mark)\s+(me\s+|this\s+(answer\s+)?)?(an?\s+)?(full|perfect|maximum|max|10|ten)"
-    r"|\b10\s*/\s*10\b|\bscore\s*[:=]\s*\d|\bfull\s+marks\b|\bsystem\s*(prompt|:)|\bas\s+an?\s+(ai|grader|evaluator)"
-    r"|\byou\s+are\s+(now\s+)?(an?\s+|the\s+)?(grader|evaluator|assistant)|\bnew\s+instructions?\b"
-    r"|\b(grader|evaluator|examiner)\s*(note|instruction|override)|\boverride\b.*\b(score|grade)",
+    r"\bignore\b.{0,40}\b(instructions?|rubric|above|previous|prior|prompt|guidelines)"
+    r"|\bdisregard\b.{0,40}\b(instructions?|rubric|above|previous|prior|score|grading)"
+    r"|\b(give|award|assign|output|return|grant|mark|record)\s+(me\s+|it\s+|this\s+(answer\s+)?)?(an?\s+)?(full|perfect|maximum|max|10|ten|score\s+of)"
+    r"|\b10\s*/\s*10\b|\bscore\s*[:=]\s*\d|\"score\"\s*:|\bfull\s+marks\b|\bsystem\s*(prompt|override|note|message|:)"
+    r"|\byou\s+are\s+(now\s+)?(an?\s+|the\s+|in\s+)?(grader|evaluator|assistant|[a-z-]*\s*mode)"
+    r"|\bnew\s+instructions?\b|\b(note|message|instruction)s?\s+to\s+(the\s+)?(grader|evaluator|examiner|ai|model)"
+    r"|\b(grader|evaluator|examiner)\s*(note|instruction|override)|\boverride\b.{0,40}\b(score|grade|rubric)"
+    r"|\bdo\s+not\s+mention\s+this\b|\bpre-?approved\b|\bas\s+an?\s+(ai|language\s+model|grader|evaluator)\b",
     re.I)
-_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\n+|(?<=:)\s+(?=[-*•])|\s*[;•]\s*")
+_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[])|(?<=\S)\s+(?=\[[A-Z])|\n+|(?<=:)\s+(?=[-*•])|\s*[;•]\s*")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 _FUNCTION = frozenset("""the a an is are was were be been it its of to in on for with by as that this which
 when while because so than then but and or not no can will would should could does do has have had it's
@@ -96,6 +103,18 @@ def is_gibberish(text: str) -> bool:
     return bad / len(words) > 0.4
 
 
+def repeated_words(text: str) -> tuple[int, int]:
+    """Immediately repeated words ("log log", "r r r"), as (words of 3+ letters, any): word salad."""
+    words = [w.lower() for w in _WORD.findall(text)]
+    pairs = [a for a, b in zip(words, words[1:], strict=False) if a == b and a not in ("that", "had", "very", "really")]
+    return sum(1 for a in pairs if len(a) >= 3), len(pairs)
+
+
+def is_word_salad(text: str) -> bool:
+    long_reps, all_reps = repeated_words(text)
+    return long_reps >= 2 or all_reps >= 3
+
+
 def is_keyword_salad(text: str) -> bool:
     """A list of terms with (almost) no function words, i.e. no claims."""
     words = [w.lower() for w in _WORD.findall(text)]
@@ -103,6 +122,12 @@ def is_keyword_salad(text: str) -> bool:
         return False
     func = sum(w in _FUNCTION for w in words) / len(words)
     return func < 0.12
+
+
+def _statements(model_answer: str) -> list[str]:
+    """The model answer's sentences (at least three words each)."""
+    return [s.text for s in split_spans(model_answer)
+            if s.start == model_answer.find(s.text) and len(_WORD.findall(s.text)) >= 3 and s.text.count(". ") == 0][:10]
 
 
 def derive_rubric(question: str, reference: str) -> Rubric:
@@ -189,8 +214,13 @@ class Grader:
             gate = "instructions only" if injected else ("gibberish" if is_gibberish(text) else "too short")
             return Grade(score=0.0, rubric_score=0.0, gate=gate, flags=flags, key_points=empty_kps,
                          feedback="The answer contains no content about the question.", **base)
-        content_text = " ".join(s.text for s in content)
-        if is_gibberish(content_text):
+        content_text = text
+        for inj in injected:
+            content_text = content_text.replace(inj, " ")
+        content_text = " ".join(content_text.split())
+        if injected and len(content_text) < 0.5 * len(text):
+            flags.append("the answer is mostly instructions to the grader: capped at 1")
+        if is_gibberish(content_text) or is_word_salad(content_text):
             return Grade(score=0.0, rubric_score=0.0, gate="gibberish", flags=flags, key_points=empty_kps,
                          feedback="The answer is not readable text.", **base)
 
@@ -230,6 +260,14 @@ class Grader:
             credit_sum += w * credit
             weight_sum += w
         coverage = credit_sum / weight_sum if weight_sum else 0.0
+        statements = _statements(rubric.model_answer) if origin == "authored" else []
+        if statements:
+            vs = self._embed(statements)
+            R = np.stack([vs[t] for t in statements])
+            st_credit = np.clip(((S @ R.T).max(axis=0) - LO) / (HI - LO), 0.0, 1.0)
+            statement_coverage = float(st_credit.mean())
+        else:
+            statement_coverage = coverage
 
         hits: list[MisconceptionHit] = []
         if mc_texts:
@@ -243,11 +281,14 @@ class Grader:
                     sp = content[i]
                     hits.append(MisconceptionHit(id=mc.id, text=mc.text, correction=mc.correction,
                                                  evidence=sp.text, span=(sp.start, sp.end), similarity=round(sim, 3)))
-        score = 10.0 * coverage ** GAMMA - MISCONCEPTION_PENALTY * min(len(hits), 2)
+        score = (KEY_POINT_SHARE * 10.0 * coverage ** GAMMA + (1 - KEY_POINT_SHARE) * 10.0 * statement_coverage ** GAMMA
+                 - MISCONCEPTION_PENALTY * min(len(hits), 2))
         gate = None
         if is_keyword_salad(content_text):
             flags.append("a list of keywords without explanations is capped at 2")
             score = min(score, SALAD_CAP)
+        if injected and len(content_text) < 0.5 * len(text):
+            score = min(score, 1.0)
         score = round(float(np.clip(score, 0.0, 10.0)), 1)
         return Grade(score=score, rubric_score=score, gate=gate, flags=flags, key_points=results,
                      misconceptions=hits, feedback=_feedback(results, hits), **base)

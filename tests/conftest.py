@@ -1,0 +1,98 @@
+"""Shared fixtures: real models loaded once per session, every store in a temp directory."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+os.environ["ANONYMIZED_TELEMETRY"] = "False"
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.pop("INTERVIEWER_PROFILE", None)
+for k in list(os.environ):
+    if k.startswith("INTERVIEWER_"):
+        del os.environ[k]
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "tests" / "artifacts"
+BIN = Path(sys.executable).parent
+
+
+def make_services(data_dir: Path, **overrides):
+    from interviewer.settings import load_settings
+    from interviewer.wiring import Services
+
+    overrides.setdefault("llm", {"mode": "none"})
+    return Services(load_settings(data_dir=data_dir, **overrides))
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(scope="session")
+def svc(data_dir):
+    """Real bank, real MiniLM embedder, real embedded Chroma, real SQLite; no LLM."""
+    s = make_services(data_dir)
+    s.ensure_index()
+    return s
+
+
+@pytest.fixture()
+def fresh_svc(tmp_path, svc):
+    """A new progress database and index dir, sharing the already-loaded embedder."""
+    s = make_services(tmp_path)
+    s.__dict__["embedder"] = svc.embedder
+    s.__dict__["bank"] = svc.bank
+    return s
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_port(port: int, proc: subprocess.Popen | None = None, timeout: float = 60.0) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise TimeoutError(f"nothing listening on {port}")
+
+
+def run_cli(*args: str, input: str | None = None, env: dict | None = None, timeout: int = 300):
+    e = dict(os.environ)
+    e.update(env or {})
+    return subprocess.run([str(BIN / "interviewer"), *args], input=input, capture_output=True, text=True,
+                          env=e, timeout=timeout, cwd=ROOT)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+def have(cmd: str) -> bool:
+    return shutil.which(cmd) is not None

@@ -1,0 +1,93 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import BIN, free_port, make_services, run_cli, stop, wait_port
+from interviewer.errors import InterviewerError
+
+
+def test_hybrid_search_finds_paraphrased_concepts(svc):
+    hits = svc.retriever.search("why do we divide by the square root of the key dimension in attention", k=5)
+    assert any(h.id in ("004-052", "004-121", "002-027") for h in hits[:3])
+    hits = svc.retriever.search("randomly switching off neurons while training", k=3)
+    assert "004-048" in [h.id for h in hits]
+
+
+def test_filters_narrow_results(svc):
+    hits = svc.retriever.search("attention", k=10, difficulty="math/code")
+    assert hits and all(h.difficulty == "Math/Code" for h in hits)
+    hits = svc.retriever.search("attention", k=10, source="004")
+    assert hits and all(any(s.startswith("004") for s in h.sources) for h in hits)
+    hits = svc.retriever.search("gradient", k=10, topic="optimization")
+    assert hits and all(h.topic.startswith("Optimization & Training") for h in hits)
+    with pytest.raises(InterviewerError, match="unknown topic"):
+        svc.retriever.search("x", topic="astrology")
+
+
+def test_reingest_skips_unchanged_and_reembeds_changed(svc, tmp_path):
+    s = make_services(tmp_path)
+    s.__dict__["embedder"] = svc.embedder
+    items = list(svc.bank.items.values())
+    first = s.index.sync(items)
+    assert first["upserted"] == len(items)
+    again = s.index.sync(items)
+    assert again == {"upserted": 0, "unchanged": len(items), "deleted": 0, "total": len(items)}
+    changed = items[0].model_copy(update={"question": items[0].question + " Explain with an example."})
+    third = s.index.sync([changed, *items[1:-1]])
+    assert third["upserted"] == 1 and third["deleted"] == 1
+    meta = s.index.collection.get(ids=[changed.id], include=["metadatas"])["metadatas"][0]
+    assert meta["content_hash"] == changed.content_hash()
+    assert s.index.collection.metadata["embedding_model"] == svc.embedder.model_id
+
+
+def test_collections_never_mix_embedding_models(svc, tmp_path):
+    from interviewer.retrieval.embeddings import HashEmbedder
+    from interviewer.retrieval.store import QuestionIndex
+
+    a = QuestionIndex(svc.chroma, svc.embedder)
+    b = QuestionIndex(svc.chroma, HashEmbedder())
+    assert a.name != b.name
+
+
+def test_search_stdin_batch_json_one_line_per_query(svc, data_dir):
+    queries = "what is bpe\n\nhow does lora cut trainable parameters\nkv cache\n"
+    r = run_cli("--data-dir", str(data_dir), "search", "--stdin", "--json", "-k", "3",
+                env={"INTERVIEWER_LLM__MODE": "none"}, input=queries)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.strip().splitlines()
+    assert len(lines) == 4
+    results = [json.loads(x) for x in lines]
+    assert results[1] == []
+    assert all(set(h) == {"id", "question", "topic", "difficulty", "sources", "score"} for h in results[0])
+    assert any("lora" in h["question"].lower() for h in results[2])
+    # models load once: one "Loading" of the embedder at most for the whole batch
+    assert r.stderr.count("Loading weights: 100%") == 1
+
+
+def test_http_client_against_a_real_chroma_server(svc, tmp_path):
+    port = free_port()
+    proc = subprocess.Popen([str(BIN / "chroma"), "run", "--host", "127.0.0.1", "--port", str(port),
+                             "--path", str(tmp_path / "server")], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env={"ANONYMIZED_TELEMETRY": "False", "PATH": "/usr/bin:/bin"})
+    try:
+        wait_port(port, proc)
+        s = make_services(tmp_path / "client", vectorstore={"mode": "http", "host": "127.0.0.1", "port": port})
+        s.__dict__["embedder"] = svc.embedder
+        s.__dict__["bank"] = svc.bank
+        result = s.ensure_index()
+        assert result["total"] == len(svc.bank)
+        hits = s.retriever.search("what does temperature do when sampling", k=3)
+        assert "004-010" in [h.id for h in hits]
+        assert s.ensure_index() is None  # already in sync
+    finally:
+        stop(proc)
+
+
+def test_dead_chroma_server_is_a_clear_error(tmp_path, svc):
+    from interviewer.errors import BackendError
+
+    s = make_services(tmp_path, vectorstore={"mode": "http", "host": "127.0.0.1", "port": free_port()})
+    with pytest.raises(BackendError, match="cannot open the Chroma http store"):
+        _ = s.chroma
