@@ -50,8 +50,8 @@ def svc(data_dir):
 def fresh_svc(tmp_path, svc):
     """A new progress database and index dir, sharing the already-loaded embedder."""
     s = make_services(tmp_path)
-    s.__dict__["embedder"] = svc.embedder
-    s.__dict__["bank"] = svc.bank
+    for shared in ("embedder", "bank", "chroma", "index", "retriever", "grader"):
+        s.__dict__[shared] = getattr(svc, shared)
     return s
 
 

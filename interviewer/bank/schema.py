@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-BANK_SCHEMA_VERSION = 1
+BANK_SCHEMA_VERSION = 2
 
 Difficulty = Literal["Beginner", "Intermediate", "Advanced", "Expert", "Math/Code"]
 DIFFICULTIES: tuple[str, ...] = ("Beginner", "Intermediate", "Advanced", "Expert", "Math/Code")
@@ -163,8 +163,16 @@ class Item(_Strict):
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
     def search_text(self) -> str:
-        """The text that represents the item for dense and BM25 retrieval."""
-        return f"{self.question}\n{self.best_answer}"
+        """The text that represents the item for BM25: question, answer, key points."""
+        kps = " ".join(k.text for k in self.rubric.key_points) if self.rubric else ""
+        return f"{self.question}\n{self.best_answer}\n{kps}"
+
+    def dense_texts(self) -> dict[str, str]:
+        """One vector each (an item matches by its best one): question, key points, answer."""
+        out = {"q": self.question, "a": self.best_answer or self.question}
+        if self.rubric:
+            out["kp"] = self.question + "\n" + " ".join(k.text for k in self.rubric.key_points)
+        return out
 
 
 class Topic(_Strict):

@@ -21,6 +21,7 @@ from interviewer.retrieval.search import resolve_difficulty, resolve_topic
 
 Mode = Literal["mock", "drill", "review", "ask"]
 MAX_ANSWER_CHARS = 20_000  # longer answers are graded on their first 20,000 characters
+FOLLOWUP_BELOW = 8.0  # answers graded at least this high move on without a follow-up
 
 
 @dataclass
@@ -224,7 +225,8 @@ class InterviewEngine:
             note.append(Event("info", "Empty answer: graded as 0. Type 'hint' for a hint or 'skip' to move on."))
         grade = self.svc.grader.grade_item(item, "\n".join(st.answers), use_llm=False)
         missed = [k for k in grade.missed if k.id not in st.followup_kps]
-        if (missed and grade.gate is None and len(st.followups) < self.svc.settings.grading.max_followups):
+        if (missed and grade.gate is None and grade.score < FOLLOWUP_BELOW
+                and len(st.followups) < self.svc.settings.grading.max_followups):
             kp_id, fu = self.followup_for(item, [k.id for k in missed], "\n".join(st.answers), st.followups)
             if fu:
                 st.followups.append(fu)

@@ -17,6 +17,7 @@ from interviewer.retrieval.store import QuestionIndex
 Method = Literal["bm25", "dense", "hybrid"]
 RRF_K = 60
 POOL = 50
+BM25_WEIGHT = 1.5  # BM25 ranks count 1.5x in the fusion: exact terms matter in this jargon-heavy domain
 
 _STOP = frozenset("""a an and are as at be by can do does for from how i if in into is it its me my of on or
 so that the their them then there these this to use used using was we what when where which while who why
@@ -143,9 +144,10 @@ class Retriever:
             ranked = self.rank_dense(query, where, vector)
         else:
             fused: dict[str, float] = {}
-            for ranking in (self.rank_bm25(query, mask), self.rank_dense(query, where, vector)):
+            for ranking, weight in ((self.rank_bm25(query, mask), BM25_WEIGHT),
+                                    (self.rank_dense(query, where, vector), 1.0)):
                 for rank, (iid, _) in enumerate(ranking):
-                    fused[iid] = fused.get(iid, 0.0) + 1.0 / (RRF_K + rank + 1)
+                    fused[iid] = fused.get(iid, 0.0) + weight / (RRF_K + rank + 1)
             ranked = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
         hits = []
         for iid, score in ranked[:k]:

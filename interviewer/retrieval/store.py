@@ -72,8 +72,14 @@ class QuestionIndex:
             raise BackendError(f"cannot open Chroma collection {self.name}: {e}") from None
 
     def stored_hashes(self) -> dict[str, str]:
+        """Item id → content hash of what is indexed for it (one item has several vectors)."""
         got = self.collection.get(include=["metadatas"])
-        return {i: (m or {}).get("content_hash", "") for i, m in zip(got["ids"], got["metadatas"] or [], strict=False)}
+        out: dict[str, str] = {}
+        for m in got["metadatas"] or []:
+            m = m or {}
+            iid, h = str(m.get("item_id", "")), str(m.get("content_hash", ""))
+            out[iid] = h if out.get(iid, h) == h else "mixed"
+        return out
 
     def sync(self, items: Sequence[Item], progress: Callable[[int], None] | None = None) -> dict[str, int]:
         """Upsert new/changed items, delete removed ones, skip unchanged (by content hash)."""
@@ -81,25 +87,31 @@ class QuestionIndex:
         todo = [it for it in items if stored.get(it.id) != it.content_hash()]
         wanted = {it.id for it in items}
         removed = [i for i in stored if i not in wanted]
-        batch = max(1, min(self.client.get_max_batch_size(), 128))
+        stale = removed + [it.id for it in todo if it.id in stored]
+        if stale:  # drop every vector of removed or changed items (their parts may differ now)
+            self.collection.delete(where={"item_id": {"$in": stale}})
+        batch = max(1, min(self.client.get_max_batch_size(), 48))
         for start in range(0, len(todo), batch):
             chunk = todo[start:start + batch]
-            vecs = self.embedder.embed([it.search_text() for it in chunk])
-            self.collection.upsert(ids=[it.id for it in chunk], embeddings=vecs.tolist(),
-                                   documents=[it.search_text() for it in chunk],
-                                   metadatas=[item_metadata(it) for it in chunk])
+            rows = [(f"{it.id}::{part}", text, {**item_metadata(it), "item_id": it.id, "part": part})
+                    for it in chunk for part, text in it.dense_texts().items()]
+            vecs = self.embedder.embed([r[1] for r in rows])
+            self.collection.upsert(ids=[r[0] for r in rows], embeddings=vecs.tolist(),
+                                   documents=[r[1] for r in rows], metadatas=[r[2] for r in rows])
             if progress:
                 progress(len(chunk))
-        if removed:
-            self.collection.delete(ids=removed)
         return {"upserted": len(todo), "unchanged": len(items) - len(todo), "deleted": len(removed),
-                "total": self.collection.count()}
+                "total": len(self.stored_hashes())}
 
     def query(self, vector: Sequence[float], k: int, where: dict[str, Any] | None) -> list[tuple[str, float]]:
-        """Nearest items as (id, cosine similarity)."""
-        n = min(k, self.collection.count())
+        """Nearest items as (item id, best cosine similarity over the item's vectors)."""
+        n = min(3 * k, self.collection.count())
         if n == 0:
             return []
         res = self.collection.query(query_embeddings=[list(vector)], n_results=n, where=where or None,
-                                    include=["distances"])
-        return [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)]
+                                    include=["distances", "metadatas"])
+        best: dict[str, float] = {}
+        for m, d in zip(res["metadatas"][0], res["distances"][0], strict=True):
+            iid = str((m or {}).get("item_id"))
+            best[iid] = max(best.get(iid, -1.0), 1.0 - float(d))
+        return sorted(best.items(), key=lambda kv: -kv[1])[:k]

@@ -1,0 +1,96 @@
+"""The Gradio app on 127.0.0.1: driven by gradio_client and by a real headless chromium."""
+
+import threading
+
+import pytest
+
+from conftest import free_port, have, make_services
+
+
+@pytest.fixture(scope="module")
+def app(svc, tmp_path_factory):
+    from interviewer.ui.app import serve
+
+    s = make_services(tmp_path_factory.mktemp("ui"), ui={"voice": False}, voice={"tts": "none"})
+    for shared in ("embedder", "bank", "chroma", "index", "retriever", "grader"):
+        s.__dict__[shared] = getattr(svc, shared)
+    port = free_port()
+    demo = serve(s, port=port, block=False)
+    yield f"http://127.0.0.1:{port}/", s
+    demo.close()
+
+
+def text_of(msg):
+    c = msg["content"]
+    return c if isinstance(c, str) else " ".join(p.get("text", "") for p in c if isinstance(p, dict))
+
+
+def test_whole_interview_through_gradio_client(app):
+    from gradio_client import Client
+
+    url, s = app
+    c = Client(url, verbose=False)
+    chat, card, audio, _ = c.predict("mock", "Deep Learning Foundations", "Any", 2, 0, False, api_name="/start")
+    assert text_of(chat[-1]).startswith("Question 1/2")
+    chat, card, _, _ = c.predict("no idea", chat, False, api_name="/submit")
+    assert "Score" in text_of(chat[-2]) or "Follow-up" in text_of(chat[-1])
+    for _ in range(4):
+        if "Question 2/2" in text_of(chat[-1]):
+            break
+        chat, card, _, _ = c.predict("still not sure", chat, False, api_name="/submit")
+    assert "Question 2/2" in text_of(chat[-1])
+    assert "### Score:" in card and "Key points" in card and "Model answer" in card
+    chat, card, _, _ = c.predict(chat, False, api_name="/skip")
+    assert "Session report" in text_of(chat[-1])
+    report = c.predict(api_name="/report")
+    assert "average" in report[0]
+    files = report[3]
+    assert len(files) == 2
+    c.close()
+
+
+def test_two_clients_never_see_each_others_state(app):
+    from gradio_client import Client
+
+    url, _ = app
+    a, b = Client(url, verbose=False), Client(url, verbose=False)
+    chat_a, *_ = a.predict("mock", "Computer Vision", "Any", 3, 0, False, api_name="/start")
+    results = {}
+
+    def run_b():
+        results["b"] = b.predict("mock", "Coding", "Any", 3, 0, False, api_name="/start")
+
+    t = threading.Thread(target=run_b)
+    t.start()
+    chat_a2, *_ = a.predict("Convolutions share weights across positions.", chat_a, False, api_name="/submit")
+    t.join()
+    chat_b = results["b"][0]
+    assert "Computer Vision" in text_of(chat_a[-1]) and "Coding" in text_of(chat_b[-1])
+    assert all("Coding" not in text_of(m) for m in chat_a2)
+    chat_b2, *_ = b.predict(chat_b, False, api_name="/skip")
+    assert "Question 2/3" in text_of(chat_b2[-1]) and "Coding" in text_of(chat_b2[-1])
+    a.close()
+    b.close()
+
+
+@pytest.mark.skipif(not have("chromium"), reason="needs Debian chromium (make test installs it)")
+def test_real_browser_starts_an_interview(app, artifacts, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    url, _ = app
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--no-first-run", "--disable-sync", "--disable-quic"])
+        page = browser.new_page(viewport={"width": 1280, "height": 1100})
+        page.goto(url)
+        page.get_by_role("button", name="Start interview").click()
+        page.get_by_text("Question 1/3").wait_for(timeout=30_000)
+        page.get_by_label("Your answer").fill("Gradient descent moves the weights against the gradient.")
+        page.get_by_role("button", name="Submit", exact=True).click()
+        page.wait_for_function("document.body.innerText.includes('Follow-up') || document.body.innerText.includes('Score')",
+                               timeout=30_000)
+        shot = artifacts / "ui-interview.png"
+        page.screenshot(path=str(shot), full_page=True)
+        browser.close()
+    assert shot.stat().st_size > 10_000
