@@ -37,8 +37,9 @@ def test_reingest_skips_unchanged_and_reembeds_changed(svc, tmp_path):
     changed = items[0].model_copy(update={"question": items[0].question + " Explain with an example."})
     third = s.index.sync([changed, *items[1:-1]])
     assert third["upserted"] == 1 and third["deleted"] == 1
-    meta = s.index.collection.get(ids=[changed.id], include=["metadatas"])["metadatas"][0]
-    assert meta["content_hash"] == changed.content_hash()
+    metas = s.index.collection.get(where={"item_id": changed.id}, include=["metadatas"])["metadatas"]
+    assert len(metas) == len(changed.dense_texts())  # one vector per part, all re-embedded
+    assert {m["content_hash"] for m in metas} == {changed.content_hash()}
     assert s.index.collection.metadata["embedding_model"] == svc.embedder.model_id
 
 

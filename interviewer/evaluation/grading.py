@@ -69,12 +69,55 @@ def load_rows(path: Path | None) -> list[dict[str, Any]]:
     return rows
 
 
+def fit_calibration(raw: list[float], human: list[float]) -> tuple[tuple[float, float], ...]:
+    """Isotonic regression, smoothed into a strictly increasing curve: one knot at the mean raw
+    score of each constant block of the isotonic fit, plus (0, 0) and (10, 10)."""
+    from sklearn.isotonic import IsotonicRegression
+
+    iso = IsotonicRegression(y_min=0, y_max=10, out_of_bounds="clip").fit(raw, human)
+    fitted = iso.predict(raw)
+    blocks: dict[float, list[float]] = {}
+    for x, y in zip(raw, fitted, strict=True):
+        blocks.setdefault(round(float(y), 6), []).append(float(x))
+    knots = sorted((sum(xs) / len(xs), y) for y, xs in blocks.items())
+    pts = [(0.0, 0.0)] + [(round(x, 3), round(y, 3)) for x, y in knots if 0.0 < x < 10.0] + [(10.0, 10.0)]
+    out = [pts[0]]
+    for x, y in pts[1:]:  # keep it strictly increasing in both coordinates
+        if x > out[-1][0] and y > out[-1][1]:
+            out.append((x, y))
+    if out[-1] != (10.0, 10.0):
+        out.append((10.0, 10.0))
+    return tuple(out)
+
+
+def loqo_dev_scores(rows: list[dict[str, Any]], grades: list[Any]) -> list[float]:
+    """Scores with the calibration re-fitted leave-one-question-out for dev rows.
+
+    The product's calibration curve was fitted on the dev files, so reporting dev rows with it
+    would score the curve on its own training data. Each dev row is instead calibrated by an
+    isotonic fit on the other dev questions; test rows use the product curve unchanged.
+    """
+    from interviewer.grading.grader import calibrate
+
+    dev = [i for i, r in enumerate(rows) if r.get("_file") in DEV_FILES and grades[i].raw_score is not None]
+    out = [g.score for g in grades]
+    for i in dev:
+        train = [j for j in dev if rows[j].get("id") != rows[i].get("id")]
+        knots = fit_calibration([grades[j].raw_score for j in train], [float(rows[j]["score"]) for j in train])
+        s = calibrate(grades[i].raw_score, knots)
+        if grades[i].cap is not None:
+            s = min(s, grades[i].cap)
+        out[i] = round(s, 1)
+    return out
+
+
 def run_grading_eval(svc: Any, path: Path | None, out: Path | None, with_llm: bool = False) -> str:
     rows = load_rows(path)
     t = time.perf_counter()
     rubric = grade_rows(svc, rows, use_llm=False, use_bank=path is None)
     elapsed = time.perf_counter() - t
-    res: dict[str, Any] = {"rubric_only": _report(rows, [g.score for g in rubric])}
+    scores = loqo_dev_scores(rows, rubric) if path is None else [g.score for g in rubric]
+    res: dict[str, Any] = {"rubric_only": _report(rows, scores)}
     if with_llm and svc.llm is not None:
         from interviewer.grading.judge import judge
 
@@ -90,6 +133,7 @@ def run_grading_eval(svc: Any, path: Path | None, out: Path | None, with_llm: bo
                 v = g.score
             llm_scores.append(v)
             fused.append(g.score if g.gate else round((1 - w) * g.score + w * v, 1))
+        # (LLM-only and fused use the product calibration for the rubric part on every row)
         res["llm_only"] = _report(rows, llm_scores)
         res["fused"] = _report(rows, fused)
         res["llm"] = svc.llm.name
@@ -98,7 +142,8 @@ def run_grading_eval(svc: Any, path: Path | None, out: Path | None, with_llm: bo
                    "date": datetime.now(UTC).strftime("%Y-%m-%d"),
                    "command": "interviewer eval grading" + (" --with-llm" if with_llm else "")}
     res["predictions"] = [{"id": r.get("id"), "category": r.get("category"), "human": r["score"],
-                           "rubric": g.score, "gate": g.gate, "file": r["_file"]} for r, g in zip(rows, rubric, strict=True)]
+                           "rubric": s, "product_score": g.score, "raw": g.raw_score, "gate": g.gate, "file": r["_file"]}
+                          for r, g, s in zip(rows, rubric, scores, strict=True)]
     dest = out or DEFAULT_OUT
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(json.dumps(res, indent=1, ensure_ascii=False) + "\n")

@@ -27,8 +27,14 @@ from interviewer.retrieval.embeddings import Embedder
 # Calibrated by hand on eval/grading dev files (labelled-s1/s2); see eval/README.md.
 LO, HI = 0.38, 0.62
 COVERED, PARTIAL = 0.75, 0.30
-MISCONCEPTION_SIM, MISCONCEPTION_MARGIN, MISCONCEPTION_PENALTY = 0.62, 0.02, 2.5
+MISCONCEPTION_SIM, MISCONCEPTION_MARGIN, MISCONCEPTION_PENALTY = 0.70, 0.10, 2.5
 RELEVANCE_MIN = 0.30
+# Raw rubric score → human scale: isotonic regression on the dev files (labelled-s1/s2) only,
+# smoothed into a strictly increasing curve; `python eval/fit_calibration.py` prints it.
+CALIBRATION: tuple[tuple[float, float], ...] = (
+    (0.0, 0.0), (0.331, 0.25), (1.734, 0.6), (2.941, 1.4), (3.968, 1.889), (4.438, 2.667), (4.806, 3.0),
+    (5.356, 4.0), (6.354, 4.8), (6.747, 7.0), (7.004, 7.8), (8.19, 8.273), (8.957, 9.0), (9.513, 10.0),
+    (10.0, 10.0))
 SALAD_CAP = 2.0
 GAMMA = 0.85  # score = 10 * coverage**GAMMA: partial knowledge is worth a little more than linear
 # The score blends key-point coverage with coverage of the model answer's own sentences
@@ -281,17 +287,34 @@ class Grader:
                     sp = content[i]
                     hits.append(MisconceptionHit(id=mc.id, text=mc.text, correction=mc.correction,
                                                  evidence=sp.text, span=(sp.start, sp.end), similarity=round(sim, 3)))
-        score = (KEY_POINT_SHARE * 10.0 * coverage ** GAMMA + (1 - KEY_POINT_SHARE) * 10.0 * statement_coverage ** GAMMA
-                 - MISCONCEPTION_PENALTY * min(len(hits), 2))
+        raw = (KEY_POINT_SHARE * 10.0 * coverage ** GAMMA + (1 - KEY_POINT_SHARE) * 10.0 * statement_coverage ** GAMMA
+               - MISCONCEPTION_PENALTY * min(len(hits), 2))
+        raw = float(np.clip(raw, 0.0, 10.0))
+        score = calibrate(raw)
+        cap = None
         gate = None
         if is_keyword_salad(content_text):
             flags.append("a list of keywords without explanations is capped at 2")
-            score = min(score, SALAD_CAP)
+            cap = SALAD_CAP
         if injected and len(content_text) < 0.5 * len(text):
-            score = min(score, 1.0)
+            cap = 1.0
+        if cap is not None:
+            score = min(score, cap)
         score = round(float(np.clip(score, 0.0, 10.0)), 1)
-        return Grade(score=score, rubric_score=score, gate=gate, flags=flags, key_points=results,
+        return Grade(score=score, rubric_score=score, raw_score=round(raw, 3), cap=cap, gate=gate, flags=flags,
+                     key_points=results,
                      misconceptions=hits, feedback=_feedback(results, hits), **base)
+
+
+def calibrate(raw: float, knots: tuple[tuple[float, float], ...] | None = None) -> float:
+    """Map the raw rubric score onto the human 0-10 scale (monotone, so rankings are unchanged).
+
+    The knots were fitted once with isotonic regression on the dev files only (see
+    eval/README.md); ``interviewer eval grading`` re-fits them leave-one-question-out to report
+    dev rows honestly.
+    """
+    k = knots or CALIBRATION
+    return float(np.interp(raw, [x for x, _ in k], [y for _, y in k]))
 
 
 def _feedback(results: list[KeyPointResult], hits: list[MisconceptionHit]) -> str:

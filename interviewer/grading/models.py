@@ -34,6 +34,8 @@ class Grade(BaseModel):
 
     score: float = Field(description="0-10, one decimal")
     rubric_score: float
+    raw_score: float | None = Field(None, description="rubric evidence score before calibration and caps")
+    cap: float | None = Field(None, description="upper bound applied (keyword list, mostly instructions)")
     llm_score: float | None = None
     sources: list[Literal["rubric", "llm"]]
     label: str

@@ -239,13 +239,17 @@ class InterviewEngine:
 
     def followup_for(self, item: Item, missed: list[str], answer: str, asked: list[str]) -> tuple[str, str | None]:
         """(key point id, question) for the most important missed point: the rubric's own
-        follow-up first, LLM phrasing when available, then a "deeper" rubric follow-up."""
+        follow-up for it first, then the rubric's "deeper" follow-up, then LLM phrasing when an
+        LLM is configured, then a neutral template (never revealing the point)."""
         fus = [f for f in (item.rubric.follow_ups if item.rubric else []) if f.question not in asked]
         for kp_id in missed:
             for f in fus:
                 if f.probes == kp_id:
                     return kp_id, f.question
         top = missed[0]
+        deeper = [f.question for f in fus if f.probes == "deeper"]
+        if deeper:
+            return top, deeper[0]
         llm = self.svc.llm if self.svc.settings.llm.mode != "none" else None
         kp = next((k for k in (item.rubric.key_points if item.rubric else []) if k.id == top), None)
         if llm is not None and kp is not None:
@@ -258,9 +262,6 @@ class InterviewEngine:
                     return top, text
             except BackendError:
                 pass
-        deeper = [f.question for f in fus if f.probes == "deeper"]
-        if deeper:
-            return top, deeper[0]
         generic = "Can you expand on your answer? What important aspect did you leave out?"
         return top, (generic if generic not in asked else None)
 

@@ -1,0 +1,152 @@
+"""Benchmarks (speed, not quality): `python eval/bench.py` → eval/results/bench.json.
+
+- grade latency p50/p95, rubric only (the default critical path) and with the LLM judge;
+- tokens/s through our llama.cpp adapter vs raw llama_cpp on the same prompt;
+- wall time of `interviewer grade-batch` on 2,000 answers (models loaded once);
+- time from `interviewer serve` to the UI answering HTTP 200.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+OUT = ROOT / "eval" / "results" / "bench.json"
+os.environ.setdefault("INTERVIEWER_LLM__MODE", "none")
+
+
+def pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return round(xs[min(len(xs) - 1, int(q * (len(xs) - 1) + 0.5))], 3)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def bench_grading(svc, rows) -> dict:
+    g = svc.grader
+    g.grade_item(svc.bank.get(rows[0]["id"]), rows[0]["student_answer"])  # warm-up
+    times = []
+    for r in rows:
+        g._cache.clear()  # measure cold per-answer work (embedding the rubric too), as a first grade would
+        t = time.perf_counter()
+        g.grade_item(svc.bank.get(r["id"]), r["student_answer"], use_llm=False)
+        times.append(time.perf_counter() - t)
+    return {"n": len(times), "p50_s": pct(times, 0.5), "p95_s": pct(times, 0.95), "max_s": round(max(times), 3)}
+
+
+def bench_llm(svc, rows, n: int = 5) -> dict:
+    from interviewer.grading.grader import Grader
+    from interviewer.llm.registry import local_backend
+
+    llm = local_backend(svc.settings)
+    grader = Grader(svc.embedder, llm=llm)
+    picked = [r for r in rows if r["category"] in ("excellent", "partial", "misconception")][:n]
+    times, labels = [], []
+    for r in picked:
+        t = time.perf_counter()
+        gr = grader.grade_item(svc.bank.get(r["id"]), r["student_answer"])
+        times.append(time.perf_counter() - t)
+        labels.append(gr.label)
+    # adapter overhead: same prompt, same settings, raw create_chat_completion vs our complete()
+    msgs = [{"role": "user", "content": "Explain in three sentences what dropout does in a neural network."}]
+    raw_tps, ad_tps = [], []
+    for _ in range(3):
+        t = time.perf_counter()
+        out = llm.llm.create_chat_completion(messages=msgs, temperature=0.0, max_tokens=96)
+        raw_tps.append(out["usage"]["completion_tokens"] / (time.perf_counter() - t))
+        t = time.perf_counter()
+        text = llm.complete(msgs, 96)
+        n_tok = len(llm.llm.tokenize(text.encode(), add_bos=False, special=False))
+        ad_tps.append(n_tok / (time.perf_counter() - t))
+    raw, ad = statistics.median(raw_tps), statistics.median(ad_tps)
+    return {"model": llm.name, "grade_with_llm": {"n": len(times), "p50_s": pct(times, 0.5), "p95_s": pct(times, 0.95),
+                                                  "labels": sorted(set(labels))},
+            "tokens_per_s": {"raw_llama_cpp": round(raw, 2), "adapter": round(ad, 2),
+                             "overhead_pct": round(100 * (raw - ad) / raw, 2)}}
+
+
+def bench_batch(rows, data_dir: Path, n: int = 2000) -> dict:
+    rng = random.Random(0)
+    tmp = Path(tempfile.mkdtemp())
+    src = tmp / "batch.jsonl"
+    with src.open("w") as f:
+        for i in range(n):
+            r = rows[i % len(rows)]
+            sents = r["student_answer"].split(". ")
+            rng.shuffle(sents)  # unique texts, so nothing is served from a cache
+            ans = ". ".join(sents[: max(1, len(sents) - (i // len(rows)) % 3)])
+            f.write(json.dumps({"id": r["id"], "question": r["question"], "reference_answer": r["reference_answer"],
+                                "student_answer": f"{ans} (#{i})", "score": r["score"], "score_max": 10}) + "\n")
+    env = dict(os.environ, INTERVIEWER_DATA_DIR=str(data_dir), INTERVIEWER_LLM__MODE="none")
+    t = time.perf_counter()
+    subprocess.run([str(BIN / "interviewer"), "grade-batch", str(src), "--out", str(tmp / "out.jsonl")],
+                   check=True, env=env, capture_output=True)
+    wall = time.perf_counter() - t
+    lines = (tmp / "out.jsonl").read_text().count("\n")
+    return {"answers": lines, "wall_s": round(wall, 1), "answers_per_s": round(lines / wall, 1)}
+
+
+def bench_ui_start(data_dir: Path) -> dict:
+    port = free_port()
+    env = dict(os.environ, INTERVIEWER_DATA_DIR=str(data_dir), INTERVIEWER_LLM__MODE="none")
+    t = time.perf_counter()
+    proc = subprocess.Popen([str(BIN / "interviewer"), "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while time.perf_counter() - t < 120:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as r:
+                    if r.status == 200:
+                        return {"seconds_to_http_200": round(time.perf_counter() - t, 2)}
+            except OSError:
+                time.sleep(0.1)
+        return {"seconds_to_http_200": None}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def main() -> None:
+    from interviewer.evaluation.grading import load_rows
+    from interviewer.settings import load_settings
+    from interviewer.wiring import Services
+
+    svc = Services(load_settings())
+    svc.ensure_index()
+    rows = [r for r in load_rows(None) if r.get("id") in svc.bank.items]
+    res = {"grading_rubric_only": bench_grading(svc, rows)}
+    print(res)
+    if "--no-llm" not in sys.argv:
+        res.update(bench_llm(svc, rows))
+        print(res)
+    res["grade_batch_2000"] = bench_batch(rows, svc.settings.data_dir)
+    print(res["grade_batch_2000"])
+    res["ui_start"] = bench_ui_start(svc.settings.data_dir)
+    print(res["ui_start"])
+    res["meta"] = {"date": datetime.now(UTC).strftime("%Y-%m-%d"), "cpus": os.cpu_count(),
+                   "machine": platform.machine(), "python": platform.python_version(),
+                   "command": "python eval/bench.py"}
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(res, indent=2) + "\n")
+    print(f"written to {OUT}")
+
+
+if __name__ == "__main__":
+    main()

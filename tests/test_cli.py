@@ -1,0 +1,67 @@
+"""The console script end to end, in subprocesses, as a user runs it."""
+
+import json
+
+from conftest import run_cli
+
+
+def env(data_dir):
+    return {"INTERVIEWER_LLM__MODE": "none", "INTERVIEWER_DATA_DIR": str(data_dir)}
+
+
+def test_bank_stats_json(svc, data_dir):
+    r = run_cli("bank", "stats", "--json", env=env(data_dir))
+    assert r.returncode == 0, r.stderr
+    st = json.loads(r.stdout)
+    assert st["per_source_file"]["004_4b6c22918726922d.txt"] == 200
+    assert st["per_source_file"]["002_926b6ca842eca622.txt"] == 100
+    assert st["rubrics"]["coverage"] == 1.0 and st["checklist_topics"]["coverage"] == 1.0
+
+
+def test_scripted_terminal_interview_then_progress(svc, tmp_path):
+    e = env(tmp_path)
+    script = "no idea\nhint\nI think it is about reducing overfitting\nskip\nskip\nskip\n"
+    r = run_cli("interview", "--questions", "2", "--topic", "Deep Learning Foundations", input=script, env=e)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    assert "Q: Question 1/2" in out and "Q: Question 2/2" in out
+    assert "Follow-up:" in out or "--- feedback ---" in out
+    assert "Score:" in out and "Session report" in out
+    p = run_cli("progress", "--json", env=e)
+    summary = json.loads(p.stdout)
+    assert summary["practised"] >= 2
+    assert summary["due_today"]  # skipped/failed questions are due again soon
+
+
+def test_resume_a_session_by_id(svc, tmp_path):
+    e = env(tmp_path)
+    r = run_cli("interview", "--questions", "2", input="", env=e)
+    sid = r.stdout.split("session ")[1].split()[0]
+    r2 = run_cli("interview", "--session", sid, input="end\n", env=e)
+    assert f"Resuming session {sid}" in r2.stdout
+
+
+def test_errors_are_messages_with_exit_codes(svc, data_dir):
+    r = run_cli("bank", "show", "nope-404", env=env(data_dir))
+    assert r.returncode == 3 and "no bank item" in r.stderr and "Traceback" not in r.stderr
+    r = run_cli("search", "x", "--topic", "astrology", env=env(data_dir))
+    assert r.returncode != 0 and "unknown topic" in r.stderr
+    r = run_cli("interview", env={**env(data_dir), "INTERVIEWER_PROFILE": "nope"})
+    assert r.returncode == 2 and "unknown profile" in r.stderr
+
+
+def test_ask_cites_bank_ids_without_an_llm(svc, data_dir):
+    r = run_cli("ask", "how", "does", "beam", "search", "decoding", "work?", env=env(data_dir))
+    assert r.returncode == 0, r.stderr
+    assert "Sources:" in r.stdout and "[" in r.stdout
+
+
+def test_doctor_reports_readiness(svc, data_dir):
+    r = run_cli("doctor", "--json", env=env(data_dir))
+    checks = {c["check"]: c for c in json.loads(r.stdout)}
+    assert checks["bank"]["ok"] and checks["vector store"]["ok"] and checks["embedding"]["ok"]
+    assert "rubric only" in checks["grading"]["detail"]
+    dead = run_cli("doctor", env={**env(data_dir), "INTERVIEWER_LLM__MODE": "openai",
+                                  "INTERVIEWER_LLM__BASE_URL": "http://127.0.0.1:9/v1",
+                                  "INTERVIEWER_LLM__MODEL": "x", "INTERVIEWER_LLM__TIMEOUT": "3"})
+    assert "[FAIL] llm: cannot reach the LLM API" in dead.stdout
