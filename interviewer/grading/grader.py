@@ -15,6 +15,7 @@ How a rubric-only score is made:
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,6 +30,7 @@ LO, HI = 0.38, 0.62
 COVERED, PARTIAL = 0.75, 0.30
 MISCONCEPTION_SIM, MISCONCEPTION_MARGIN, MISCONCEPTION_PENALTY = 0.70, 0.10, 2.5
 RELEVANCE_MIN = 0.30
+PAIR_WORDS = 60  # adjacent sentences up to this many words together are also matched as one span
 # Raw rubric score → human scale: isotonic regression on the dev files (labelled-s1/s2) only,
 # smoothed into a strictly increasing curve; `python eval/fit_calibration.py` prints it.
 CALIBRATION: tuple[tuple[float, float], ...] = (
@@ -89,8 +91,8 @@ def split_spans(answer: str) -> list[Span]:
                 if len(_WORD.findall(clause)) >= 4:
                     i = answer.find(clause, off)
                     out.append(Span(clause, max(i, s.start), max(i, s.start) + len(clause)))
-    for a, b in zip(pieces, pieces[1:], strict=False):  # adjacent pairs
-        if len(_WORD.findall(a.text)) + len(_WORD.findall(b.text)) <= 60:
+    for a, b in zip(pieces, pieces[1:], strict=False) if PAIR_WORDS else []:  # adjacent pairs
+        if len(_WORD.findall(a.text)) + len(_WORD.findall(b.text)) <= PAIR_WORDS:
             out.append(Span(answer[a.start:b.end].strip(), a.start, b.end))
     return out
 
@@ -159,12 +161,14 @@ class Grader:
         self.llm = llm
         self.llm_weight = llm_weight
         self._cache: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
 
     # ------------------------------------------------------------ embeddings
     def _embed(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
         if todo:
-            vecs = self.embedder.embed(todo)
+            with self._lock:
+                vecs = self.embedder.embed(todo)
             for t, v in zip(todo, vecs, strict=True):
                 self._cache[t] = v
             if len(self._cache) > 200_000:  # bound memory in long batch runs
@@ -175,6 +179,13 @@ class Grader:
     def prefetch(self, texts: Sequence[str]) -> None:
         """Embed many texts in one batch (grade-batch uses this to load nothing twice)."""
         self._embed(list(texts))
+
+    @staticmethod
+    def rubric_texts(item: Item) -> list[str]:
+        """Everything about an item the grader embeds, so it can be done before the answer arrives."""
+        r = item.rubric or derive_rubric(item.question, item.reference_answer or item.explanation)
+        return [item.question, r.model_answer, *(k.text for k in r.key_points),
+                *(m.text for m in r.misconceptions), *_statements(r.model_answer)]
 
     # ------------------------------------------------------------ public API
     def grade_item(self, item: Item, answer: str, use_llm: bool = True) -> Grade:

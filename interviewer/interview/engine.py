@@ -186,12 +186,20 @@ class InterviewEngine:
         st.answers, st.followups, st.followup_kps, st.hints, st.previous_score = [], [], [], 0, None
         st.asked.append(item.id)
         st.asked_at = datetime.now(UTC).isoformat()
+        self._prefetch(item)
         self.store.add_turn(st.id, item.id, "question", item.question, topic=item.topic[0] if item.topic else None)
         self._save(st)
         n = len(st.results) + 1
         total = f"/{st.n_questions}" if st.mode in ("mock", "review") else ""
         head = f"Question {n}{total} · {' > '.join(item.topic)} · {item.difficulty or 'unrated'}"
         return [Event("question", f"{head}\n\n{item.question}", item.id)]
+
+    def _prefetch(self, item: Item) -> None:
+        """Embed the rubric while the candidate reads and types, so the grade is fast."""
+        import threading
+
+        grader = self.svc.grader
+        threading.Thread(target=grader.prefetch, args=(grader.rubric_texts(item),), daemon=True).start()
 
     def _topic_mastered(self, st: SessionState) -> bool:
         recent = [r["score"] for r in st.results[-3:]]
