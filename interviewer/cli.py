@@ -134,7 +134,7 @@ def cmd_eval_grading(args: argparse.Namespace) -> int:
     from interviewer.evaluation.grading import run_grading_eval
 
     report = run_grading_eval(_services(args), Path(args.file) if args.file else None,
-                              Path(args.out) if args.out else None, with_llm=args.with_llm)
+                              Path(args.out) if args.out else None, with_llm=args.with_llm, split=args.split)
     print(report)
     return 0
 
@@ -261,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("file", nargs="?")
     s.add_argument("--out", help="results JSON (default eval/results/grading.json)")
     s.add_argument("--with-llm", action="store_true", help="also run LLM-only and fused (slow on CPU)")
+    s.add_argument("--split", choices=["dev", "test"], help="only the dev or the held-out test files")
     s.set_defaults(func=cmd_eval_grading)
 
     s = sub.add_parser("grade", help="grade one answer")

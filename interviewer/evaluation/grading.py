@@ -111,8 +111,11 @@ def loqo_dev_scores(rows: list[dict[str, Any]], grades: list[Any]) -> list[float
     return out
 
 
-def run_grading_eval(svc: Any, path: Path | None, out: Path | None, with_llm: bool = False) -> str:
+def run_grading_eval(svc: Any, path: Path | None, out: Path | None, with_llm: bool = False,
+                     split: str | None = None) -> str:
     rows = load_rows(path)
+    if split:
+        rows = [r for r in rows if (r.get("_file") in DEV_FILES) == (split == "dev")]
     t = time.perf_counter()
     rubric = grade_rows(svc, rows, use_llm=False, use_bank=path is None)
     elapsed = time.perf_counter() - t
@@ -140,7 +143,8 @@ def run_grading_eval(svc: Any, path: Path | None, out: Path | None, with_llm: bo
     res["meta"] = {"answers": len(rows), "files": sorted({r["_file"] for r in rows}),
                    "embedding_model": svc.embedder.model_id, "rubric_grading_seconds": round(elapsed, 2),
                    "date": datetime.now(UTC).strftime("%Y-%m-%d"),
-                   "command": "interviewer eval grading" + (" --with-llm" if with_llm else "")}
+                   "command": "interviewer eval grading" + (" --with-llm" if with_llm else "")
+                   + (f" --split {split}" if split else "")}
     res["predictions"] = [{"id": r.get("id"), "category": r.get("category"), "human": r["score"],
                            "rubric": s, "product_score": g.score, "raw": g.raw_score, "gate": g.gate, "file": r["_file"]}
                           for r, g, s in zip(rows, rubric, scores, strict=True)]
