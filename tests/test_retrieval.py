@@ -1,10 +1,9 @@
 import json
 import subprocess
-import sys
 
 import pytest
-
 from conftest import BIN, free_port, make_services, run_cli, stop, wait_port
+
 from interviewer.errors import InterviewerError
 
 

@@ -3,7 +3,6 @@
 import threading
 
 import pytest
-
 from conftest import free_port, have, make_services
 
 

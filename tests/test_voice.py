@@ -3,8 +3,8 @@
 import subprocess
 
 import pytest
-
 from conftest import have
+
 from interviewer.interview.engine import InterviewEngine
 
 pytestmark = pytest.mark.skipif(not have("espeak-ng"), reason="needs espeak-ng (make test installs it)")

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from interviewer.bank.schema import Item, KeyPoint, Misconception, Rubric
+from interviewer.bank.schema import Item, KeyPoint, Rubric
 from interviewer.grading.models import Grade, KeyPointResult, MisconceptionHit
 from interviewer.retrieval.embeddings import Embedder
 
@@ -341,4 +341,4 @@ def _feedback(results: list[KeyPointResult], hits: list[MisconceptionHit]) -> st
     return " ".join(parts) or "Some relevant content, but no key point was clearly made."
 
 
-__all__ = ["Grader", "derive_rubric", "split_spans", "Misconception"]
+__all__ = ["Grader", "calibrate", "derive_rubric", "split_spans"]

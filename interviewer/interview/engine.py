@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from interviewer.bank.schema import Item
-from interviewer.errors import BackendError, InterviewerError
+from interviewer.errors import BackendError
 from interviewer.grading.models import Grade
 from interviewer.progress.srs import LEARNED_SCORE, record_grade
 from interviewer.retrieval.search import resolve_difficulty, resolve_topic
@@ -199,7 +199,8 @@ class InterviewEngine:
         import threading
 
         grader = self.svc.grader
-        threading.Thread(target=grader.prefetch, args=(grader.rubric_texts(item),), daemon=True).start()
+        # not a daemon: at exit Python waits (well under a second) instead of killing it inside torch
+        threading.Thread(target=grader.prefetch, args=(grader.rubric_texts(item),), name="prefetch").start()
 
     def _topic_mastered(self, st: SessionState) -> bool:
         recent = [r["score"] for r in st.results[-3:]]
@@ -398,9 +399,3 @@ def _mask(text: str) -> str:
     words = text.split()
     keep = max(3, len(words) // 2)
     return " ".join(words[:keep]) + (" …" if len(words) > keep else "")
-
-
-def require_text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise InterviewerError("expected text")
-    return value

@@ -62,5 +62,5 @@ class OpenAICompatBackend:
                     raise
                 last = e
                 if self.json_mode == "auto" and mode == "json_schema":
-                    self.json_mode = "json_object" if "json_schema" in str(e) or "HTTP 5" in str(e) or "HTTP 4" in str(e) else "auto"
+                    self.json_mode = "json_object"  # remember: this server refuses json_schema
         raise last or BackendError("structured output failed")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import re
+import threading
 from pathlib import Path
 from typing import Protocol
 
@@ -54,10 +55,12 @@ class SentenceTransformerEmbedder:
         self._model = SentenceTransformer(str(path), device="cpu")
         self.model_id = f"st:{Path(model).name}"
         self.batch_size = batch_size
+        self._lock = threading.Lock()  # one encode at a time: torch's thread pool is shared
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        vecs = self._model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
-                                  show_progress_bar=False, convert_to_numpy=True)
+        with self._lock:
+            vecs = self._model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
+                                      show_progress_bar=False, convert_to_numpy=True)
         return np.asarray(vecs, dtype=np.float32)
 
 

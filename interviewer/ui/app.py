@@ -247,7 +247,7 @@ def serve(svc: Any, host: str | None = None, port: int | None = None, block: boo
 
     import threading
 
-    threading.Thread(target=warm_up, daemon=True, name="warm-up").start()
+    threading.Thread(target=warm_up, name="warm-up").start()
     auth = (ui.username, ui.password) if ui.username and ui.password else None
     demo.launch(server_name=host, server_port=port or ui.port, auth=auth, share=False,
                 prevent_thread_lock=not block, quiet=not block)
