@@ -53,6 +53,22 @@ def read_import_text(path: Path) -> str:
     return text
 
 
+def jsonl_objects(path: Path, text: str) -> list[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line; a bad line is an error naming it."""
+    out = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise KnowledgeError(f"{path}:{n}: invalid JSON: {e.msg}") from None
+        if not isinstance(row, dict):
+            raise KnowledgeError(f"{path}:{n}: expected an object")
+        out.append((n, row))
+    return out
+
+
 def _difficulty(value: Any, where: str) -> str | None:
     if value in (None, ""):
         return None
@@ -132,16 +148,7 @@ def parse_import(path: Path, fmt: str | None = None) -> list[Item]:
                 raise KnowledgeError(f"{path}: entry {n} is not an object")
             rows.append((f"{path}: entry {n}", row))
     elif fmt == "jsonl":
-        for n, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise KnowledgeError(f"{path}:{n}: invalid JSON: {e.msg}") from None
-            if not isinstance(row, dict):
-                raise KnowledgeError(f"{path}:{n}: expected an object")
-            rows.append((f"{path}:{n}", row))
+        rows += [(f"{path}:{n}", row) for n, row in jsonl_objects(path, text)]
     else:
         raise KnowledgeError(f"unknown format {fmt!r}")
     if not rows:

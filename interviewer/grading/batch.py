@@ -13,18 +13,10 @@ from interviewer.grading.grader import derive_rubric
 
 
 def read_batch(path: Path) -> list[dict[str, Any]]:
-    from interviewer.bank.importer import read_import_text
+    from interviewer.bank.importer import jsonl_objects, read_import_text
 
     rows = []
-    for n, line in enumerate(read_import_text(path).splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise KnowledgeError(f"{path}:{n}: invalid JSON: {e.msg}") from None
-        if not isinstance(row, dict):
-            raise KnowledgeError(f"{path}:{n}: expected an object")
+    for n, row in jsonl_objects(path, read_import_text(path)):
         for key in ("question", "student_answer"):
             if not isinstance(row.get(key), str):
                 raise KnowledgeError(f"{path}:{n}: missing string field {key!r}")
