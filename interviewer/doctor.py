@@ -28,7 +28,7 @@ def run_doctor(svc: Any, as_json: bool = False) -> bool:
         return f"{st['items']} items, rubrics {st['rubrics']['coverage']:.0%}, checklist {st['checklist_topics']['coverage']:.0%}"
 
     def embedder() -> str:
-        return svc.embedder.model_id
+        return f"{svc.embedder.model_id} ({getattr(svc.embedder, 'precision', 'fp32')})"
 
     def store() -> str:
         return f"{s.vectorstore.mode}: collection {svc.index.name} holds {svc.index.collection.count()} items"

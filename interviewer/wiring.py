@@ -41,7 +41,8 @@ class Services:
         with self._lock:
             if self.settings.embedding.mode == "hash":
                 return HashEmbedder()
-            return SentenceTransformerEmbedder(self.settings.embedding.model, self.settings.embedding.batch_size)
+            e = self.settings.embedding
+            return SentenceTransformerEmbedder(e.model, e.batch_size, e.precision)
 
     @functools.cached_property
     def chroma(self) -> Any:

@@ -121,33 +121,51 @@ def run_grading_eval(svc: Any, path: Path | None, out: Path | None, with_llm: bo
     elapsed = time.perf_counter() - t
     scores = loqo_dev_scores(rows, rubric) if path is None else [g.score for g in rubric]
     res: dict[str, Any] = {"rubric_only": _report(rows, scores)}
+    llm_rows: list[dict[str, Any]] = []
     if with_llm and svc.llm is not None:
-        from interviewer.grading.judge import judge
+        import sys
+
+        from interviewer.errors import BackendError
+        from interviewer.grading.batch import rubric_for
+        from interviewer.grading.judge import fused_score, judge
 
         llm_scores, fused = [], []
         w = svc.settings.grading.llm_weight
-        from interviewer.grading.batch import rubric_for
-
-        for r, g in zip(rows, rubric, strict=True):
+        failures = 0
+        t_llm = time.perf_counter()
+        for n, (r, g, s) in enumerate(zip(rows, rubric, scores, strict=True), 1):
             rub, _ = rubric_for(svc, r, use_bank=path is None)
-            try:
-                v = float(judge(svc.llm, r["question"], rub, r["student_answer"]).score) if not g.gate else 0.0
-            except Exception:  # a failed judge call counts as the rubric score (and is counted)
-                v = g.score
-            llm_scores.append(v)
-            fused.append(g.score if g.gate else round((1 - w) * g.score + w * v, 1))
-        # (LLM-only and fused use the product calibration for the rubric part on every row)
+            v: float | None = None
+            if not g.gate:  # gated answers (empty, gibberish, off-topic) never reach the judge
+                try:
+                    v = float(judge(svc.llm, r["question"], rub, r["student_answer"]).score)
+                except BackendError:  # counted and reported; the row keeps its rubric score
+                    failures += 1
+            # the rubric part of the blend is the reported (dev: leave-one-question-out) score
+            g_rep = g.model_copy(update={"score": s, "rubric_score": s})
+            llm_scores.append(v if v is not None else s)
+            fused.append(fused_score(g_rep, v, w) if v is not None else s)
+            llm_rows.append({"llm": v, "fused": fused[-1]})
+            if n % 10 == 0 or n == len(rows):
+                print(f"  LLM judge {n}/{len(rows)}  {time.perf_counter() - t_llm:.0f} s", file=sys.stderr, flush=True)
         res["llm_only"] = _report(rows, llm_scores)
         res["fused"] = _report(rows, fused)
-        res["llm"] = svc.llm.name
+        res["llm"] = {"model": svc.llm.name, "weight": w, "judge_failures": failures,
+                      "judged": sum(1 for x in llm_rows if x["llm"] is not None),
+                      "seconds": round(time.perf_counter() - t_llm, 1),
+                      "note": "gated answers keep their rubric score in every column; a failed judge call "
+                              "keeps the rubric score and is counted in judge_failures"}
     res["meta"] = {"answers": len(rows), "files": sorted({r["_file"] for r in rows}),
-                   "embedding_model": svc.embedder.model_id, "rubric_grading_seconds": round(elapsed, 2),
+                   "embedding_model": svc.embedder.model_id,
+                   "embedding_precision": getattr(svc.embedder, "precision", "fp32"), "rubric_grading_seconds": round(elapsed, 2),
                    "date": datetime.now(UTC).strftime("%Y-%m-%d"),
                    "command": "interviewer eval grading" + (" --with-llm" if with_llm else "")
                    + (f" --split {split}" if split else "")}
     res["predictions"] = [{"id": r.get("id"), "category": r.get("category"), "human": r["score"],
                            "rubric": s, "product_score": g.score, "raw": g.raw_score, "gate": g.gate, "file": r["_file"]}
                           for r, g, s in zip(rows, rubric, scores, strict=True)]
+    for p, extra in zip(res["predictions"], llm_rows, strict=False):
+        p.update(extra)
     dest = out or DEFAULT_OUT
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(json.dumps(res, indent=1, ensure_ascii=False) + "\n")

@@ -45,8 +45,7 @@ def grade_rows(svc: Any, rows: list[dict[str, Any]], use_llm: bool = False, use_
     for r, (rub, _) in zip(rows, rubrics, strict=True):
         content, _ = grader.spans_for(r["student_answer"])
         texts += [r["question"], rub.model_answer, *(k.text for k in rub.key_points),
-                  *(m.text for m in rub.misconceptions), *(s.text for s in content),
-                  " ".join(s.text for s in content)]
+                  *(m.text for m in rub.misconceptions), *(s.text for s in content)]
     grader.prefetch(texts)
     out = []
     for r, (rub, origin) in zip(rows, rubrics, strict=True):

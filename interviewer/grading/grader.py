@@ -244,20 +244,25 @@ class Grader:
         kp_texts = [k.text for k in rubric.key_points]
         mc_texts = [m.text for m in rubric.misconceptions]
         span_texts = [s.text for s in content]
-        vec = self._embed([question, rubric.model_answer, *kp_texts, *mc_texts, *span_texts, content_text])
+        vec = self._embed([question, rubric.model_answer, *kp_texts, *mc_texts, *span_texts])
         S = np.stack([vec[t] for t in span_texts])
         K = np.stack([vec[t] for t in kp_texts])
         kp_sim = S @ K.T  # spans x key points
 
-        # relevance gate: is the answer about this question at all?
+        # relevance gate: is the answer about this question at all? The whole answer is embedded
+        # only when the gates need it (no span is on topic, or the answer is question-length):
+        # long answers are the most expensive texts to embed and the spans already decide.
         topic_vecs = np.stack([vec[question], vec[rubric.model_answer], *K])
-        relevance = float(max((S @ topic_vecs.T).max(), (topic_vecs @ vec[content_text]).max()))
-        q_sim = float(vec[content_text] @ vec[question])
+        relevance = float((S @ topic_vecs.T).max())
         n_words, q_words = len(_WORD.findall(content_text)), len(_WORD.findall(question))
+        short = n_words <= q_words + 6
+        whole = self._embed([content_text])[content_text] if relevance < RELEVANCE_MIN or short else None
+        if whole is not None:
+            relevance = max(relevance, float((topic_vecs @ whole).max()))
         if relevance < RELEVANCE_MIN:
             return Grade(score=0.0, rubric_score=0.0, gate="off-topic", flags=flags, key_points=empty_kps,
                          feedback="The answer does not address this question.", **base)
-        if q_sim > 0.85 and n_words <= q_words + 6:
+        if short and whole is not None and float(whole @ vec[question]) > 0.85:
             return Grade(score=1.0 if n_words > q_words else 0.0, rubric_score=0.0, gate="restates the question",
                          flags=flags, key_points=empty_kps, feedback="The answer only restates the question.", **base)
 

@@ -59,6 +59,18 @@ def judge(llm: Any, question: str, rubric: Rubric, answer: str, prompts_dir: Any
             raise BackendError(f"the LLM judge returned invalid JSON twice: {str(e)[:120]}") from None
 
 
+def fused_score(grade: Grade, llm_score: float, weight: float) -> float:
+    """The rubric score blended with the judge's. A gate keeps its rubric score and a cap (an
+    answer that is mostly instructions to the grader, a keyword list) still caps the blend: a
+    judge talked into 10/10 cannot lift an answer the rubric capped."""
+    if grade.gate:
+        return grade.score
+    fused = (1 - weight) * grade.rubric_score + weight * llm_score
+    if grade.cap is not None:
+        fused = min(fused, grade.cap)
+    return round(fused, 1)
+
+
 def fuse_llm_judgement(llm: Any, question: str, rubric: Rubric, answer: str, grade: Grade,
                        weight: float) -> Grade:
     """Rubric score fused with the judge's; on failure a labelled rubric-only grade."""
@@ -68,7 +80,7 @@ def fuse_llm_judgement(llm: Any, question: str, rubric: Rubric, answer: str, gra
         return grade.model_copy(update={"label": f"rubric only (LLM judge unavailable: {e})"})
     by_id = {k.id: k.status for k in v.key_points}
     kps = [k.model_copy(update={"llm_status": by_id.get(k.id)}) for k in grade.key_points]
-    fused = round((1 - weight) * grade.rubric_score + weight * float(v.score), 1)
+    fused = fused_score(grade, float(v.score), weight)
     used = getattr(llm, "last_used", getattr(llm, "name", "LLM"))
     return grade.model_copy(update={"score": fused, "llm_score": float(v.score), "sources": ["rubric", "llm"],
                                     "label": f"rubric + LLM judge ({used}), weight {weight:.2f}",
