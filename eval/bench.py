@@ -92,25 +92,34 @@ def bench_llm(svc, rows, n: int = 5) -> dict:
                              "overhead_pct": round(100 * (raw - ad) / raw, 2)}}
 
 
-def bench_batch(rows, data_dir: Path, n: int = 2000) -> dict:
+def bench_batch(rows, data_dir: Path, n: int = 2000, unique_spans: bool = False) -> dict:
+    """2,000 answers built from the labelled ones. Default: sentences shuffled and dropped, so
+    answers differ but sentences repeat (a class answering the same questions). With
+    ``unique_spans`` every sentence is tagged with a different phrase, so no span is ever
+    served from the embedding cache: the worst case."""
     rng = random.Random(0)
+    tags = ["indeed", "notably", "in practice", "in short", "roughly", "importantly", "typically", "generally"]
     tmp = Path(tempfile.mkdtemp())
     src = tmp / "batch.jsonl"
     with src.open("w") as f:
         for i in range(n):
             r = rows[i % len(rows)]
             sents = r["student_answer"].split(". ")
-            rng.shuffle(sents)  # unique texts, so nothing is served from a cache
-            ans = ". ".join(sents[: max(1, len(sents) - (i // len(rows)) % 3)])
+            if unique_spans:
+                ans = ". ".join(f"{s} ({tags[(i + j) % len(tags)]} #{i}-{j})" for j, s in enumerate(sents))
+            else:
+                rng.shuffle(sents)
+                ans = ". ".join(sents[: max(1, len(sents) - (i // len(rows)) % 3)]) + f" (#{i})"
             f.write(json.dumps({"id": r["id"], "question": r["question"], "reference_answer": r["reference_answer"],
-                                "student_answer": f"{ans} (#{i})", "score": r["score"], "score_max": 10}) + "\n")
+                                "student_answer": ans, "score": r["score"], "score_max": 10}) + "\n")
     env = dict(os.environ, INTERVIEWER_DATA_DIR=str(data_dir), INTERVIEWER_LLM__MODE="none")
     t = time.perf_counter()
     subprocess.run([str(BIN / "interviewer"), "grade-batch", str(src), "--out", str(tmp / "out.jsonl")],
                    check=True, env=env, capture_output=True)
     wall = time.perf_counter() - t
     lines = (tmp / "out.jsonl").read_text().count("\n")
-    return {"answers": lines, "wall_s": round(wall, 1), "answers_per_s": round(lines / wall, 1)}
+    return {"answers": lines, "wall_s": round(wall, 1), "answers_per_s": round(lines / wall, 1),
+            "variant": "unique spans (nothing cached)" if unique_spans else "shuffled sentences"}
 
 
 def bench_ui_start(data_dir: Path) -> dict:
@@ -152,9 +161,11 @@ def main() -> None:
         print(res)
     res["grade_batch_2000"] = bench_batch(rows, svc.settings.data_dir)
     print(res["grade_batch_2000"])
+    res["grade_batch_2000_unique_spans"] = bench_batch(rows, svc.settings.data_dir, unique_spans=True)
+    print(res["grade_batch_2000_unique_spans"])
     res["ui_start"] = bench_ui_start(svc.settings.data_dir)
     print(res["ui_start"])
-    res["meta"] = {"date": datetime.now(UTC).strftime("%Y-%m-%d"), "cpus": os.cpu_count(),
+    res["meta"] = {"embedding_precision": getattr(svc.embedder, "precision", "fp32"), "date": datetime.now(UTC).strftime("%Y-%m-%d"), "cpus": os.cpu_count(),
                    "machine": platform.machine(), "python": platform.python_version(),
                    "command": "python eval/bench.py"}
     OUT.parent.mkdir(parents=True, exist_ok=True)

@@ -259,7 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_eval_retrieval)
     s = ev.add_parser("grading", help="agreement with human scores (Pearson, Spearman, MAE, RMSE)")
     s.add_argument("file", nargs="?")
-    s.add_argument("--out", help="results JSON (default eval/results/grading.json)")
+    s.add_argument("--out", help="results JSON (default eval/results/grading.json; with --with-llm grading-llm.json)")
     s.add_argument("--with-llm", action="store_true", help="also run LLM-only and fused (slow on CPU)")
     s.add_argument("--split", choices=["dev", "test"], help="only the dev or the held-out test files")
     s.set_defaults(func=cmd_eval_grading)

@@ -13,7 +13,7 @@ from interviewer.llm.base import Message
 
 #: template name → the variables the code passes (checked against the file).
 EXPECTED: dict[str, set[str]] = {
-    "judge": {"question", "key_points", "model_answer", "answer"},
+    "judge": {"question", "answer", "claim"},
     "followup": {"question", "answer", "missed_point"},
     "ask": {"question", "context"},
 }

@@ -71,8 +71,9 @@ class GradingSettings(BaseModel):
         "auto", description="fuse an LLM judge with the rubric score: on, off, or auto = only when "
         "llm.capable is true")
     llm_capable: bool = Field(
-        False, description="declare the configured LLM good enough to judge answers; the bundled "
-        "1.5B model is not (it scores right and wrong answers alike), a served 7B+ model usually is")
+        False, description="declare the configured LLM good enough to judge answers by default. The "
+        "bundled 1.5B model improves agreement when fused (eval/results/grading-llm.json) but costs "
+        "about 5 s per grade on a laptop CPU, so it is opt-in (llm_judge=on); a served model is fast")
     llm_weight: float = Field(0.35, description="weight of the LLM judge in the fused score (0-1)")
     max_followups: int = Field(2, description="follow-up questions per bank question")
     hint_penalty: float = Field(1.5, description="points taken off a grade per hint used")

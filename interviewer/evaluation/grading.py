@@ -7,6 +7,7 @@ used for that, and results are reported for dev, test and all.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import time
@@ -20,6 +21,8 @@ from interviewer.settings import ROOT
 
 DEFAULT_DIR = ROOT / "eval" / "grading"
 DEFAULT_OUT = ROOT / "eval" / "results" / "grading.json"
+DEFAULT_OUT_LLM = ROOT / "eval" / "results" / "grading-llm.json"
+VERDICTS = ROOT / "eval" / "results" / "llm-verdicts.jsonl"  # append-only: every judge call made by the eval
 DEV_FILES = {"labelled-s1.jsonl", "labelled-s2.jsonl"}
 
 
@@ -111,6 +114,77 @@ def loqo_dev_scores(rows: list[dict[str, Any]], grades: list[Any]) -> list[float
     return out
 
 
+def _answer_key(row: dict[str, Any]) -> str:
+    raw = json.dumps([row.get("id"), row["question"], row["student_answer"]], ensure_ascii=False)
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def _llm_columns(svc: Any, rows: list[dict[str, Any]], rubric: list[Any], scores: list[float],
+                 path: Path | None, verdicts: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """LLM-only and fused scores for every row.
+
+    Every judge call is appended to ``verdicts`` (model, prompt hash, answer hash, score) and
+    reused when the same model, judge prompt and answer come again: a killed run resumes, and
+    a rubric change re-fuses without re-running the LLM. A reused verdict came from exactly the
+    call the product makes. Gated answers (empty, gibberish,
+    off-topic) never reach the judge and keep their rubric score in every column; a failed
+    judge call keeps the rubric score and is counted.
+    """
+    import sys
+
+    from interviewer.errors import BackendError
+    from interviewer.grading.batch import rubric_for
+    from interviewer.grading.judge import fused_score, judge
+
+    w = svc.settings.grading.llm_weight
+    prompt_sha = hashlib.sha256((svc.settings.prompts_dir / "judge.md").read_bytes()).hexdigest()[:16]
+    cached: dict[str, float] = {}
+    if verdicts.exists():
+        for line in verdicts.read_text(encoding="utf-8").splitlines():
+            try:
+                v = json.loads(line)
+            except ValueError:
+                continue  # a line cut short by a killed run
+            if v.get("model") == svc.llm.name and v.get("prompt_sha") == prompt_sha:
+                cached[v["answer_sha"]] = float(v["score"])
+    verdicts.parent.mkdir(parents=True, exist_ok=True)
+    log = verdicts.open("a", encoding="utf-8")
+    out: list[dict[str, Any]] = []
+    failures = reused = 0
+    t = time.perf_counter()
+    for n, (r, g, s) in enumerate(zip(rows, rubric, scores, strict=True), 1):
+        v: float | None = None
+        if not g.gate:
+            key = _answer_key(r)
+            if key in cached:
+                v, reused = cached[key], reused + 1
+            else:
+                rub, _ = rubric_for(svc, r, use_bank=path is None)
+                t1 = time.perf_counter()
+                try:
+                    v = float(judge(svc.llm, r["question"], rub, r["student_answer"]).score)
+                except BackendError:
+                    failures += 1
+                else:
+                    log.write(json.dumps({"model": svc.llm.name, "prompt_sha": prompt_sha, "answer_sha": key,
+                                          "id": r.get("id"), "category": r.get("category"), "score": v,
+                                          "seconds": round(time.perf_counter() - t1, 1)}) + "\n")
+                    log.flush()
+        # the rubric part of the blend is the reported (dev: leave-one-question-out) score
+        g_rep = g.model_copy(update={"score": s, "rubric_score": s})
+        out.append({"llm": v, "llm_only": v if v is not None else s,
+                    "fused": fused_score(g_rep, v, w) if v is not None else s})
+        if n % 10 == 0 or n == len(rows):
+            print(f"  LLM judge {n}/{len(rows)}  {time.perf_counter() - t:.0f} s", file=sys.stderr, flush=True)
+    log.close()
+    meta = {"model": svc.llm.name, "prompt_sha": prompt_sha, "weight": w, "judge_failures": failures,
+            "judged": sum(1 for x in out if x["llm"] is not None), "reused_verdicts": reused,
+            "seconds": round(time.perf_counter() - t, 1),
+            "note": "gated answers keep their rubric score in every column; a failed judge call keeps "
+                    "the rubric score and is counted in judge_failures"}
+    return meta, out
+
+
 def run_grading_eval(svc: Any, path: Path | None, out: Path | None, with_llm: bool = False,
                      split: str | None = None) -> str:
     rows = load_rows(path)
@@ -123,38 +197,10 @@ def run_grading_eval(svc: Any, path: Path | None, out: Path | None, with_llm: bo
     res: dict[str, Any] = {"rubric_only": _report(rows, scores)}
     llm_rows: list[dict[str, Any]] = []
     if with_llm and svc.llm is not None:
-        import sys
-
-        from interviewer.errors import BackendError
-        from interviewer.grading.batch import rubric_for
-        from interviewer.grading.judge import fused_score, judge
-
-        llm_scores, fused = [], []
-        w = svc.settings.grading.llm_weight
-        failures = 0
-        t_llm = time.perf_counter()
-        for n, (r, g, s) in enumerate(zip(rows, rubric, scores, strict=True), 1):
-            rub, _ = rubric_for(svc, r, use_bank=path is None)
-            v: float | None = None
-            if not g.gate:  # gated answers (empty, gibberish, off-topic) never reach the judge
-                try:
-                    v = float(judge(svc.llm, r["question"], rub, r["student_answer"]).score)
-                except BackendError:  # counted and reported; the row keeps its rubric score
-                    failures += 1
-            # the rubric part of the blend is the reported (dev: leave-one-question-out) score
-            g_rep = g.model_copy(update={"score": s, "rubric_score": s})
-            llm_scores.append(v if v is not None else s)
-            fused.append(fused_score(g_rep, v, w) if v is not None else s)
-            llm_rows.append({"llm": v, "fused": fused[-1]})
-            if n % 10 == 0 or n == len(rows):
-                print(f"  LLM judge {n}/{len(rows)}  {time.perf_counter() - t_llm:.0f} s", file=sys.stderr, flush=True)
-        res["llm_only"] = _report(rows, llm_scores)
-        res["fused"] = _report(rows, fused)
-        res["llm"] = {"model": svc.llm.name, "weight": w, "judge_failures": failures,
-                      "judged": sum(1 for x in llm_rows if x["llm"] is not None),
-                      "seconds": round(time.perf_counter() - t_llm, 1),
-                      "note": "gated answers keep their rubric score in every column; a failed judge call "
-                              "keeps the rubric score and is counted in judge_failures"}
+        res["llm"], llm_rows = _llm_columns(svc, rows, rubric, scores, path, VERDICTS if path is None else
+                                            (out or DEFAULT_OUT_LLM).with_suffix(".verdicts.jsonl"))
+        res["llm_only"] = _report(rows, [x["llm_only"] for x in llm_rows])
+        res["fused"] = _report(rows, [x["fused"] for x in llm_rows])
     res["meta"] = {"answers": len(rows), "files": sorted({r["_file"] for r in rows}),
                    "embedding_model": svc.embedder.model_id,
                    "embedding_precision": getattr(svc.embedder, "precision", "fp32"), "rubric_grading_seconds": round(elapsed, 2),
@@ -164,9 +210,10 @@ def run_grading_eval(svc: Any, path: Path | None, out: Path | None, with_llm: bo
     res["predictions"] = [{"id": r.get("id"), "category": r.get("category"), "human": r["score"],
                            "rubric": s, "product_score": g.score, "raw": g.raw_score, "gate": g.gate, "file": r["_file"]}
                           for r, g, s in zip(rows, rubric, scores, strict=True)]
-    for p, extra in zip(res["predictions"], llm_rows, strict=False):
+    for p, r, extra in zip(res["predictions"], rows, llm_rows or [{}] * len(rows), strict=True):
+        p["answer_sha"] = _answer_key(r)
         p.update(extra)
-    dest = out or DEFAULT_OUT
+    dest = out or (DEFAULT_OUT_LLM if with_llm else DEFAULT_OUT)
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(json.dumps(res, indent=1, ensure_ascii=False) + "\n")
     lines = [f"{len(rows)} labelled answers"]

@@ -1,71 +1,96 @@
-"""The LLM judge: a schema-constrained verdict fused with the rubric score."""
+"""The LLM judge: the rubric's claims checked one at a time, fused with the rubric score.
+
+The judge does not invent a number. For every key point, and for every authored misconception,
+it answers one schema-constrained question — does the answer make this claim? yes / partly /
+no / contradicts — and the judge's score is computed from those verdicts with the rubric's
+weights, exactly like the embedding score: covered points earn credit, a misconception the
+answer makes or a key point it contradicts costs points. Small local models cannot hold a
+whole rubric in one verdict (measured: the bundled 1.5B model gave 10/10 to everything when
+asked for a holistic score), but they can check one claim against one answer; the answer is
+placed before the claim so llama.cpp reuses the evaluated prefix across the checks.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from interviewer.bank.schema import Rubric
 from interviewer.errors import BackendError
 from interviewer.grading.models import Grade
-from interviewer.llm.base import parse_json_reply
+from interviewer.llm.base import structured
 from interviewer.prompts import render
 from interviewer.settings import ROOT
+
+Claim = Literal["yes", "partly", "no", "contradicts"]
+CREDIT = {"yes": 1.0, "partly": 0.5, "no": 0.0, "contradicts": 0.0}
+STATUS = {"yes": "covered", "partly": "partial", "no": "missing", "contradicts": "missing"}
+ERROR_PENALTY = 2.5  # per misconception made or key point contradicted (at most two), as in the rubric score
+# A rubric score at or below this means the embeddings found (almost) nothing of the rubric in the
+# answer: the judge may lower such a grade but never raise it (measured: the 1.5B judge said "yes"
+# to claims for some gibberish and injection answers).
+NO_EVIDENCE = 1.0
+MAX_ANSWER_CHARS = 4000
+
+
+class ClaimCheck(BaseModel):
+    verdict: Claim
 
 
 class KeyPointVerdict(BaseModel):
     id: str
     status: Literal["covered", "partial", "missing"]
+    claim: Claim
 
 
 class JudgeVerdict(BaseModel):
     key_points: list[KeyPointVerdict]
-    score: int = Field(ge=0, le=10)
+    misconceptions: list[str]  # ids of authored misconceptions the answer makes
+    contradicted: list[str]  # ids of key points the answer contradicts
+    score: float
     feedback: str
 
 
-def verdict_schema(kp_ids: list[str]) -> dict[str, Any]:
-    """Flat JSON schema; integer range as an enum (llama.cpp grammars ignore min/max)."""
-    return {
-        "type": "object",
-        "properties": {
-            "key_points": {"type": "array", "items": {
-                "type": "object",
-                "properties": {"id": {"type": "string", "enum": kp_ids},
-                               "status": {"type": "string", "enum": ["covered", "partial", "missing"]}},
-                "required": ["id", "status"]}, "minItems": len(kp_ids), "maxItems": len(kp_ids)},
-            "score": {"type": "integer", "enum": list(range(11))},
-            "feedback": {"type": "string", "maxLength": 300},
-        },
-        "required": ["key_points", "score", "feedback"],
-    }
+def check_claim(llm: Any, question: str, answer: str, claim: str, prompts_dir: Any = None) -> Claim:
+    messages = render(prompts_dir or ROOT / "prompts", "judge", question=question,
+                      answer=answer[:MAX_ANSWER_CHARS], claim=claim)
+    return structured(llm, messages, ClaimCheck, 24).verdict  # one repair retry inside
 
 
 def judge(llm: Any, question: str, rubric: Rubric, answer: str, prompts_dir: Any = None) -> JudgeVerdict:
-    messages = render(prompts_dir or ROOT / "prompts", "judge", question=question,
-                      key_points="\n".join(f"- {k.id} ({k.weight}): {k.text}" for k in rubric.key_points),
-                      model_answer=rubric.model_answer, answer=answer[:4000])
-    schema = verdict_schema([k.id for k in rubric.key_points])
-    reply = llm.complete_json(messages, schema, 320)
-    try:
-        return parse_json_reply(reply, JudgeVerdict)
-    except ValueError as first:
-        retry = messages + [{"role": "assistant", "content": reply},
-                            {"role": "user", "content": f"Invalid JSON ({str(first)[:200]}). Reply with valid JSON only."}]
-        try:
-            return parse_json_reply(llm.complete_json(retry, schema, 320), JudgeVerdict)
-        except ValueError as e:
-            raise BackendError(f"the LLM judge returned invalid JSON twice: {str(e)[:120]}") from None
+    """Every key point and misconception checked; the score follows from the verdicts."""
+    kps: list[KeyPointVerdict] = []
+    credit = weight = 0.0
+    for k in rubric.key_points:
+        v = check_claim(llm, question, answer, k.text, prompts_dir)
+        kps.append(KeyPointVerdict(id=k.id, status=STATUS[v], claim=v))  # type: ignore[arg-type]
+        credit += k.numeric_weight * CREDIT[v]
+        weight += k.numeric_weight
+    made = [m.id for m in rubric.misconceptions
+            if check_claim(llm, question, answer, m.text, prompts_dir) == "yes"]
+    contradicted = [k.id for k in kps if k.claim == "contradicts"]
+    errors = min(len(made) + len(contradicted), 2)
+    score = max(0.0, min(10.0, 10.0 * (credit / weight if weight else 0.0) - ERROR_PENALTY * errors))
+    covered = sum(k.status == "covered" for k in kps)
+    parts = [f"The LLM found {covered} of {len(kps)} key points stated"]
+    if made:
+        parts.append(f"and the misconception(s) {', '.join(made)}")
+    if contradicted:
+        parts.append(f"and a contradiction of {', '.join(contradicted)}")
+    return JudgeVerdict(key_points=kps, misconceptions=made, contradicted=contradicted,
+                        score=round(score, 1), feedback=" ".join(parts) + ".")
 
 
 def fused_score(grade: Grade, llm_score: float, weight: float) -> float:
-    """The rubric score blended with the judge's. A gate keeps its rubric score and a cap (an
-    answer that is mostly instructions to the grader, a keyword list) still caps the blend: a
-    judge talked into 10/10 cannot lift an answer the rubric capped."""
+    """The rubric score blended with the judge's. A gate keeps its rubric score, a cap (an answer
+    that is mostly instructions to the grader, a keyword list) still caps the blend, and an answer
+    with no rubric evidence cannot be lifted: a judge talked into 10/10 changes nothing there."""
     if grade.gate:
         return grade.score
     fused = (1 - weight) * grade.rubric_score + weight * llm_score
+    if grade.rubric_score <= NO_EVIDENCE:
+        fused = min(fused, grade.rubric_score)
     if grade.cap is not None:
         fused = min(fused, grade.cap)
     return round(fused, 1)
@@ -80,8 +105,8 @@ def fuse_llm_judgement(llm: Any, question: str, rubric: Rubric, answer: str, gra
         return grade.model_copy(update={"label": f"rubric only (LLM judge unavailable: {e})"})
     by_id = {k.id: k.status for k in v.key_points}
     kps = [k.model_copy(update={"llm_status": by_id.get(k.id)}) for k in grade.key_points]
-    fused = fused_score(grade, float(v.score), weight)
+    fused = fused_score(grade, v.score, weight)
     used = getattr(llm, "last_used", getattr(llm, "name", "LLM"))
-    return grade.model_copy(update={"score": fused, "llm_score": float(v.score), "sources": ["rubric", "llm"],
+    return grade.model_copy(update={"score": fused, "llm_score": v.score, "sources": ["rubric", "llm"],
                                     "label": f"rubric + LLM judge ({used}), weight {weight:.2f}",
                                     "key_points": kps, "llm_feedback": v.feedback})
