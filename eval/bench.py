@@ -165,7 +165,8 @@ def main() -> None:
     print(res["grade_batch_2000_unique_spans"])
     res["ui_start"] = bench_ui_start(svc.settings.data_dir)
     print(res["ui_start"])
-    res["meta"] = {"embedding_precision": getattr(svc.embedder, "precision", "fp32"), "date": datetime.now(UTC).strftime("%Y-%m-%d"), "cpus": os.cpu_count(),
+    res["meta"] = {"embedding_precision": getattr(svc.embedder, "precision", "fp32"),
+                   "date": datetime.now(UTC).strftime("%Y-%m-%d"), "cpus": os.cpu_count(),
                    "machine": platform.machine(), "python": platform.python_version(),
                    "command": "python eval/bench.py"}
     OUT.parent.mkdir(parents=True, exist_ok=True)

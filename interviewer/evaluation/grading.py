@@ -114,8 +114,11 @@ def loqo_dev_scores(rows: list[dict[str, Any]], grades: list[Any]) -> list[float
     return out
 
 
-def _answer_key(row: dict[str, Any]) -> str:
-    raw = json.dumps([row.get("id"), row["question"], row["student_answer"]], ensure_ascii=False)
+def _verdict_key(row: dict[str, Any], rubric: Any) -> str:
+    """What a judge verdict depends on besides model and prompt: the answer and the claims checked
+    (an edited key point or misconception must be judged again)."""
+    claims = [[k.id, k.text, k.weight] for k in rubric.key_points] + [[m.id, m.text] for m in rubric.misconceptions]
+    raw = json.dumps([row.get("id"), row["question"], row["student_answer"], claims], ensure_ascii=False)
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
@@ -123,12 +126,12 @@ def _llm_columns(svc: Any, rows: list[dict[str, Any]], rubric: list[Any], scores
                  path: Path | None, verdicts: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """LLM-only and fused scores for every row.
 
-    Every judge call is appended to ``verdicts`` (model, prompt hash, answer hash, score) and
-    reused when the same model, judge prompt and answer come again: a killed run resumes, and
-    a rubric change re-fuses without re-running the LLM. A reused verdict came from exactly the
-    call the product makes. Gated answers (empty, gibberish,
-    off-topic) never reach the judge and keep their rubric score in every column; a failed
-    judge call keeps the rubric score and is counted.
+    Every judge call is appended to ``verdicts`` (model, prompt hash, key of answer + rubric
+    claims, score) and reused when the same model, judge prompt, answer and claims come again:
+    a killed run resumes, and a change to the rubric grader's code re-fuses without re-running
+    the LLM. A reused verdict came from exactly the call the product makes. Gated answers
+    (empty, gibberish, off-topic) never reach the judge and keep their rubric score in every
+    column; a failed judge call keeps the rubric score and is counted.
     """
     import sys
 
@@ -145,38 +148,38 @@ def _llm_columns(svc: Any, rows: list[dict[str, Any]], rubric: list[Any], scores
                 v = json.loads(line)
             except ValueError:
                 continue  # a line cut short by a killed run
-            if v.get("model") == svc.llm.name and v.get("prompt_sha") == prompt_sha:
-                cached[v["answer_sha"]] = float(v["score"])
+            if v.get("model") == svc.llm.name and v.get("prompt_sha") == prompt_sha and "key" in v:
+                cached[v["key"]] = float(v["score"])
     verdicts.parent.mkdir(parents=True, exist_ok=True)
-    log = verdicts.open("a", encoding="utf-8")
     out: list[dict[str, Any]] = []
     failures = reused = 0
     t = time.perf_counter()
-    for n, (r, g, s) in enumerate(zip(rows, rubric, scores, strict=True), 1):
-        v: float | None = None
-        if not g.gate:
-            key = _answer_key(r)
-            if key in cached:
-                v, reused = cached[key], reused + 1
-            else:
+    with verdicts.open("a", encoding="utf-8") as log:
+        for n, (r, g, s) in enumerate(zip(rows, rubric, scores, strict=True), 1):
+            v: float | None = None
+            key = None
+            if not g.gate:
                 rub, _ = rubric_for(svc, r, use_bank=path is None)
-                t1 = time.perf_counter()
-                try:
-                    v = float(judge(svc.llm, r["question"], rub, r["student_answer"]).score)
-                except BackendError:
-                    failures += 1
+                key = _verdict_key(r, rub)
+                if key in cached:
+                    v, reused = cached[key], reused + 1
                 else:
-                    log.write(json.dumps({"model": svc.llm.name, "prompt_sha": prompt_sha, "answer_sha": key,
-                                          "id": r.get("id"), "category": r.get("category"), "score": v,
-                                          "seconds": round(time.perf_counter() - t1, 1)}) + "\n")
-                    log.flush()
-        # the rubric part of the blend is the reported (dev: leave-one-question-out) score
-        g_rep = g.model_copy(update={"score": s, "rubric_score": s})
-        out.append({"llm": v, "llm_only": v if v is not None else s,
-                    "fused": fused_score(g_rep, v, w) if v is not None else s})
-        if n % 10 == 0 or n == len(rows):
-            print(f"  LLM judge {n}/{len(rows)}  {time.perf_counter() - t:.0f} s", file=sys.stderr, flush=True)
-    log.close()
+                    t1 = time.perf_counter()
+                    try:
+                        v = float(judge(svc.llm, r["question"], rub, r["student_answer"]).score)
+                    except BackendError:
+                        failures += 1
+                    else:
+                        log.write(json.dumps({"model": svc.llm.name, "prompt_sha": prompt_sha, "key": key,
+                                              "id": r.get("id"), "category": r.get("category"), "score": v,
+                                              "seconds": round(time.perf_counter() - t1, 1)}) + "\n")
+                        log.flush()
+            # the rubric part of the blend is the reported (dev: leave-one-question-out) score
+            g_rep = g.model_copy(update={"score": s, "rubric_score": s})
+            out.append({"llm": v, "llm_only": v if v is not None else s,
+                        "fused": fused_score(g_rep, v, w) if v is not None else s, "verdict_key": key})
+            if n % 10 == 0 or n == len(rows):
+                print(f"  LLM judge {n}/{len(rows)}  {time.perf_counter() - t:.0f} s", file=sys.stderr, flush=True)
     meta = {"model": svc.llm.name, "prompt_sha": prompt_sha, "weight": w, "judge_failures": failures,
             "judged": sum(1 for x in out if x["llm"] is not None), "reused_verdicts": reused,
             "seconds": round(time.perf_counter() - t, 1),
@@ -210,8 +213,7 @@ def run_grading_eval(svc: Any, path: Path | None, out: Path | None, with_llm: bo
     res["predictions"] = [{"id": r.get("id"), "category": r.get("category"), "human": r["score"],
                            "rubric": s, "product_score": g.score, "raw": g.raw_score, "gate": g.gate, "file": r["_file"]}
                           for r, g, s in zip(rows, rubric, scores, strict=True)]
-    for p, r, extra in zip(res["predictions"], rows, llm_rows or [{}] * len(rows), strict=True):
-        p["answer_sha"] = _answer_key(r)
+    for p, extra in zip(res["predictions"], llm_rows or [{}] * len(rows), strict=True):
         p.update(extra)
     dest = out or (DEFAULT_OUT_LLM if with_llm else DEFAULT_OUT)
     dest.parent.mkdir(parents=True, exist_ok=True)
