@@ -60,13 +60,18 @@ class Bank:
     topics: list[Topic] = field(default_factory=list)
     merged_groups: list[list[str]] = field(default_factory=list)
     seed_counts: dict[str, int] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict, repr=False)  # merged-away id -> the item it became
 
     def __len__(self) -> int:
         return len(self.items)
 
+    def resolve(self, item_id: str) -> str:
+        """The id an item lives under (a merged duplicate's id resolves to the item it was merged into)."""
+        return self.aliases.get(item_id, item_id)
+
     def get(self, item_id: str) -> Item:
         try:
-            return self.items[item_id]
+            return self.items[self.resolve(item_id)]
         except KeyError:
             raise KnowledgeError(f"no bank item with id {item_id!r}") from None
 
@@ -175,8 +180,14 @@ def build_seed_items(seeds: list[SeedQA], merges: list[list[str]]) -> dict[str, 
 
 
 def _apply_authored(items: dict[str, Item], entries: list[AuthoredEntry], path: Path,
-                    new_allowed: bool) -> None:
+                    new_allowed: bool, aliases: dict[str, str] | None = None) -> None:
     for e in entries:
+        if e.merged_into:
+            if aliases is None or not new_allowed or not e.question:
+                raise KnowledgeError(f"{path}: {e.id}: merged_into is for checklist questions (seed duplicates "
+                                     "go in merges.yaml), and needs the question")
+            aliases[e.id] = e.merged_into
+            continue
         if e.id in items and e.question and items[e.id].provenance and items[e.id].provenance[0].number is not None:
             raise KnowledgeError(f"{path}: {e.id} is a seed item; do not restate its question")
         if e.id not in items:
@@ -210,6 +221,8 @@ def load_bank(knowledge: Path, extra_dirs: tuple[Path, ...] = ()) -> Bank:
             raise KnowledgeError("\n".join(errors))
         _apply_authored(items, entries, path, new_allowed=False)
 
+    aliases: dict[str, str] = {seed_id(k): seed_id(g[0]) for g in merges for k in g[1:]}
+    merged_entries: list[tuple[Path, AuthoredEntry]] = []
     links: list[tuple[Path, TopicLink]] = []
     for path in sorted((knowledge / "topics").glob("*.yaml")):
         data = load_yaml(path)
@@ -219,8 +232,17 @@ def load_bank(knowledge: Path, extra_dirs: tuple[Path, ...] = ()) -> Bank:
         lk, errors2 = check_entries(path, data, "links", TopicLink)
         if errors or errors2:
             raise KnowledgeError("\n".join(errors + errors2))
-        _apply_authored(items, entries, path, new_allowed=True)
+        _apply_authored(items, entries, path, new_allowed=True, aliases=aliases)
+        merged_entries += [(path, e) for e in entries if e.merged_into]
         links += [(path, x) for x in lk]
+    for path, e in merged_entries:  # a merged duplicate lives on as provenance of the item it joined
+        target = items.get(e.merged_into)
+        if target is None or e.merged_into in aliases:
+            raise KnowledgeError(f"{path}: {e.id} is merged_into {e.merged_into!r}, which is not a bank item")
+        if e.id in items:
+            raise KnowledgeError(f"{path}: {e.id} is merged_into {e.merged_into!r} but also defined as an item")
+        target.provenance.append(Provenance(source=path.name, question=e.question or "",
+                                            answer=f"(merged duplicate {e.id}: {e.merge_reason})".strip()))
 
     for d in (knowledge / "imported", *extra_dirs):
         for path in sorted(d.glob("*.jsonl")) if d.is_dir() else []:
@@ -243,13 +265,22 @@ def load_bank(knowledge: Path, extra_dirs: tuple[Path, ...] = ()) -> Bank:
         if t is None:
             raise KnowledgeError(f"{path}: link to unknown checklist bullet {link.bullet}")
         for iid in link.items:
+            iid = aliases.get(iid, iid)
             if iid not in items:
                 raise KnowledgeError(f"{path}: bullet {link.bullet} links unknown item {iid!r}")
             if iid not in t.covered_by:
                 t.covered_by.append(iid)
             if t.id not in items[iid].covers:
                 items[iid].covers.append(t.id)
-    return Bank(items=items, topics=topics, merged_groups=merges, seed_counts=seed_counts)
+        for th in link.things:
+            iid, kp = th.key_point.rsplit(":", 1)
+            iid = aliases.get(iid, iid)
+            it = items.get(iid)
+            if it is None or it.rubric is None or kp not in {k.id for k in it.rubric.key_points}:
+                raise KnowledgeError(f"{path}: bullet {link.bullet}: {th.thing!r} maps to {th.key_point}, "
+                                     "which is not a key point of a bank item")
+            t.things.append(th.model_copy(update={"key_point": f"{iid}:{kp}"}))
+    return Bank(items=items, topics=topics, merged_groups=merges, seed_counts=seed_counts, aliases=aliases)
 
 
 def read_item_jsonl(path: Path) -> list[Item]:

@@ -57,7 +57,9 @@ class KeyPoint(_Strict):
 
     id: str = Field(pattern=r"^kp[1-9]$", description="kp1..kp6, unique within the item")
     text: str = Field(min_length=12, description="the fact, phrased so a paraphrase matches")
-    weight: Literal["core", "supporting"] = Field(description="core counts double")
+    weight: Literal["core", "supporting"] = Field(description="core decides the grade; supporting adds a little")
+    compound_reason: str = Field(
+        default="", description="why this point stays one claim although the compound lint flags it")
 
     @property
     def numeric_weight(self) -> float:
@@ -83,7 +85,7 @@ class Rubric(_Strict):
     """What a grade is checked against."""
 
     model_answer: str
-    key_points: list[KeyPoint] = Field(min_length=3, max_length=6)
+    key_points: list[KeyPoint] = Field(min_length=3, max_length=9)
     misconceptions: list[Misconception] = Field(min_length=1, max_length=3)
     follow_ups: list[FollowUp] = Field(min_length=2, max_length=3)
 
@@ -158,8 +160,10 @@ class Item(_Strict):
 
     def content_hash(self) -> str:
         """Hash of what is embedded and filtered on; changes trigger re-ingest."""
-        payload = json.dumps([self.question, self.best_answer, self.topic, self.difficulty,
-                              self.sources, self.tags], ensure_ascii=False)
+        # everything dense_texts() and search_text() put into the index: key points included
+        kps = [k.text for k in self.rubric.key_points] if self.rubric else []
+        payload = json.dumps([self.question, self.best_answer, kps, self.dense_texts(), self.search_text(),
+                              self.topic, self.difficulty, self.sources, self.tags], ensure_ascii=False)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
     def search_text(self) -> str:
@@ -175,6 +179,13 @@ class Item(_Strict):
         return out
 
 
+class CoveredThing(_Strict):
+    """One thing a checklist bullet lists, and the key point that covers it."""
+
+    thing: str = Field(min_length=2, description="as the bullet names it, e.g. 'audio models'")
+    key_point: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{1,80}:kp[1-9]$", description="item-id:kpN")
+
+
 class Topic(_Strict):
     """One checklist bullet, as a topic, and where it is covered."""
 
@@ -186,6 +197,7 @@ class Topic(_Strict):
     done: bool = False
     notes: list[str] = Field(default_factory=list)
     covered_by: list[str] = Field(default_factory=list)
+    things: list[CoveredThing] = Field(default_factory=list, description="what the bullet lists -> key points")
 
 
 # --------------------------------------------------------------- authored files
@@ -203,7 +215,17 @@ class AuthoredEntry(_Strict):
     topic: list[str] = Field(min_length=1, max_length=3)
     tags: list[str] = Field(default_factory=list)
     correction_note: str = ""
-    rubric: Rubric
+    rubric: Rubric | None = None
+    merged_into: str = Field(
+        default="", description="this question duplicates that item: it is kept as provenance of that "
+        "item (question and file), its id resolves to that item, and it needs no rubric of its own")
+    merge_reason: str = ""
+
+    @model_validator(mode="after")
+    def _rubric_unless_merged(self) -> AuthoredEntry:
+        if self.rubric is None and not self.merged_into:
+            raise ValueError("rubric is required (unless the entry is merged_into another item)")
+        return self
 
     @field_validator("topic")
     @classmethod
@@ -219,3 +241,5 @@ class TopicLink(_Strict):
     bullet: str = Field(pattern=r"^\d{3}:\d+\.\d+\.\d+$")
     items: list[str] = Field(min_length=1)
     note: str = ""
+    things: list[CoveredThing] = Field(
+        default_factory=list, description="each thing the bullet lists, mapped to a key point covering it")

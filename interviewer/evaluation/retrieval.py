@@ -35,6 +35,8 @@ def load_queries(path: Path | None) -> list[dict[str, Any]]:
 
 
 def evaluate(retriever: Any, queries: list[dict[str, Any]]) -> dict[str, Any]:
+    for q in queries:  # ids of duplicates merged into another item count as that item
+        q["expected"] = list(dict.fromkeys(retriever.bank.resolve(e) for e in q["expected"]))
     unknown = [q for q in queries for e in q["expected"] if e not in retriever.bank.items]
     if unknown:
         raise KnowledgeError(f"queries expect unknown item ids: {sorted({e for q in unknown for e in q['expected'] if e not in retriever.bank.items})}")

@@ -37,6 +37,11 @@ def tokenize(text: str) -> list[str]:
     return [_stem(t) for t in _TOK.findall(text.lower()) if t not in _STOP]
 
 
+def normalize_question(text: str) -> str:
+    """Case, punctuation and spacing do not matter when a query is a question's exact text."""
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
 @dataclass
 class Hit:
     id: str
@@ -83,6 +88,13 @@ class Retriever:
         self.ids = sorted(bank.items)
         self._pos = {iid: n for n, iid in enumerate(self.ids)}
         corpus = [tokenize(bank.items[i].search_text() + " " + " ".join(bank.items[i].tags)) for i in self.ids]
+        # the exact text of a bank question (or of a duplicate merged into an item) finds that item first
+        self.exact: dict[str, str] = {}
+        for iid in self.ids:
+            it = bank.items[iid]
+            for q in [it.question, *(p.question for p in it.provenance)]:
+                if q:
+                    self.exact.setdefault(normalize_question(q), iid)
         self.bm25 = bm25s.BM25()
         self.bm25.index(corpus, show_progress=False)
 
@@ -149,6 +161,10 @@ class Retriever:
                 for rank, (iid, _) in enumerate(ranking):
                     fused[iid] = fused.get(iid, 0.0) + weight / (RRF_K + rank + 1)
             ranked = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
+        exact = self.exact.get(normalize_question(query))
+        if exact is not None and (mask is None or mask[self._pos[exact]]):
+            top = ranked[0][1] if ranked else 1.0
+            ranked = [(exact, top + 1e-6)] + [r for r in ranked if r[0] != exact]
         hits = []
         for iid, score in ranked[:k]:
             it = self.bank.items.get(iid)
