@@ -21,8 +21,9 @@ ingest: setup
 
 eval: setup
 	$(BIN)/interviewer eval retrieval
-	$(BIN)/interviewer eval grading
+	$(BIN)/interviewer eval grading --set all
 	$(BIN)/python eval/bench.py
+	$(BIN)/python eval/render_readme.py
 
 lint:
 	$(BIN)/ruff check interviewer tests

@@ -56,9 +56,21 @@ def bench_grading(svc, rows) -> dict:
         t = time.perf_counter()
         g.grade_item(item, r["student_answer"], use_llm=False)
         warm.append(time.perf_counter() - t)
+    # the claim checker alone: one answer against its rubric (every key point and misconception), one
+    # batched forward pass, nothing cached
+    checker, ck = svc.checker, []
+    for r in rows:
+        rub = svc.bank.get(r["id"]).rubric
+        claims = [k.text for k in rub.key_points] + [m.text for m in rub.misconceptions]
+        checker._cache.clear()
+        t = time.perf_counter()
+        checker.check(claims, r["student_answer"])
+        ck.append(time.perf_counter() - t)
     return {"n": len(cold), "interactive_p50_s": pct(warm, 0.5), "interactive_p95_s": pct(warm, 0.95),
             "interactive_max_s": round(max(warm), 3),
-            "cold_p50_s": pct(cold, 0.5), "cold_p95_s": pct(cold, 0.95)}
+            "cold_p50_s": pct(cold, 0.5), "cold_p95_s": pct(cold, 0.95),
+            "checker_one_answer_p50_ms": round(1000 * pct(ck, 0.5), 1),
+            "checker_one_answer_p95_ms": round(1000 * pct(ck, 0.95), 1)}
 
 
 def bench_llm(svc, rows, n: int = 5) -> dict:
@@ -66,7 +78,7 @@ def bench_llm(svc, rows, n: int = 5) -> dict:
     from interviewer.llm.registry import local_backend
 
     llm = local_backend(svc.settings)
-    grader = Grader(svc.embedder, llm=llm)
+    grader = Grader(svc.embedder, svc.checker, llm=llm)
     picked = [r for r in rows if r["category"] in ("excellent", "partial", "misconception")][:n]
     times, labels = [], []
     for r in picked:
@@ -142,14 +154,41 @@ def bench_ui_start(data_dir: Path) -> dict:
         proc.wait(timeout=20)
 
 
+def table(res: dict) -> list[dict]:
+    g, rows = res["grading_rubric_only"], []
+    rows.append({"what": "grade latency, rubric only, interactive (rubric embedded when the question is asked)",
+                 "result": f"p50 {g['interactive_p50_s'] * 1000:.0f} ms, p95 {g['interactive_p95_s'] * 1000:.0f} ms"})
+    rows.append({"what": "grade latency, rubric only, cold (nothing cached)",
+                 "result": f"p50 {g['cold_p50_s']:.2f} s, p95 {g['cold_p95_s']:.2f} s"})
+    rows.append({"what": "claim checker, one answer against its whole rubric (one batched pass, uncached)",
+                 "result": f"p50 {g['checker_one_answer_p50_ms']:.0f} ms, p95 {g['checker_one_answer_p95_ms']:.0f} ms"})
+    if "grade_with_llm" in res:
+        gl, tp = res["grade_with_llm"], res["tokens_per_s"]
+        rows.append({"what": f"grade with the LLM judge ({res['model']}, claim checks)",
+                     "result": f"p50 {gl['p50_s']:.1f} s, p95 {gl['p95_s']:.1f} s"})
+        rows.append({"what": "tokens/s, raw `llama_cpp` vs our adapter",
+                     "result": f"{tp['raw_llama_cpp']} vs {tp['adapter']} (overhead {tp['overhead_pct']} %)"})
+    for key, what in (("grade_batch_2000", "`grade-batch` 2,000 answers (sentences shuffled and dropped)"),
+                      ("grade_batch_2000_unique_spans", "`grade-batch` 2,000 answers, every span unique (nothing cached)")):
+        if key in res:
+            b = res[key]
+            rows.append({"what": what, "result": f"{b['wall_s']} s ({b['answers_per_s']} answers/s)"})
+    if res.get("ui_start", {}).get("seconds_to_http_200") is not None:
+        rows.append({"what": "`interviewer serve` to HTTP 200 (idle machine)",
+                     "result": f"{res['ui_start']['seconds_to_http_200']} s"})
+    return rows
+
+
 def main() -> None:
-    from interviewer.evaluation.grading import load_rows
+    from interviewer.evaluation.grading import _git_sha, load_own
     from interviewer.settings import load_settings
     from interviewer.wiring import Services
 
     svc = Services(load_settings())
     svc.ensure_index()
-    rows = [r for r in load_rows(None) if r.get("id") in svc.bank.items]
+    rows = [r for r in load_own() if svc.bank.resolve(r.get("id")) in svc.bank.items]
+    for r in rows:
+        r["id"] = svc.bank.resolve(r["id"])
     res = json.loads(OUT.read_text()) if OUT.exists() and "--only-grading" in sys.argv else {}
     res["grading_rubric_only"] = bench_grading(svc, rows)
     print(res["grading_rubric_only"])
@@ -166,9 +205,11 @@ def main() -> None:
     res["ui_start"] = bench_ui_start(svc.settings.data_dir)
     print(res["ui_start"])
     res["meta"] = {"embedding_precision": getattr(svc.embedder, "precision", "fp32"),
-                   "date": datetime.now(UTC).strftime("%Y-%m-%d"), "cpus": os.cpu_count(),
-                   "machine": platform.machine(), "python": platform.python_version(),
-                   "command": "python eval/bench.py"}
+                   "claim_checker": svc.checker.model_id, "claim_checker_precision": svc.checker.precision,
+                   "git_sha": _git_sha(), "date": datetime.now(UTC).strftime("%Y-%m-%d"), "cpus": os.cpu_count(),
+                   "machine": f"{os.cpu_count()} cores, {platform.machine()}, no GPU", "python": platform.python_version(),
+                   "command": "python eval/bench.py" + (" --no-llm" if "--no-llm" in sys.argv else "")}
+    res["table"] = table(res)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(res, indent=2) + "\n")
     print(f"written to {OUT}")

@@ -50,9 +50,23 @@ def cmd_bank_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_bank_validate(args: argparse.Namespace) -> int:
-    bank = _services(args).bank
-    print(f"ok: {len(bank)} items, {len(bank.topics)} checklist topics")
-    return 0
+    """Load the whole bank (schema, links, coverage) and lint the authored files: compound key points
+    (several independent claims in one point) are listed for review."""
+    from interviewer.bank.validate import validate_file
+
+    svc = _services(args)
+    bank = svc.bank
+    kn = svc.settings.knowledge_dir
+    warnings: list[str] = []
+    errors: list[str] = []
+    for f in sorted((kn / "rubrics").glob("*.yaml")) + sorted((kn / "topics").glob("*.yaml")):
+        errors += validate_file(f, warnings)
+    for line in errors + warnings:
+        print(line)
+    things = sum(len(t.things) for t in bank.topics)
+    print(f"{'ok' if not errors else 'errors'}: {len(bank)} items, {len(bank.topics)} checklist topics, "
+          f"{things} listed things mapped to key points, {len(warnings)} compound key point(s)")
+    return 1 if errors else 0
 
 
 def cmd_bank_show(args: argparse.Namespace) -> int:
@@ -90,7 +104,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from interviewer.bank.importer import import_file
 
     svc = _services(args)
-    dest, items = import_file(Path(args.file), svc.bank, svc.settings.knowledge_dir, args.format, args.replace)
+    dest, items = import_file(Path(args.file), svc.bank, svc.settings.imported_dir, args.format, args.replace)
     print(f"imported {len(items)} questions into {dest}; run `interviewer ingest` to index them")
     return 0
 
@@ -130,18 +144,40 @@ def cmd_eval_retrieval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval_ask(args: argparse.Namespace) -> int:
+    from interviewer.evaluation.ask import run_ask_eval
+
+    print(run_ask_eval(_services(args), calibrate=args.calibrate, out=Path(args.out) if args.out else None))
+    return 0
+
+
 def cmd_eval_grading(args: argparse.Namespace) -> int:
     from interviewer.evaluation.grading import run_grading_eval
 
-    report = run_grading_eval(_services(args), Path(args.file) if args.file else None,
-                              Path(args.out) if args.out else None, with_llm=args.with_llm, split=args.split)
+    report = run_grading_eval(_services(args), args.set, with_llm=args.with_llm,
+                              out=Path(args.out) if args.out else None, limit=args.limit)
     print(report)
     return 0
 
 
 # ------------------------------------------------------------------ grading
+MAX_ANSWER_CHARS = 20_000  # as in the interview: longer answers are graded on their beginning
+
+
 def _read_answer(value: str) -> str:
-    return sys.stdin.read() if value == "-" else value
+    """The answer text (``-`` = stdin). Invalid UTF-8 is a clear error, not a traceback; a huge answer
+    is cut (with a note on stderr) instead of taking minutes and gigabytes."""
+    if value == "-":
+        raw = sys.stdin.buffer.read(MAX_ANSWER_CHARS * 4 + 1)
+        try:
+            value = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise InterviewerError(f"the answer on stdin is not UTF-8 text (byte {e.start}); save it as UTF-8") from None
+    if len(value) > MAX_ANSWER_CHARS:
+        print(f"note: the answer has {len(value):,} characters; only the first {MAX_ANSWER_CHARS:,} are graded",
+              file=sys.stderr)
+        value = value[:MAX_ANSWER_CHARS]
+    return value
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
@@ -175,10 +211,57 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from interviewer.concepts import answer_question
 
     svc = _services(args)
-    for chunk in answer_question(svc, " ".join(args.question), stream=True):
+    for chunk in answer_question(svc, " ".join(args.question), stream=True, llm=True if args.llm else None,
+                                 own_knowledge=args.own_knowledge):
         print(chunk, end="", flush=True)
     print()
     return 0
+
+
+def cmd_exercise_list(args: argparse.Namespace) -> int:
+    from interviewer.exercises import load_exercises
+
+    exs = load_exercises(_services(args).settings.knowledge_dir / "exercises")
+    if args.json:
+        _print_json([{"id": e.id, "title": e.title, "difficulty": e.difficulty, "topic": e.topic,
+                      "source": e.source, "signature": e.signature} for e in exs.values()])
+    else:
+        for e in exs.values():
+            print(f"{e.id:34} {e.difficulty:13} {e.title}")
+    return 0
+
+
+def cmd_exercise_run(args: argparse.Namespace) -> int:
+    """Run a solution file against the exercise's example tests (or the hidden ones), sandboxed;
+    the result is recorded in progress like an answered question."""
+    from interviewer.exercises import format_result, get_exercise, run_exercise
+    from interviewer.exercises.progress import record_exercise
+
+    svc = _services(args)
+    ex = get_exercise(args.id, svc.settings.knowledge_dir / "exercises")
+    path = Path(args.file)
+    try:
+        code = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InterviewerError(f"{path}: no such file") from None
+    except UnicodeDecodeError:
+        raise InterviewerError(f"{path}: not UTF-8 text") from None
+    res = run_exercise(ex, code, hidden=args.hidden, isolation=args.isolation, reveal=args.reveal)
+    if args.hidden:
+        record_exercise(svc, ex, res, code)
+    explained = None
+    if args.explain:
+        from interviewer.exercises.progress import grade_explanation
+        from interviewer.grading.render import grade_to_text
+
+        explained = grade_explanation(svc, ex, _read_answer(args.explain))
+    if args.json:
+        _print_json({**res.model_dump(), "explanation_grade": explained.model_dump() if explained else None})
+    else:
+        print(format_result(res))
+        if explained is not None:
+            print("\n--- your explanation ---\n" + grade_to_text(explained))
+    return 0 if res.ok else 1
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -257,11 +340,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("file", nargs="?")
     s.add_argument("--out", help="results JSON (default eval/results/retrieval.json)")
     s.set_defaults(func=cmd_eval_retrieval)
-    s = ev.add_parser("grading", help="agreement with human scores (Pearson, Spearman, MAE, RMSE)")
-    s.add_argument("file", nargs="?")
-    s.add_argument("--out", help="results JSON (default eval/results/grading.json; with --with-llm grading-llm.json)")
-    s.add_argument("--with-llm", action="store_true", help="also run LLM-only and fused (slow on CPU)")
-    s.add_argument("--split", choices=["dev", "test"], help="only the dev or the held-out test files")
+    s = ev.add_parser("ask", help="ask: citation correctness, refusal precision/recall, latency")
+    s.add_argument("--calibrate", action="store_true", help="print the best refusal threshold on the dev split")
+    s.add_argument("--out", help="results JSON (default eval/results/ask.json)")
+    s.set_defaults(func=cmd_eval_ask)
+    s = ev.add_parser("grading", help="agreement with human grades on every set (see eval/README.md)")
+    s.add_argument("--set", default="all", choices=["all", "own", "d2", "asag", "model-answers"],
+                   help="own = this project's labelled answers; d2 = the independent interview answers; "
+                   "asag = SciEntsBank/Beetle/SAF test splits; model-answers = the bank graded against itself")
+    s.add_argument("--out", help="results JSON (default: eval/results/grading[-SET][-llm].json)")
+    s.add_argument("--with-llm", action="store_true", help="also LLM-only and fused columns (slow on CPU)")
+    s.add_argument("--limit", type=int, default=0, help="asag: only the first N rows of each file")
     s.set_defaults(func=cmd_eval_grading)
 
     s = sub.add_parser("grade", help="grade one answer")
@@ -276,9 +365,29 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out")
     s.set_defaults(func=cmd_grade_batch)
 
-    s = sub.add_parser("ask", help="answer a concept question from the bank, with citations")
+    s = sub.add_parser("ask", help="answer a concept question from the bank, with citations (instant, extractive)")
     s.add_argument("question", nargs="+")
+    s.add_argument("--llm", action="store_true", help="let the LLM add a short connecting paragraph (labelled)")
+    s.add_argument("--own-knowledge", action="store_true",
+                   help="when the bank does not cover it, let the LLM answer from its own knowledge (labelled)")
     s.set_defaults(func=cmd_ask)
+
+    exs = sub.add_parser("exercise", help="coding exercises with hidden tests, run in a sandbox").add_subparsers(
+        dest="exercise_cmd", required=True)
+    s = exs.add_parser("list", help="list the coding exercises")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_exercise_list)
+    s = exs.add_parser("run", help="run your solution against the example tests (--hidden: the hidden tests)")
+    s.add_argument("id")
+    s.add_argument("--file", required=True, help="your solution (a Python file)")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--hidden", action="store_true", help="run the hidden tests (recorded in your progress)")
+    s.add_argument("--reveal", action="store_true", help="show hidden tests' bodies, not only their hints")
+    s.add_argument("--explain", help="your spoken-style explanation (text, or - for stdin), graded against the "
+                   "exercise's points on complexity, edge cases and stability")
+    s.add_argument("--isolation", choices=["bubblewrap", "rlimits-only"], default="bubblewrap",
+                   help="rlimits-only is weaker (no namespaces) and every result says so")
+    s.set_defaults(func=cmd_exercise_run)
 
     s = sub.add_parser("doctor", help="which backends, models and stores are ready")
     s.add_argument("--json", action="store_true")

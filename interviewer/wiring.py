@@ -15,6 +15,7 @@ from interviewer.settings import Settings
 
 if TYPE_CHECKING:
     from interviewer.bank.loader import Bank
+    from interviewer.grading.claims import ClaimChecker
     from interviewer.grading.grader import Grader
     from interviewer.llm.base import ChatBackend
     from interviewer.progress.store import ProgressStore
@@ -32,7 +33,7 @@ class Services:
     def bank(self) -> Bank:
         from interviewer.bank.loader import load_bank
 
-        return load_bank(self.settings.knowledge_dir)
+        return load_bank(self.settings.knowledge_dir, extra_dirs=(self.settings.imported_dir,))
 
     @functools.cached_property
     def embedder(self) -> Embedder:
@@ -78,10 +79,20 @@ class Services:
         return make_backend(self.settings)
 
     @functools.cached_property
+    def checker(self) -> ClaimChecker:
+        from interviewer.grading.claims import ClaimChecker
+
+        with self._lock:
+            return ClaimChecker(self.settings.grading.checker_path or None, self.settings.embedding.precision)
+
+    @functools.cached_property
     def grader(self) -> Grader:
         from interviewer.grading.grader import Grader
+        from interviewer.grading.policy import Policy
 
-        return Grader(self.embedder, llm=self.judge_llm, llm_weight=self.settings.grading.llm_weight)
+        g = self.settings.grading
+        return Grader(self.embedder, self.checker, llm=self.judge_llm, llm_weight=g.llm_weight,
+                      policy=Policy(hint_penalty=g.hint_penalty))
 
     @property
     def judge_llm(self) -> ChatBackend | None:

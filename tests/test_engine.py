@@ -134,10 +134,23 @@ def test_retry_and_compare(fresh_svc):
     eng.submit(st, "Dropout is a layer.")
     while st.phase == "followup":
         eng.submit(st, "no idea")
+    waiting = st.current  # the next question, already asked
+    first_score = st.results[-1]["score"]
     ev = eng.retry(st)
     assert st.current == "004-048" and st.previous_score is not None
     ev = eng.submit(st, GOOD["004-048"])
-    assert any(e.kind == "info" and e.text.startswith("Retry:") for e in ev)
+    while st.phase == "followup":
+        ev = eng.submit(st, "no more to add")
+    assert any(e.kind == "info" and e.text.startswith("Retry:") and "better attempt" in e.text for e in ev)
+    r = st.results[-1]
+    assert r["attempts"][0] == first_score and r["score"] == max(r["attempts"])
+    assert st.current == waiting  # the retry did not replace the waiting question
+    # a worse retry keeps the better score
+    eng.retry(st)
+    ev = eng.submit(st, "Dropout is a layer.")
+    while st.phase == "followup":
+        ev = eng.submit(st, "no idea")
+    assert st.results[-1]["score"] == r["score"]
 
 
 def test_drill_and_ask_modes(fresh_svc):
@@ -166,3 +179,56 @@ def test_session_state_is_plain_data():
 
     st = SessionState(id="x", asked=["a"])
     assert SessionState.from_dict(copy.deepcopy(st.to_dict())) == st
+
+
+def test_instant_grade_first_then_the_llm_judge_refines_it(fresh_svc):
+    """With a judge configured the UI shows the rubric grade at once; the judge's refinement follows,
+    replaces the stored grade, and says what changed and why (scripted judge: about flow, not the model)."""
+    import json
+
+    from interviewer.grading.grader import Grader
+    from interviewer.llm.fake import FakeBackend
+
+    fake = FakeBackend(default='{"verdict": "no"}')
+    fresh_svc.__dict__["grader"] = Grader(fresh_svc.embedder, fresh_svc.checker, llm=fake)
+    eng = InterviewEngine(fresh_svc, defer_judge=True)
+    st, _ = eng.start(mode="mock", n_questions=2, topic="Deep Learning Foundations")
+    st.current = st.asked[0] = "004-048"
+    ev = eng.submit(st, GOOD["004-048"])
+    grade = next(e.grade for e in ev if e.kind == "grade")
+    assert not fake.calls and "judge is checking" in grade.label and st.pending_refine
+    instant = grade.score
+    upd = eng.refine(st)
+    assert [e.kind for e in upd] == ["grade_update"] and fake.calls
+    refined = upd[0].grade
+    assert refined.sources == ["rubric", "llm"] and refined.score < instant
+    assert f"{instant:.1f} → {refined.score:.1f}" in upd[0].text
+    final = [t for t in fresh_svc.progress.turns(st.id) if t["kind"] == "final"][0]
+    assert final["score"] == refined.score and json.loads(final["grade"])["llm_score"] == 0.0
+    assert st.results[0]["score"] == refined.score and st.pending_refine is None
+    assert eng.refine(st) == []
+
+
+def test_end_during_a_follow_up_grades_and_records_the_answer(fresh_svc):
+    eng = InterviewEngine(fresh_svc)
+    st, _ = eng.start(mode="mock", n_questions=3, topic="Deep Learning Foundations")
+    st.current = st.asked[0] = "004-048"
+    ev = eng.submit(st, "Dropout is a regularization method that switches off some neurons.")
+    assert st.phase == "followup", kinds(ev)
+    ev = eng.end(st)
+    assert kinds(ev) == ["grade", "done"], kinds(ev)
+    assert "No questions were answered" not in ev[-1].text and "switches off some neurons" in ev[-1].text
+    finals = [t for t in fresh_svc.progress.turns(st.id) if t["kind"] == "final"]
+    assert len(finals) == 1 and finals[0]["score"] is not None
+    assert st.results[0]["answers"] == ["Dropout is a regularization method that switches off some neurons."]
+
+
+def test_an_empty_answer_is_asked_again_once(fresh_svc):
+    eng = InterviewEngine(fresh_svc)
+    st, _ = eng.start(mode="mock", n_questions=2, topic="Deep Learning Foundations")
+    first = st.current
+    ev = eng.submit(st, "   ")
+    assert kinds(ev) == ["info"] and "didn't get an answer" in ev[0].text and st.current == first
+    assert not [t for t in fresh_svc.progress.turns(st.id) if t["kind"] == "final"]
+    ev = eng.submit(st, "")
+    assert "grade" in kinds(ev) and st.current != first

@@ -30,7 +30,7 @@ def test_markdown_csv_json_imports(tmp_path, kn):
     bank = load_bank(kn)
     n0 = len(bank)
     for f in (md, csv_f, js):
-        import_file(f, load_bank(kn), kn)
+        import_file(f, load_bank(kn), kn / "imported")
     bank = load_bank(kn)
     assert len(bank) == n0 + 4
     recall = next(it for it in bank.items.values() if it.question == "What is recall?")
@@ -47,6 +47,9 @@ def test_markdown_csv_json_imports(tmp_path, kn):
     ("notes.docx", b"whatever", "unknown format"),
     ("bad.jsonl", b'{"question": "a?", "reference_answer": "b"}\n{"question": oops}\n', "bad.jsonl:2"),
     ("bad.csv", b'question,answer\n"What is x?","an answer",extra\n', "bad.csv:2"),
+    ("unclosed.csv", b'question,answer\n"What is x?","an answer\n"What is y?","another"\n"What is z?",zz\n',
+     "unclosed.csv:2: malformed CSV (check the quotes of the row that starts here)"),
+    ("short.csv", b'question,answer,topic\n"What is x?"\n', "short.csv:2: fewer fields"),
     ("noans.md", b"1. What is x?\nAnswer:\n", "no answer"),
     ("bad.json", b'[{"question": "q?", "answer": "a"},\n {"question": }]', "bad.json:2"),
 ])
@@ -54,9 +57,23 @@ def test_bad_input_is_refused_with_a_clear_message_and_nothing_written(tmp_path,
     f = tmp_path / name
     f.write_bytes(content)
     with pytest.raises(KnowledgeError) as e:
-        import_file(f, load_bank(kn), kn)
+        import_file(f, load_bank(kn), kn / "imported")
     assert msg in str(e.value)
     assert not (kn / "imported").exists() or not any((kn / "imported").iterdir())
+
+
+def test_cli_import_writes_under_the_data_dir_not_the_checkout(tmp_path):
+    f = tmp_path / "mine.json"
+    f.write_text(json.dumps([{"question": "What is a confusion matrix?", "answer": "Predicted vs actual counts."}]))
+    data = tmp_path / "data"
+    before = sorted((KNOWLEDGE / "imported").glob("*")) if (KNOWLEDGE / "imported").exists() else []
+    r = run_cli("import", str(f), env={"INTERVIEWER_DATA_DIR": str(data), "INTERVIEWER_LLM__MODE": "none"})
+    assert r.returncode == 0, r.stderr
+    assert (data / "imported" / "mine.jsonl").exists()
+    after = sorted((KNOWLEDGE / "imported").glob("*")) if (KNOWLEDGE / "imported").exists() else []
+    assert before == after
+    r = run_cli("bank", "show", "--json", "imp-mine-001", env={"INTERVIEWER_DATA_DIR": str(data)})
+    assert r.returncode == 0 and "confusion matrix" in r.stdout, r.stderr
 
 
 def test_cli_import_error_exit_code_and_bank_unchanged(tmp_path):
@@ -73,8 +90,8 @@ def test_cli_import_error_exit_code_and_bank_unchanged(tmp_path):
 def test_reimport_needs_replace(tmp_path, kn):
     f = tmp_path / "q.json"
     f.write_text(json.dumps([{"question": "What is AUC?", "answer": "Area under the ROC curve."}]))
-    import_file(f, load_bank(kn), kn)
+    import_file(f, load_bank(kn), kn / "imported")
     with pytest.raises(KnowledgeError, match="--replace"):
-        import_file(f, load_bank(kn), kn)
-    import_file(f, load_bank(kn), kn, replace=True)
+        import_file(f, load_bank(kn), kn / "imported")
+    import_file(f, load_bank(kn), kn / "imported", replace=True)
     assert len(parse_import(f)) == 1

@@ -91,3 +91,16 @@ def test_dead_chroma_server_is_a_clear_error(tmp_path, svc):
     s = make_services(tmp_path, vectorstore={"mode": "http", "host": "127.0.0.1", "port": free_port()})
     with pytest.raises(BackendError, match="cannot open the Chroma http store"):
         _ = s.chroma
+
+
+def test_exact_question_text_returns_its_item_first(svc):
+    """Searching the exact text of any bank question returns that item first (and the text of a
+    merged duplicate returns the item it was merged into)."""
+    wrong = []
+    for it in svc.bank.items.values():
+        hits = svc.retriever.search(it.question, k=3)
+        if not hits or hits[0].id != it.id:
+            wrong.append((it.id, [h.id for h in hits]))
+    assert not wrong, f"{len(wrong)} items not first for their own question, e.g. {wrong[:5]}"
+    assert svc.retriever.search("What is BLEU score?", k=2)[0].id == "002-019"
+    assert svc.retriever.search("what is a large language model (llm)", k=1)[0].id == "002-034"

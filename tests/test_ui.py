@@ -29,7 +29,7 @@ def test_whole_interview_through_gradio_client(app):
 
     url, s = app
     c = Client(url, verbose=False)
-    chat, card, audio, _ = c.predict("mock", "Deep Learning Foundations", "Any", 2, 0, False, api_name="/start")
+    chat, card, audio, _ = c.predict("mock", "Deep Learning Foundations", "Any", 2, 0, False, "", api_name="/start")
     assert text_of(chat[-1]).startswith("Question 1/2")
     chat, card, _, _ = c.predict("no idea", chat, False, api_name="/submit")
     assert "Score" in text_of(chat[-2]) or "Follow-up" in text_of(chat[-1])
@@ -53,11 +53,11 @@ def test_two_clients_never_see_each_others_state(app):
 
     url, _ = app
     a, b = Client(url, verbose=False), Client(url, verbose=False)
-    chat_a, *_ = a.predict("mock", "Computer Vision", "Any", 3, 0, False, api_name="/start")
+    chat_a, *_ = a.predict("mock", "Computer Vision", "Any", 3, 0, False, "", api_name="/start")
     results = {}
 
     def run_b():
-        results["b"] = b.predict("mock", "Coding", "Any", 3, 0, False, api_name="/start")
+        results["b"] = b.predict("mock", "Coding", "Any", 3, 0, False, "", api_name="/start")
 
     t = threading.Thread(target=run_b)
     t.start()
@@ -93,3 +93,69 @@ def test_real_browser_starts_an_interview(app, artifacts, tmp_path):
         page.screenshot(path=str(shot), full_page=True)
         browser.close()
     assert shot.stat().st_size > 10_000
+
+
+@pytest.mark.skipif(not have("chromium"), reason="needs Debian chromium (make test installs it)")
+def test_real_browser_end_during_a_follow_up_keeps_the_answer(app, artifacts):
+    """A 3-question mock interview picked by id; End pressed while a follow-up is pending: the
+    main answer is graded and the report lists it with its grade."""
+    from playwright.sync_api import sync_playwright
+
+    url, s = app
+    thin = "Dropout is a regularization method that switches off some neurons."
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--no-first-run", "--disable-sync", "--disable-quic"])
+        page = browser.new_page(viewport={"width": 1280, "height": 1100})
+        page.goto(url)
+        page.get_by_label("Start with a question (id or words, optional)").fill("004-048")
+        page.get_by_role("button", name="Start interview").click()
+        page.get_by_text("What is dropout", exact=False).first.wait_for(timeout=30_000)
+        page.get_by_label("Your answer").fill(thin)
+        page.get_by_role("button", name="Submit", exact=True).click()
+        page.get_by_text("Follow-up:", exact=False).first.wait_for(timeout=30_000)
+        page.get_by_role("button", name="End", exact=True).click()
+        page.wait_for_function("document.body.innerText.includes('Session report')", timeout=30_000)
+        body = page.inner_text("body")
+        page.screenshot(path=str(artifacts / "ui-end-during-followup.png"), full_page=True)
+        browser.close()
+    report = body.split("Session report")[-1]
+    assert "No questions were answered" not in body
+    assert "[004-048]" in report and thin[:40] in report
+    assert "Score" in body
+
+
+@pytest.mark.skipif(not have("chromium") or not have("bwrap"), reason="needs Debian chromium and bubblewrap")
+def test_real_browser_solves_a_coding_exercise(app, artifacts):
+    """Pick an exercise, write the solution in the code editor, submit: the hidden-test report shows."""
+    from playwright.sync_api import sync_playwright
+
+    from interviewer.exercises import get_exercise
+
+    url, s = app
+    ex = get_exercise("ex-softmax", s.settings.knowledge_dir / "exercises")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--no-first-run", "--disable-sync", "--disable-quic"])
+        page = browser.new_page(viewport={"width": 1280, "height": 1100})
+        page.goto(url)
+        page.get_by_role("tab", name="Coding").click()
+        box = page.get_by_label("Exercise")
+        box.click()
+        box.fill("ex-softmax")
+        page.get_by_role("option", name=f"{ex.title} (ex-softmax)").click()
+        page.get_by_text(ex.title, exact=False).first.wait_for(timeout=20_000)
+        editor = page.locator(".cm-content").first
+        editor.click()
+        page.keyboard.press("Control+A")
+        page.keyboard.press("Delete")
+        page.keyboard.insert_text(ex.reference)
+        page.get_by_role("button", name="Submit (hidden tests)").click()
+        page.wait_for_function("document.body.innerText.includes('hidden tests passed')", timeout=60_000)
+        body = page.inner_text("body")
+        page.screenshot(path=str(artifacts / "ui-coding.png"), full_page=True)
+        browser.close()
+    n = len([ln for ln in ex.tests.splitlines() if ln.startswith("def test_")])
+    assert f"ex-softmax: {n}/{n} hidden tests passed" in body and "Score 10.0/10" in body

@@ -57,9 +57,16 @@ def test_bad_audio_is_a_clear_error(fresh_svc, tmp_path):
 
     junk = tmp_path / "junk.wav"
     junk.write_bytes(b"not audio at all" * 100)
-    with pytest.raises(BackendError, match="could not read the audio"):
+    with pytest.raises(BackendError, match="not an audio recording"):
         fresh_svc.stt.transcribe(junk)
     empty = tmp_path / "empty.wav"
     empty.write_bytes(b"")
     with pytest.raises(BackendError, match="no audio"):
         fresh_svc.stt.transcribe(empty)
+
+
+def test_scores_are_spoken_as_words():
+    from interviewer.voice import speakable
+
+    assert speakable("**Score 8/10**. Then 7.5/10.") == "Score eight out of ten. Then seven point five out of ten."
+    assert "80/10/10" in speakable("the 80/10/10 rule")

@@ -123,17 +123,23 @@ def parse_import(path: Path, fmt: str | None = None) -> list[Item]:
                 raise KnowledgeError(f"{path}:{x.line}: question {x.question!r} has no answer")
             rows.append((f"{path}:{x.line}", {"question": x.question, "answer": x.answer}))
     elif fmt == "csv":
-        reader = csv.DictReader(io.StringIO(text))
-        if not reader.fieldnames or not {f.strip().lower() for f in reader.fieldnames if f} & set(_Q_KEYS):
-            raise KnowledgeError(f"{path}:1: the CSV header needs a 'question' and an 'answer' column")
+        reader = csv.DictReader(io.StringIO(text), strict=True)
+        start = 1
         try:
+            if not reader.fieldnames or not {f.strip().lower() for f in reader.fieldnames if f} & set(_Q_KEYS):
+                raise KnowledgeError(f"{path}:1: the CSV header needs a 'question' and an 'answer' column")
+            start = reader.line_num + 1
             for row in reader:
                 if None in row:
-                    raise KnowledgeError(f"{path}:{reader.line_num}: more fields than the header has")
+                    raise KnowledgeError(f"{path}:{start}: more fields than the header has")
+                if any(v is None for v in row.values()):
+                    raise KnowledgeError(f"{path}:{start}: fewer fields than the header has")
                 if any((v or "").strip() for v in row.values()):
-                    rows.append((f"{path}:{reader.line_num}", row))
+                    rows.append((f"{path}:{start}", row))
+                start = reader.line_num + 1
         except csv.Error as e:
-            raise KnowledgeError(f"{path}:{reader.line_num}: malformed CSV: {e}") from None
+            hint = " (check the quotes of the row that starts here)" if '"' in str(e) or "end of data" in str(e) else ""
+            raise KnowledgeError(f"{path}:{start}: malformed CSV{hint}: {e}") from None
     elif fmt == "json":
         try:
             data = json.loads(text)
@@ -180,11 +186,11 @@ def _parse_q_a_pairs(text: str, path: Path) -> list[Any]:
     return out
 
 
-def import_file(path: Path, bank: Bank, knowledge: Path, fmt: str | None = None,
+def import_file(path: Path, bank: Bank, dest_dir: Path, fmt: str | None = None,
                 replace: bool = False) -> tuple[Path, list[Item]]:
-    """Validate everything, then write ``knowledge/imported/<name>.jsonl`` in one step."""
+    """Validate everything, then write ``<data_dir>/imported/<name>.jsonl`` in one step (never into the
+    checkout's ``knowledge/``); nothing is written when any row is wrong."""
     items = parse_import(path, fmt)
-    dest_dir = knowledge / "imported"
     dest = dest_dir / f"{slugify(path.stem, 40)}.jsonl"
     if dest.exists() and not replace:
         raise KnowledgeError(f"{dest.name} was already imported; pass --replace to overwrite it")

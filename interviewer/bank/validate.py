@@ -16,7 +16,6 @@ from interviewer.bank.schema import AuthoredEntry, TopicLink
 from interviewer.bank.yamlio import entry_lines, load_yaml
 from interviewer.errors import KnowledgeError
 
-
 _JOIN = re.compile(r";\s+|,?\s+and\s+(?:then\s+|also\s+|so\s+)?|,\s+while\s+|,?\s+whereas\s+|,\s+but\s+|,\s+so\s+")
 _VERB = re.compile(
     r"\b(is|are|was|were|has|have|had|can|cannot|can't|could|will|would|should|must|may|might|does|do|did|"

@@ -1,8 +1,20 @@
-"""``interviewer eval grading``: agreement of predicted grades with human scores.
+"""``interviewer eval grading``: agreement of the grader with people, on every set we have.
 
-Nothing is fitted on the reported set: the grader's few constants were set by hand while
-looking only at the dev files (labelled-s1/s2); the test files (labelled-s3/s4) were not
-used for that, and results are reported for dev, test and all.
+Sets (``--set``):
+- ``own``: 180 answers written and scored by this project (``eval/grading/labelled-s*.jsonl``);
+  dev = s1/s2, test = s3/s4.
+- ``d2``: 150 answers to 30 bank questions written and graded by an independent interviewer
+  (``../shared/datasets/interview-answers-d2.jsonl``); dev/test split by question, frozen in
+  ``eval/claims/splits.json`` before anything was fitted.
+- ``asag``: the official test splits of SciEntsBank, Beetle and SAF (human-graded short answers):
+  the claim checker's 5-way/3-way classification and reference-only grading (Pearson/RMSE), next
+  to the MiniLM cosine baseline.
+- ``model-answers``: every model answer in the bank graded against its own rubric.
+
+Each results file records the git SHA, the models (embedder, claim checker), precision, the
+calibration curves used and the command. For each set: all rows, substantive rows only (no
+empty, gibberish, off-topic, keyword-list or manipulation rows), per category, and the rank
+agreement within each category.
 """
 
 from __future__ import annotations
@@ -10,8 +22,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import subprocess
+import sys
 import time
-from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,13 +32,19 @@ from typing import Any
 from interviewer.grading.batch import grade_rows, read_batch
 from interviewer.settings import ROOT
 
-DEFAULT_DIR = ROOT / "eval" / "grading"
-DEFAULT_OUT = ROOT / "eval" / "results" / "grading.json"
-DEFAULT_OUT_LLM = ROOT / "eval" / "results" / "grading-llm.json"
-VERDICTS = ROOT / "eval" / "results" / "llm-verdicts.jsonl"  # append-only: every judge call made by the eval
+OWN_DIR = ROOT / "eval" / "grading"
+RESULTS = ROOT / "eval" / "results"
+DATASETS = ROOT.parent / "shared" / "datasets"
+D2 = DATASETS / "interview-answers-d2.jsonl"
+ASAG = DATASETS / "asag"
+SPLITS = ROOT / "eval" / "claims" / "splits.json"
+VERDICTS = RESULTS / "llm-verdicts.jsonl"  # append-only: every judge call made by the eval
 DEV_FILES = {"labelled-s1.jsonl", "labelled-s2.jsonl"}
+TRIVIAL = {"empty", "gibberish", "off_topic", "keyword_salad", "prompt_injection",
+           "off_topic_or_evasive", "manipulation"}
 
 
+# ------------------------------------------------------------------ metrics
 def metrics(y: list[float], p: list[float]) -> dict[str, float | int | None]:
     from scipy.stats import pearsonr, spearmanr
 
@@ -41,100 +60,287 @@ def metrics(y: list[float], p: list[float]) -> dict[str, float | int | None]:
     return out
 
 
-def _report(rows: list[dict[str, Any]], preds: list[float]) -> dict[str, Any]:
-    scale = [10.0 / float(r.get("score_max") or 10) for r in rows]
-    y = [float(r["score"]) * s for r, s in zip(rows, scale, strict=True)]
-    res: dict[str, Any] = {"overall": metrics(y, preds)}
-    by_cat: dict[str, list[int]] = defaultdict(list)
-    by_split: dict[str, list[int]] = defaultdict(list)
-    for i, r in enumerate(rows):
-        by_cat[r.get("category", "unlabelled")].append(i)
-        by_split["dev" if r.get("_file") in DEV_FILES else "test"].append(i)
-    res["per_split"] = {k: metrics([y[i] for i in v], [preds[i] for i in v]) for k, v in sorted(by_split.items())}
+def report(y: list[float], p: list[float], cats: list[str], splits: list[str] | None = None) -> dict[str, Any]:
+    """All rows, substantive rows, per split, per category, within-category rank agreement."""
+    res: dict[str, Any] = {"all": metrics(y, p)}
+    sub = [i for i, c in enumerate(cats) if c not in TRIVIAL]
+    res["substantive"] = metrics([y[i] for i in sub], [p[i] for i in sub])
+    if splits:
+        res["per_split"] = {}
+        for s in sorted(set(splits)):
+            idx = [i for i, x in enumerate(splits) if x == s]
+            sidx = [i for i in idx if cats[i] not in TRIVIAL]
+            res["per_split"][s] = {"all": metrics([y[i] for i in idx], [p[i] for i in idx]),
+                                   "substantive": metrics([y[i] for i in sidx], [p[i] for i in sidx])}
     res["per_category"] = {}
-    for k, v in sorted(by_cat.items()):
-        m = metrics([y[i] for i in v], [preds[i] for i in v])
-        m["mean_human"] = round(sum(y[i] for i in v) / len(v), 2)
-        m["mean_predicted"] = round(sum(preds[i] for i in v) / len(v), 2)
-        m["max_predicted"] = round(max(preds[i] for i in v), 1)
-        res["per_category"][k] = m
+    within = []
+    for c in sorted(set(cats)):
+        idx = [i for i, x in enumerate(cats) if x == c]
+        m = metrics([y[i] for i in idx], [p[i] for i in idx])
+        m["mean_human"] = round(sum(y[i] for i in idx) / len(idx), 2)
+        m["mean_predicted"] = round(sum(p[i] for i in idx) / len(idx), 2)
+        m["min_predicted"] = round(min(p[i] for i in idx), 1)
+        m["max_predicted"] = round(max(p[i] for i in idx), 1)
+        res["per_category"][c] = m
+        if m["spearman"] is not None:
+            within.append((m["n"], m["spearman"]))
+    res["within_category_spearman"] = {c: m["spearman"] for c, m in res["per_category"].items()}
+    res["within_category_mean_spearman"] = (round(sum(n * s for n, s in within) / sum(n for n, _ in within), 3)
+                                            if within else None)
     return res
 
 
-def load_rows(path: Path | None) -> list[dict[str, Any]]:
-    files = [path] if path else sorted(DEFAULT_DIR.glob("labelled-*.jsonl"))
+def _git_sha() -> str:
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                             timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "interviewer", "knowledge", "prompts"],
+                               cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
+        return sha + ("+uncommitted changes" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def meta(svc: Any, command: str, **extra: Any) -> dict[str, Any]:
+    from interviewer.grading.calibration import CURVES
+
+    checker = svc.checker
+    return {"git_sha": _git_sha(), "date": datetime.now(UTC).strftime("%Y-%m-%d"), "command": command,
+            "embedding_model": svc.embedder.model_id, "embedding_precision": getattr(svc.embedder, "precision", "fp32"),
+            "claim_checker": checker.model_id, "claim_checker_precision": checker.precision,
+            "calibration_sha256": hashlib.sha256(CURVES.read_bytes()).hexdigest()[:16] if CURVES.exists() else None,
+            "policy": svc.grader.policy.__dict__, **extra}
+
+
+def _write(dest: Path, res: dict[str, Any]) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_suffix(dest.suffix + ".tmp")
+    tmp.write_text(json.dumps(res, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(dest)
+
+
+# ------------------------------------------------------------------ sets
+def load_own() -> list[dict[str, Any]]:
     rows = []
-    for f in files:
+    for f in sorted(OWN_DIR.glob("labelled-*.jsonl")):
         for r in read_batch(f):
             r["_file"] = f.name
-            if "score" in r:
-                rows.append(r)
+            r["_split"] = "dev" if f.name in DEV_FILES else "test"
+            rows.append(r)
     return rows
 
 
-def fit_calibration(raw: list[float], human: list[float]) -> tuple[tuple[float, float], ...]:
-    """Isotonic regression, smoothed into a strictly increasing curve: one knot at the mean raw
-    score of each constant block of the isotonic fit, plus (0, 0) and (10, 10)."""
-    from sklearn.isotonic import IsotonicRegression
-
-    iso = IsotonicRegression(y_min=0, y_max=10, out_of_bounds="clip").fit(raw, human)
-    fitted = iso.predict(raw)
-    blocks: dict[float, list[float]] = {}
-    for x, y in zip(raw, fitted, strict=True):
-        blocks.setdefault(round(float(y), 6), []).append(float(x))
-    knots = sorted((sum(xs) / len(xs), y) for y, xs in blocks.items())
-    pts = [(0.0, 0.0)] + [(round(x, 3), round(y, 3)) for x, y in knots if 0.0 < x < 10.0] + [(10.0, 10.0)]
-    out = [pts[0]]
-    for x, y in pts[1:]:  # keep it strictly increasing in both coordinates
-        if x > out[-1][0] and y > out[-1][1]:
-            out.append((x, y))
-    if out[-1] != (10.0, 10.0):
-        out.append((10.0, 10.0))
-    return tuple(out)
+def load_d2() -> list[dict[str, Any]]:
+    if not D2.exists():
+        raise FileNotFoundError(f"{D2} not found (the independent interview answers)")
+    split = json.loads(SPLITS.read_text())["interview_answers_d2"]
+    test = set(split["test_items"])
+    rows = []
+    for r in read_batch(D2):
+        r["id"] = r.get("item_id")
+        r["category"] = r.get("style")
+        r["_split"] = "test" if r["id"] in test else "dev"
+        rows.append(r)
+    return rows
 
 
-def loqo_dev_scores(rows: list[dict[str, Any]], grades: list[Any]) -> list[float]:
-    """Scores with the calibration re-fitted leave-one-question-out for dev rows.
+def d2_checks(y: list[float], p: list[float], cats: list[str]) -> dict[str, Any]:
+    """The interviewer's bar, as the grading issue states it."""
+    top = [(a, b) for a, b, c in zip(y, p, cats, strict=True) if a >= 9 and c not in TRIVIAL]
+    low = [(a, b) for a, b, c in zip(y, p, cats, strict=True) if a <= 1 and c not in TRIVIAL]
 
-    The product's calibration curve was fitted on the dev files, so reporting dev rows with it
-    would score the curve on its own training data. Each dev row is instead calibrated by an
-    isotonic fit on the other dev questions; test rows use the product curve unchanged.
-    """
-    from interviewer.grading.grader import calibrate
+    def mean(c: str, which: list[float]) -> float | None:
+        v = [x for x, k in zip(which, cats, strict=True) if k == c]
+        return round(sum(v) / len(v), 2) if v else None
 
-    dev = [i for i, r in enumerate(rows) if r.get("_file") in DEV_FILES and grades[i].raw_score is not None]
-    out = [g.score for g in grades]
-    for i in dev:
-        train = [j for j in dev if rows[j].get("id") != rows[i].get("id")]
-        knots = fit_calibration([grades[j].raw_score for j in train], [float(rows[j]["score"]) for j in train])
-        s = calibrate(grades[i].raw_score, knots)
-        if grades[i].cap is not None:
-            s = min(s, grades[i].cap)
-        out[i] = round(s, 1)
-    return out
+    expert = [b for b, c in zip(p, cats, strict=True) if c in ("concise_expert", "thorough_expert")]
+    mis = [b for b, c in zip(p, cats, strict=True) if c == "misconception"]
+    return {
+        "graded_9_plus_scoring_8_plus": f"{sum(b >= 8 for _, b in top)}/{len(top)}",
+        "share_9_plus_scoring_8_plus": round(sum(b >= 8 for _, b in top) / len(top), 3) if top else None,
+        "graded_1_or_less_scoring_2_or_less": f"{sum(b <= 2 for _, b in low)}/{len(low)}",
+        "share_1_or_less_scoring_2_or_less": round(sum(b <= 2 for _, b in low) / len(low), 3) if low else None,
+        "expert_mean_predicted": round(sum(expert) / len(expert), 2) if expert else None,
+        "misconception_mean_predicted": round(sum(mis) / len(mis), 2) if mis else None,
+        "spoken_informal_mean_human": mean("spoken_informal", y),
+        "spoken_informal_mean_predicted": mean("spoken_informal", p),
+    }
 
 
+def run_bank_set(svc: Any, which: str, with_llm: bool = False, out: Path | None = None) -> str:
+    rows = load_own() if which == "own" else load_d2()
+    t = time.perf_counter()
+    grades = grade_rows(svc, rows, use_llm=False)
+    elapsed = time.perf_counter() - t
+    y = [float(r["score"]) * 10.0 / float(r.get("score_max") or 10) for r in rows]
+    cats = [r.get("category") or "unlabelled" for r in rows]
+    splits = [r["_split"] for r in rows]
+    preds = [g.score for g in grades]
+    res: dict[str, Any] = {"rubric": report(y, preds, cats, splits)}
+    if which == "d2":
+        res["rubric"]["interviewer_bar"] = d2_checks(y, preds, cats)
+        res["rubric"]["interviewer_bar_test_split"] = d2_checks(
+            [y[i] for i, s in enumerate(splits) if s == "test"], [preds[i] for i, s in enumerate(splits) if s == "test"],
+            [cats[i] for i, s in enumerate(splits) if s == "test"])
+    llm_rows: list[dict[str, Any]] = []
+    if with_llm and svc.llm is not None:
+        res["llm"], llm_rows = _llm_columns(svc, rows, grades)
+        res["llm_only"] = report(y, [x["llm_only"] for x in llm_rows], cats, splits)
+        res["fused"] = report(y, [x["fused"] for x in llm_rows], cats, splits)
+    command = f"interviewer eval grading --set {which}" + (" --with-llm" if with_llm else "")
+    res["meta"] = meta(svc, command, answers=len(rows), grading_seconds=round(elapsed, 2))
+    res["predictions"] = [{"id": r.get("id"), "category": c, "split": s, "human": h, "predicted": g.score,
+                           "raw": g.raw_score, "gate": g.gate,
+                           "core_coverage": g.core_coverage, "errors": [k.id for k in g.key_points
+                                                                        if k.status == "contradicted"]
+                           + [m.id for m in g.misconceptions]}
+                          for r, c, s, h, g in zip(rows, cats, splits, y, grades, strict=True)]
+    for p, extra in zip(res["predictions"], llm_rows or [{}] * len(rows), strict=True):
+        p.update(extra)
+    name = {"own": "grading.json", "d2": "grading-d2.json"}[which]
+    if with_llm:
+        name = name.replace(".json", "-llm.json")
+    dest = out or RESULTS / name
+    _write(dest, res)
+    lines = [f"{which}: {len(rows)} answers ({elapsed:.1f} s)"]
+    for col in ("rubric", "llm_only", "fused"):
+        if col in res:
+            a, s = res[col]["all"], res[col]["substantive"]
+            lines.append(f"  {col:8} all: spearman {a['spearman']} pearson {a['pearson']} MAE {a['mae']} | "
+                         f"substantive: spearman {s['spearman']} MAE {s['mae']} | within-category "
+                         f"{res[col]['within_category_mean_spearman']}")
+            for sp, m in res[col].get("per_split", {}).items():
+                lines.append(f"     {sp:5} all {m['all']['spearman']}  substantive {m['substantive']['spearman']}")
+    if which == "d2":
+        lines.append(f"  bar: {res['rubric']['interviewer_bar']}")
+    for c, m in res["rubric"]["per_category"].items():
+        lines.append(f"   {c:24} n={m['n']:3d} human {m['mean_human']:5.2f} pred {m['mean_predicted']:5.2f} "
+                     f"[{m['min_predicted']:4.1f}-{m['max_predicted']:4.1f}] within {m['spearman']}")
+    lines.append(f"written to {dest}")
+    return "\n".join(lines)
+
+
+def run_model_answers(svc: Any, out: Path | None = None) -> str:
+    """Every model answer in the bank, graded against its own rubric."""
+    items = [it for it in svc.bank.items.values() if it.rubric is not None]
+    t = time.perf_counter()
+    scores = []
+    for it in items:
+        g = svc.grader.grade_item(it, it.rubric.model_answer, use_llm=False)
+        scores.append({"id": it.id, "score": g.score, "gate": g.gate,
+                       "not_covered": [k.id for k in g.key_points if k.status != "covered"]})
+    low = [s for s in scores if s["score"] < 9]
+    res = {"items": len(items), "below_9": len(low), "min": min(s["score"] for s in scores),
+           "mean": round(sum(s["score"] for s in scores) / len(scores), 2), "low": low,
+           "meta": meta(svc, "interviewer eval grading --set model-answers",
+                        seconds=round(time.perf_counter() - t, 1))}
+    dest = out or RESULTS / "model-answers.json"
+    _write(dest, res)
+    return f"model answers: {len(items)} graded, {len(low)} below 9, min {res['min']}, mean {res['mean']}; {dest}"
+
+
+# ------------------------------------------------------------------ ASAG (public human-graded sets)
+ASAG_TESTS = ("scientsbank-test-ua", "scientsbank-test-uq", "scientsbank-test-ud", "beetle-test-ua",
+              "beetle-test-uq", "saf-test-ua", "saf-test-uq")
+FIVE = ("correct", "partially_correct_incomplete", "contradictory", "irrelevant", "non_domain")
+FROM_CHECKER = {"entailed": "correct", "partly": "partially_correct_incomplete", "contradicted": "contradictory",
+                "not_stated": "irrelevant", "non_domain": "non_domain"}
+
+
+def _three(label: str) -> str:
+    return label if label in ("correct", "contradictory") else "incorrect"
+
+
+def macro_f1(y: list[str], p: list[str], labels: list[str]) -> float:
+    f1 = []
+    for c in labels:
+        tp = sum(a == c and b == c for a, b in zip(y, p, strict=True))
+        fp = sum(a != c and b == c for a, b in zip(y, p, strict=True))
+        fn = sum(a == c and b != c for a, b in zip(y, p, strict=True))
+        f1.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return round(sum(f1) / len(f1), 4)
+
+
+def weighted_f1(y: list[str], p: list[str], labels: list[str]) -> float:
+    tot = 0.0
+    for c in labels:
+        tp = sum(a == c and b == c for a, b in zip(y, p, strict=True))
+        fp = sum(a != c and b == c for a, b in zip(y, p, strict=True))
+        fn = sum(a == c and b != c for a, b in zip(y, p, strict=True))
+        tot += (2 * tp / (2 * tp + fp + fn) if tp else 0.0) * sum(a == c for a in y)
+    return round(tot / len(y), 4)
+
+
+def run_asag(svc: Any, out: Path | None = None, limit: int = 0) -> str:
+    import numpy as np
+
+    checker, emb = svc.checker, svc.embedder
+    res: dict[str, Any] = {"files": {}}
+    lines = []
+    for name in ASAG_TESTS:
+        path = ASAG / f"{name}.jsonl"
+        rows = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+        if limit:
+            rows = rows[:limit]
+        t = time.perf_counter()
+        entry: dict[str, Any] = {"n": len(rows)}
+        probs = checker.probabilities([(r["reference_answer"], r["student_answer"]) for r in rows])
+        pred5 = [FROM_CHECKER[checker.labels[int(np.argmax(pr))]] for pr in probs]
+        if rows[0]["dataset"] != "saf":
+            gold3 = [r.get("label_3way") or _three(r["label"]) for r in rows]
+            entry["3way"] = {"macro_f1": macro_f1(gold3, [_three(x) for x in pred5],
+                                                  ["correct", "contradictory", "incorrect"]),
+                             "weighted_f1": weighted_f1(gold3, [_three(x) for x in pred5],
+                                                        ["correct", "contradictory", "incorrect"]),
+                             "accuracy": round(sum(a == _three(b) for a, b in zip(gold3, pred5, strict=True))
+                                               / len(rows), 4)}
+            five = [i for i, r in enumerate(rows) if r.get("label") in FIVE]
+            if five:
+                g5 = [rows[i]["label"] for i in five]
+                p5 = [pred5[i] for i in five]
+                entry["5way"] = {"n": len(five), "macro_f1": macro_f1(g5, p5, list(FIVE)),
+                                 "weighted_f1": weighted_f1(g5, p5, list(FIVE)),
+                                 "accuracy": round(sum(a == b for a, b in zip(g5, p5, strict=True)) / len(five), 4)}
+        scored = [r for r in rows if r.get("score") is not None]
+        if scored:
+            grades = grade_rows(svc, [{"question": r["question"], "reference_answer": r["reference_answer"],
+                                       "student_answer": r["student_answer"]} for r in scored],
+                                use_llm=False, use_bank=False)
+            y = [float(r["score"]) for r in scored]
+            p = [g.score * float(r["score_max"] or 1) / 10.0 for g, r in zip(grades, scored, strict=True)]
+            ref = emb.embed([r["reference_answer"] for r in scored])
+            ans = emb.embed([r["student_answer"] for r in scored])
+            cos = [float(a @ b) for a, b in zip(ref, ans, strict=True)]
+            entry["reference_only"] = metrics(y, p)
+            entry["minilm_cosine_baseline"] = {"pearson": metrics(y, cos)["pearson"],
+                                               "spearman": metrics(y, cos)["spearman"]}
+            entry["zero_predictions"] = sum(1 for x in p if x == 0)
+        entry["seconds"] = round(time.perf_counter() - t, 1)
+        res["files"][name] = entry
+        lines.append(f"{name:22} n={len(rows):5d} " + " ".join(
+            f"{k}={v}" for k, v in [("3way", entry.get("3way", {}).get("macro_f1")),
+                                     ("5way", entry.get("5way", {}).get("macro_f1")),
+                                     ("pearson", entry.get("reference_only", {}).get("pearson")),
+                                     ("rmse", entry.get("reference_only", {}).get("rmse")),
+                                     ("cosine", entry.get("minilm_cosine_baseline", {}).get("pearson"))]))
+        print(lines[-1], file=sys.stderr, flush=True)
+    res["meta"] = meta(svc, "interviewer eval grading --set asag" + (f" --limit {limit}" if limit else ""),
+                       note="reference-only grading: each row's reference answer is the only rubric; "
+                            "classification: the claim checker's label for (reference, answer)")
+    dest = out or RESULTS / "grading-asag.json"
+    _write(dest, res)
+    return "\n".join(lines + [f"written to {dest}"])
+
+
+# ------------------------------------------------------------------ LLM judge columns
 def _verdict_key(row: dict[str, Any], rubric: Any) -> str:
-    """What a judge verdict depends on besides model and prompt: the answer and the claims checked
-    (an edited key point or misconception must be judged again)."""
     claims = [[k.id, k.text, k.weight] for k in rubric.key_points] + [[m.id, m.text] for m in rubric.misconceptions]
     raw = json.dumps([row.get("id"), row["question"], row["student_answer"], claims], ensure_ascii=False)
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
-def _llm_columns(svc: Any, rows: list[dict[str, Any]], rubric: list[Any], scores: list[float],
-                 path: Path | None, verdicts: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """LLM-only and fused scores for every row.
-
-    Every judge call is appended to ``verdicts`` (model, prompt hash, key of answer + rubric
-    claims, score) and reused when the same model, judge prompt, answer and claims come again:
-    a killed run resumes, and a change to the rubric grader's code re-fuses without re-running
-    the LLM. A reused verdict came from exactly the call the product makes. Gated answers
-    (empty, gibberish, off-topic) never reach the judge and keep their rubric score in every
-    column; a failed judge call keeps the rubric score and is counted.
-    """
-    import sys
-
+def _llm_columns(svc: Any, rows: list[dict[str, Any]], grades: list[Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """LLM-only and fused scores; every judge call is appended to the verdict log and reused."""
     from interviewer.errors import BackendError
     from interviewer.grading.batch import rubric_for
     from interviewer.grading.judge import fused_score, judge
@@ -142,24 +348,22 @@ def _llm_columns(svc: Any, rows: list[dict[str, Any]], rubric: list[Any], scores
     w = svc.settings.grading.llm_weight
     prompt_sha = hashlib.sha256((svc.settings.prompts_dir / "judge.md").read_bytes()).hexdigest()[:16]
     cached: dict[str, float] = {}
-    if verdicts.exists():
-        for line in verdicts.read_text(encoding="utf-8").splitlines():
+    if VERDICTS.exists():
+        for line in VERDICTS.read_text(encoding="utf-8").splitlines():
             try:
                 v = json.loads(line)
             except ValueError:
-                continue  # a line cut short by a killed run
+                continue
             if v.get("model") == svc.llm.name and v.get("prompt_sha") == prompt_sha and "key" in v:
                 cached[v["key"]] = float(v["score"])
-    verdicts.parent.mkdir(parents=True, exist_ok=True)
     out: list[dict[str, Any]] = []
     failures = reused = 0
     t = time.perf_counter()
-    with verdicts.open("a", encoding="utf-8") as log:
-        for n, (r, g, s) in enumerate(zip(rows, rubric, scores, strict=True), 1):
+    with VERDICTS.open("a", encoding="utf-8") as log:
+        for n, (r, g) in enumerate(zip(rows, grades, strict=True), 1):
             v: float | None = None
-            key = None
             if not g.gate:
-                rub, _ = rubric_for(svc, r, use_bank=path is None)
+                rub, _ = rubric_for(svc, r)
                 key = _verdict_key(r, rub)
                 if key in cached:
                     v, reused = cached[key], reused + 1
@@ -171,62 +375,28 @@ def _llm_columns(svc: Any, rows: list[dict[str, Any]], rubric: list[Any], scores
                         failures += 1
                     else:
                         log.write(json.dumps({"model": svc.llm.name, "prompt_sha": prompt_sha, "key": key,
-                                              "id": r.get("id"), "category": r.get("category"), "score": v,
+                                              "id": r.get("id"), "score": v,
                                               "seconds": round(time.perf_counter() - t1, 1)}) + "\n")
                         log.flush()
-            # the rubric part of the blend is the reported (dev: leave-one-question-out) score
-            g_rep = g.model_copy(update={"score": s, "rubric_score": s})
-            out.append({"llm": v, "llm_only": v if v is not None else s,
-                        "fused": fused_score(g_rep, v, w) if v is not None else s, "verdict_key": key})
-            if n % 10 == 0 or n == len(rows):
+            out.append({"llm": v, "llm_only": v if v is not None else g.score,
+                        "fused": fused_score(g, v, w) if v is not None else g.score})
+            if n % 10 == 0:
                 print(f"  LLM judge {n}/{len(rows)}  {time.perf_counter() - t:.0f} s", file=sys.stderr, flush=True)
-    meta = {"model": svc.llm.name, "prompt_sha": prompt_sha, "weight": w, "judge_failures": failures,
-            "judged": sum(1 for x in out if x["llm"] is not None), "reused_verdicts": reused,
-            "seconds": round(time.perf_counter() - t, 1),
-            "note": "gated answers keep their rubric score in every column; a failed judge call keeps "
-                    "the rubric score and is counted in judge_failures"}
-    return meta, out
+    return {"model": svc.llm.name, "prompt_sha": prompt_sha, "weight": w, "judge_failures": failures,
+            "reused_verdicts": reused, "seconds": round(time.perf_counter() - t, 1)}, out
 
 
-def run_grading_eval(svc: Any, path: Path | None, out: Path | None, with_llm: bool = False,
-                     split: str | None = None) -> str:
-    rows = load_rows(path)
-    if split:
-        rows = [r for r in rows if (r.get("_file") in DEV_FILES) == (split == "dev")]
-    t = time.perf_counter()
-    rubric = grade_rows(svc, rows, use_llm=False, use_bank=path is None)
-    elapsed = time.perf_counter() - t
-    scores = loqo_dev_scores(rows, rubric) if path is None else [g.score for g in rubric]
-    res: dict[str, Any] = {"rubric_only": _report(rows, scores)}
-    llm_rows: list[dict[str, Any]] = []
-    if with_llm and svc.llm is not None:
-        res["llm"], llm_rows = _llm_columns(svc, rows, rubric, scores, path, VERDICTS if path is None else
-                                            (out or DEFAULT_OUT_LLM).with_suffix(".verdicts.jsonl"))
-        res["llm_only"] = _report(rows, [x["llm_only"] for x in llm_rows])
-        res["fused"] = _report(rows, [x["fused"] for x in llm_rows])
-    res["meta"] = {"answers": len(rows), "files": sorted({r["_file"] for r in rows}),
-                   "embedding_model": svc.embedder.model_id,
-                   "embedding_precision": getattr(svc.embedder, "precision", "fp32"), "rubric_grading_seconds": round(elapsed, 2),
-                   "date": datetime.now(UTC).strftime("%Y-%m-%d"),
-                   "command": "interviewer eval grading" + (" --with-llm" if with_llm else "")
-                   + (f" --split {split}" if split else "")}
-    res["predictions"] = [{"id": r.get("id"), "category": r.get("category"), "human": r["score"],
-                           "rubric": s, "product_score": g.score, "raw": g.raw_score, "gate": g.gate, "file": r["_file"]}
-                          for r, g, s in zip(rows, rubric, scores, strict=True)]
-    for p, extra in zip(res["predictions"], llm_rows or [{}] * len(rows), strict=True):
-        p.update(extra)
-    dest = out or (DEFAULT_OUT_LLM if with_llm else DEFAULT_OUT)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_text(json.dumps(res, indent=1, ensure_ascii=False) + "\n")
-    lines = [f"{len(rows)} labelled answers"]
-    for name in ("rubric_only", "llm_only", "fused"):
-        if name in res:
-            o = res[name]["overall"]
-            lines.append(f"{name:12} pearson {o['pearson']}  spearman {o['spearman']}  MAE {o['mae']}  RMSE {o['rmse']}")
-            for split, m in res[name]["per_split"].items():
-                lines.append(f"   {split:6} n={m['n']:3d} spearman {m['spearman']}  MAE {m['mae']}")
-    lines.append("per category (rubric only): human mean / predicted mean / max predicted")
-    for c, m in res["rubric_only"]["per_category"].items():
-        lines.append(f"   {c:22} n={m['n']:3d}  {m['mean_human']:5.2f} / {m['mean_predicted']:5.2f} / {m['max_predicted']:4.1f}  MAE {m['mae']}")
-    lines.append(f"written to {dest}")
-    return "\n".join(lines)
+def run_grading_eval(svc: Any, which: str = "all", with_llm: bool = False, out: Path | None = None,
+                     limit: int = 0) -> str:
+    parts = []
+    sets = ["own", "d2", "model-answers", "asag"] if which == "all" else [which]
+    for s in sets:
+        if s in ("own", "d2"):
+            parts.append(run_bank_set(svc, s, with_llm, out if len(sets) == 1 else None))
+        elif s == "model-answers":
+            parts.append(run_model_answers(svc, out if len(sets) == 1 else None))
+        elif s == "asag":
+            parts.append(run_asag(svc, out if len(sets) == 1 else None, limit))
+        else:
+            raise ValueError(f"unknown evaluation set {s!r}")
+    return "\n".join(parts)

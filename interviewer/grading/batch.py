@@ -22,6 +22,16 @@ def read_batch(path: Path) -> list[dict[str, Any]]:
                 raise KnowledgeError(f"{path}:{n}: missing string field {key!r}")
         if "reference_answer" not in row and "id" not in row:
             raise KnowledgeError(f"{path}:{n}: needs 'reference_answer' (or an 'id' of a bank item)")
+        if "reference_answer" in row and not isinstance(row["reference_answer"], str):
+            raise KnowledgeError(f"{path}:{n}: 'reference_answer' must be a string")
+        if "id" in row and row["id"] is not None and not isinstance(row["id"], str):
+            raise KnowledgeError(f"{path}:{n}: 'id' must be a string")
+        for key in ("score", "score_max"):
+            v = row.get(key)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)):
+                raise KnowledgeError(f"{path}:{n}: {key!r} must be a number, got {v!r}")
+        if row.get("score_max") is not None and row["score_max"] <= 0:
+            raise KnowledgeError(f"{path}:{n}: 'score_max' must be positive")
         row["_line"] = n
         rows.append(row)
     return rows
@@ -30,6 +40,7 @@ def read_batch(path: Path) -> list[dict[str, Any]]:
 def rubric_for(svc: Any, row: dict[str, Any], use_bank: bool = True) -> tuple[Rubric, str]:
     """The bank's authored rubric when the row's id is a bank item, else one derived from the reference."""
     iid = row.get("id")
+    iid = svc.bank.resolve(iid) if isinstance(iid, str) else iid
     if use_bank and iid and iid in svc.bank.items and svc.bank.items[iid].rubric is not None:
         return svc.bank.items[iid].rubric, "authored"
     ref = row.get("reference_answer") or ""
@@ -54,9 +65,19 @@ def grade_rows(svc: Any, rows: list[dict[str, Any]], use_llm: bool = False, use_
 
 
 def grade_batch(svc: Any, path: Path, out: Path | None) -> int:
+    """Validate every row first, grade, then write the output atomically (a temp file renamed into
+    place): a bad row or a bad ``--out`` fails before any grading, and nothing half-written remains."""
+    import os
+
+    if out is not None:
+        if out.is_dir():
+            raise KnowledgeError(f"--out {out} is a directory; give a file name")
+        if not out.parent.is_dir():
+            raise KnowledgeError(f"--out {out}: the directory {out.parent} does not exist")
     rows = read_batch(path)
     grades = grade_rows(svc, rows, use_llm=svc.judge_llm is not None)
-    sink = out.open("w", encoding="utf-8") if out else sys.stdout
+    tmp = out.with_name(f".{out.name}.tmp") if out else None
+    sink = tmp.open("w", encoding="utf-8") if tmp else sys.stdout
     try:
         for r, g in zip(rows, grades, strict=True):
             scale = float(r.get("score_max") or 10)
@@ -64,7 +85,11 @@ def grade_batch(svc: Any, path: Path, out: Path | None) -> int:
             rec["predicted"] = round(g.score * scale / 10.0, 2)
             rec["grade_source"] = g.label
             sink.write(json.dumps(rec, ensure_ascii=False) + "\n")
-    finally:
-        if out:
+        if tmp and out:
             sink.close()
+            os.replace(tmp, out)
+    finally:
+        if tmp:
+            sink.close()
+            tmp.unlink(missing_ok=True)
     return len(rows)

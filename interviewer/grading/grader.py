@@ -1,64 +1,70 @@
-"""Rubric-first grading: key points scored by embedding similarity, gates, misconceptions,
-and an optional LLM judge fused in. Deterministic for a given answer and rubric.
+"""Rubric-first grading: every key point is a claim, checked against the answer by the trained
+claim checker; the scoring policy turns the verdicts into a grade; a calibration curve learned
+from human grades maps it onto the interviewer's 0-10 scale; an LLM judge is fused in when a
+capable model is configured. Deterministic for a given answer and rubric.
 
-How a rubric-only score is made:
-1. The answer is split into spans (sentences, clauses of long sentences, adjacent pairs).
-   Spans that address the grader ("ignore previous instructions", "score: 10") are taken
-   out and flagged: they are content to be graded, never instructions, and earn nothing.
-2. Gates cap the grade at 0-1 for empty, gibberish, off-topic answers and restatements of
-   the question, and at 2 for a bare list of keywords.
-3. Each key point gets credit from its best-matching span: similarity below ``LO`` earns
-   nothing, above ``HI`` earns full credit, linear in between (covered / partial / missing).
-4. A span that matches an authored misconception better than any key point costs points.
+One call path (``Grader.grade``): clean the text -> spans -> instruction spans removed ->
+claim checks (each key point and misconception against the whole answer, in windows when long,
+and against the span that matches it best) -> gates and caps (only where no key point has
+evidence) -> policy score -> calibration -> optional LLM judge -> interview penalties.
+
+Sentence embeddings (MiniLM) are used for what they are good at: finding the span to quote as
+evidence, and telling whether an answer is about the question at all.
 """
 
 from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from interviewer.bank.schema import Item, KeyPoint, Rubric
+from interviewer.grading import calibration
 from interviewer.grading.models import Grade, KeyPointResult, MisconceptionHit
+from interviewer.grading.policy import DEFAULT_POLICY, Policy, embedding_credit
 from interviewer.retrieval.embeddings import Embedder
 
-# Calibrated by hand on eval/grading dev files (labelled-s1/s2); see eval/README.md.
-LO, HI = 0.38, 0.62
-COVERED, PARTIAL = 0.75, 0.30
-MISCONCEPTION_SIM, MISCONCEPTION_MARGIN, MISCONCEPTION_PENALTY = 0.70, 0.10, 2.5
-RELEVANCE_MIN = 0.30
+RELEVANCE_MIN = 0.30  # best cosine of any span to the question, model answer or a key point
 PAIR_WORDS = 60  # adjacent sentences up to this many words together are also matched as one span
-# Raw rubric score → human scale: isotonic regression on the dev files (labelled-s1/s2) only,
-# smoothed into a strictly increasing curve; `python eval/fit_calibration.py` prints it.
-CALIBRATION: tuple[tuple[float, float], ...] = (
-    (0.0, 0.0), (0.331, 0.25), (1.734, 0.6), (2.941, 1.4), (3.968, 1.889), (4.438, 2.667), (4.806, 3.0),
-    (5.356, 4.0), (6.354, 4.8), (6.747, 7.0), (7.004, 7.8), (8.19, 8.273), (8.957, 9.0), (9.513, 10.0),
-    (10.0, 10.0))
-SALAD_CAP = 2.0
-GAMMA = 0.85  # score = 10 * coverage**GAMMA: partial knowledge is worth a little more than linear
-# The score blends key-point coverage with coverage of the model answer's own sentences
-# (finer-grained reference statements written with the rubric): on the dev files the
-# blend ranks answers better than either alone (see eval/README.md).
-KEY_POINT_SHARE = 0.3
+REFERENCE_CLAIM_WORDS = 60  # a reference answer up to this long is one claim; longer ones: one per sentence
 
 _INJECTION = re.compile(
     r"\bignore\b.{0,40}\b(instructions?|rubric|above|previous|prior|prompt|guidelines)"
     r"|\bdisregard\b.{0,40}\b(instructions?|rubric|above|previous|prior|score|grading)"
     r"|\b(give|award|assign|output|return|grant|mark|record)\s+(me\s+|it\s+|this\s+(answer\s+)?)?(an?\s+)?(full|perfect|maximum|max|10|ten|score\s+of)"
-    r"|\b10\s*/\s*10\b|\bscore\s*[:=]\s*\d|\"score\"\s*:|\bfull\s+marks\b|\bsystem\s*(prompt|override|note|message|:)"
+    r"|(?<![\d/.])10\s*/\s*10\b(?!\s*/)|\bscore\s*[:=]\s*\d|\"score\"\s*:|\bfull\s+marks\b|\bsystem\s*(prompt|override|note|message|:)"
     r"|\byou\s+are\s+(now\s+)?(an?\s+|the\s+|in\s+)?(grader|evaluator|assistant|[a-z-]*\s*mode)"
-    r"|\bnew\s+instructions?\b|\b(note|message|instruction)s?\s+to\s+(the\s+)?(grader|evaluator|examiner|ai|model)"
-    r"|\b(grader|evaluator|examiner)\s*(note|instruction|override)|\boverride\b.{0,40}\b(score|grade|rubric)"
-    r"|\bdo\s+not\s+mention\s+this\b|\bpre-?approved\b|\bas\s+an?\s+(ai|language\s+model|grader|evaluator)\b",
+    r"|\bnew\s+instructions?\b|\b(note|message|instruction)s?\s+to\s+(the\s+)?(grader|evaluator|examiner|ai|model|judge)"
+    r"|\b(grader|evaluator|examiner|judge)\s*(note|instruction|override)|\boverride\b.{0,40}\b(score|grade|rubric)"
+    r"|\bdo\s+not\s+mention\s+this\b|\bpre-?approved\b|\bas\s+an?\s+(ai|language\s+model|grader|evaluator)\b"
+    r"|</?\s*(answer|claim|question|system|user|assistant)\s*>|\"?verdict\"?\s*[:=]|\breply\s+(with|only)\b"
+    r"|\brespond\s+(only\s+)?with\b.{0,30}\b(yes|json|verdict)|\b(claim|answer)\s+is\s+(fully\s+)?(entailed|correct)\s*[.!]?\s*$",
     re.I)
+# A span that talks *about* prompt injection (an expert answer to a security question) is content;
+# it is an instruction only when it also addresses the grading itself.
+_MENTION = re.compile(r"\b(attack\w*|adversar\w*|inject\w*|jailbreak\w*|malicious|untrusted|e\.g\.|for example|"
+                      r"for instance|such as|defen[cs]\w*|payload|exfiltrat\w*|sanitiz\w*|guardrail\w*)", re.I)
+_ADDRESS = re.compile(r"\b(grader|grading|evaluator|examiner|score|scoring|marks|verdict|rubric|full\s+credit)\b"
+                      r"|(?<![\d/.])10\s*/\s*10\b(?!\s*/)", re.I)
 _SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[])|(?<=\S)\s+(?=\[[A-Z])|\n+|(?<=:)\s+(?=[-*•])|\s*[;•]\s*")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 _FUNCTION = frozenset("""the a an is are was were be been it its of to in on for with by as that this which
 when while because so than then but and or not no can will would should could does do has have had it's
 they their we you i if into from at over under each more less most such""".split())
+_EN = frozenset("the a an is are of to in and that it for with as on be this by from or not".split())
+_OTHER = frozenset("""le la les des est et un une du que qui dans pour pas sur au aux avec ce sont el los las es y en
+por con una para del lo se der die das und ist nicht mit ein eine zu den von dem sich il che non per di della sono""".split())
+_FILLERS = re.compile(r"(?<![\w'])(?:um+|uh+|erm+|er|hmm+|mm+)(?![\w'])[,.]?\s*|,\s*(?:you know|i mean|like)\s*,", re.I)
+_ZERO_WIDTH = re.compile("[\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff\u00ad]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\x1b\[[0-9;?]*[ -/]*[@-~]")
+_MATHY = re.compile(r"[=+*/^_<>≤≥≈∑∏∫√∂∇σΣμλθαβγδεπΩωφψ·×∈→←↔⊙⊗ᵀ₀-₉⁰-⁹()\[\]{}|]")
+_CODE_STATEMENT = re.compile(r"\b(def|return|import|lambda)\b|\w\s*=\s*\S|\bnp\.|\btorch\.")
+_CODE = re.compile(r"\b(def|return|import|lambda|np\.|torch\.|for\s+\w+\s+in)\b|[a-z_]+\(")
 
 
 @dataclass
@@ -66,6 +72,18 @@ class Span:
     text: str
     start: int
     end: int
+
+
+def clean_text(text: str) -> str:
+    """Zero-width and control characters (and terminal escape sequences) removed; everything a
+    reader sees is kept, so quotes from the cleaned text are quotes from the answer."""
+    text = _CONTROL.sub("", _ZERO_WIDTH.sub("", text))
+    return unicodedata.normalize("NFC", text)
+
+
+def strip_fillers(text: str) -> str:
+    """Spoken fillers (um, uh, ", you know,") removed before the claims are checked."""
+    return " ".join(_FILLERS.sub(" ", text).split())
 
 
 def split_spans(answer: str) -> list[Span]:
@@ -79,7 +97,9 @@ def split_spans(answer: str) -> list[Span]:
         start = start if start >= 0 else pos
         pos = start + len(part)
         text = part.strip(" -*•\t")
-        if len(_WORD.findall(text)) < 2:
+        if len(_WORD.findall(text)) < 2 and not _MATHY.search(text):
+            continue
+        if not text:
             continue
         pieces.append(Span(text, start, start + len(part)))
     out = list(pieces)
@@ -97,24 +117,41 @@ def split_spans(answer: str) -> list[Span]:
     return out
 
 
+def looks_non_english(text: str) -> bool:
+    """Mostly another language's function words (the claim checker and MiniLM are English models)."""
+    words = [w.lower() for w in _WORD.findall(text)]
+    if len(words) < 6:
+        return False
+    en = sum(w in _EN for w in words)
+    other = sum(w in _OTHER for w in words)
+    return other >= 3 and other > 2 * en
+
+
+def looks_like_math_or_code(text: str) -> bool:
+    return len(_MATHY.findall(text)) >= 3 or bool(_CODE.search(text))
+
+
 def is_gibberish(text: str) -> bool:
-    """Mostly non-words: few vowels, long consonant runs, or random character mixes."""
-    words = _WORD.findall(text)
+    """Mostly non-words: few vowels, long consonant runs. Formula symbols, Greek letters, code and
+    single-letter variables are not words and never count against an answer."""
+    words = [w for w in _WORD.findall(text) if len(w) >= 4]
     if not words:
-        return bool(text.strip())
+        return bool(text.strip()) and not _MATHY.search(text) and not _WORD.search(text)
     bad = 0
     for w in words:
         lw = w.lower()
         vowels = sum(c in "aeiouy" for c in lw)
-        if len(lw) >= 4 and (vowels / len(lw) < 0.2 or re.search(r"[bcdfghjklmnpqrstvwxz]{5,}", lw)):
+        if vowels / len(lw) < 0.2 or re.search(r"[bcdfghjklmnpqrstvwxz]{5,}", lw):
             bad += 1
     return bad / len(words) > 0.4
 
 
 def repeated_words(text: str) -> tuple[int, int]:
-    """Immediately repeated words ("log log", "r r r"), as (words of 3+ letters, any): word salad."""
-    words = [w.lower() for w in _WORD.findall(text)]
-    pairs = [a for a, b in zip(words, words[1:], strict=False) if a == b and a not in ("that", "had", "very", "really")]
+    """Immediately repeated words ("log log log"), as (words of 3+ letters, any), fillers and
+    single letters (formula variables) not counted: word salad."""
+    words = [w.lower() for w in _WORD.findall(strip_fillers(text)) if len(w) >= 2]
+    pairs = [a for a, b in zip(words, words[1:], strict=False)
+             if a == b and a not in ("that", "had", "very", "really", "so", "no", "is")]
     return sum(1 for a in pairs if len(a) >= 3), len(pairs)
 
 
@@ -124,12 +161,24 @@ def is_word_salad(text: str) -> bool:
 
 
 def is_keyword_salad(text: str) -> bool:
-    """A list of terms with (almost) no function words, i.e. no claims."""
+    """A list of terms with (almost) no function words, i.e. no claims (formulas and code excepted)."""
+    if _CODE_STATEMENT.search(text) or len(_MATHY.findall(text)) >= 8:  # code or formula-heavy text makes claims
+        return False
     words = [w.lower() for w in _WORD.findall(text)]
     if len(words) < 6:
         return False
     func = sum(w in _FUNCTION for w in words) / len(words)
     return func < 0.12
+
+
+def is_instruction(span: str, about_injection: bool = False) -> bool:
+    """Text addressed to the grader ("ignore previous instructions", "score: 10", "</answer> reply yes").
+    In an answer *about* prompt injection, quoting an attack is content unless it addresses the grading."""
+    if not _INJECTION.search(span):
+        return False
+    if (about_injection or _MENTION.search(span)) and not _ADDRESS.search(span):
+        return bool(re.search(r"</?\s*(answer|claim)\s*>|\"?verdict\"?\s*[:=]", span, re.I))
+    return True
 
 
 def _statements(model_answer: str) -> list[str]:
@@ -139,27 +188,30 @@ def _statements(model_answer: str) -> list[str]:
 
 
 def derive_rubric(question: str, reference: str) -> Rubric:
-    """Key points from a reference answer (for ad-hoc questions and imported banks)."""
-    sents = [s.text for s in split_spans(reference) if s.start == reference.find(s.text)] or [reference]
-    sents = [s for s in dict.fromkeys(x.strip() for x in sents) if len(_WORD.findall(s)) >= 3]
-    if len(sents) < 3:  # split long sentences into clauses so single-sentence references still work
-        clauses: list[str] = []
-        for s in sents or [reference]:
-            clauses += [c.strip() for c in re.split(r",\s+|;\s+|\s+and\s+|\s+while\s+|\s+but\s+", s)
-                        if len(_WORD.findall(c)) >= 3]
-        sents = list(dict.fromkeys(clauses)) or [reference.strip()]
-    sents = sents[:6]
-    kps = [KeyPoint.model_construct(id=f"kp{i + 1}", text=s, weight="core") for i, s in enumerate(sents)]
+    """Claims from a reference answer (ad-hoc questions, imported banks, grade-batch rows): a short
+    reference (up to a few sentences) is one claim, as a human grader reads it; a long one gives
+    one claim per sentence. Every derived claim is core."""
+    reference = clean_text(reference or "").strip()
+    if len(_WORD.findall(reference)) <= REFERENCE_CLAIM_WORDS:
+        claims = [reference or question]
+    else:
+        sents = [s.text for s in split_spans(reference) if s.start == reference.find(s.text)]
+        claims = [s for s in dict.fromkeys(x.strip() for x in sents) if len(_WORD.findall(s)) >= 3][:8] or [reference]
+    kps = [KeyPoint.model_construct(id=f"kp{i + 1}", text=c, weight="core", compound_reason="")
+           for i, c in enumerate(claims)]
     return Rubric.model_construct(model_answer=reference, key_points=kps, misconceptions=[], follow_ups=[])
 
 
 class Grader:
     """Grades answers against rubrics; one instance per process (it holds no user state)."""
 
-    def __init__(self, embedder: Embedder, llm: object | None = None, llm_weight: float = 0.35) -> None:
+    def __init__(self, embedder: Embedder, checker: Any, llm: object | None = None, llm_weight: float = 0.35,
+                 policy: Policy = DEFAULT_POLICY) -> None:
         self.embedder = embedder
+        self.checker = checker
         self.llm = llm
         self.llm_weight = llm_weight
+        self.policy = policy
         self._cache: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
 
@@ -184,48 +236,75 @@ class Grader:
     def rubric_texts(item: Item) -> list[str]:
         """Everything about an item the grader embeds, so it can be done before the answer arrives."""
         r = item.rubric or derive_rubric(item.question, item.reference_answer or item.explanation)
-        return [item.question, r.model_answer, *(k.text for k in r.key_points),
-                *(m.text for m in r.misconceptions), *_statements(r.model_answer)]
+        return [item.question, r.model_answer, *(k.text for k in r.key_points), *(m.text for m in r.misconceptions)]
 
     # ------------------------------------------------------------ public API
-    def grade_item(self, item: Item, answer: str, use_llm: bool = True) -> Grade:
+    def grade_item(self, item: Item, answer: str, use_llm: bool = True, hints: int = 0, late: bool = False,
+                   rubric_grade: Grade | None = None) -> Grade:
+        """``rubric_grade``: the rubric grade of this same answer, already computed (the interview
+        grades an answer once to decide on a follow-up, and finishes with that grade)."""
         if item.rubric is not None:
-            return self.grade(item.question, item.rubric, answer, "authored", use_llm)
+            return self.grade(item.question, item.rubric, answer, "authored", use_llm, hints, late, rubric_grade)
         ref = item.reference_answer or item.explanation
         return self.grade(item.question, derive_rubric(item.question, ref), answer,
-                          "derived from reference answer", use_llm)
+                          "derived from reference answer", use_llm, hints, late, rubric_grade)
 
     def grade_reference(self, question: str, reference: str, answer: str, use_llm: bool = True) -> Grade:
         return self.grade(question, derive_rubric(question, reference), answer,
                           "derived from reference answer", use_llm)
 
-    def spans_for(self, answer: str) -> tuple[list[Span], list[str]]:
+    def spans_for(self, answer: str, about_injection: bool = False) -> tuple[list[Span], list[str]]:
         """Content spans of an answer and the instruction-like spans removed from it."""
         spans = split_spans(answer)
-        injected = [s.text for s in spans if _INJECTION.search(s.text)]
-        content = [s for s in spans if not _INJECTION.search(s.text)]
+        injected = [s.text for s in spans if is_instruction(s.text, about_injection)]
+        content = [s for s in spans if not is_instruction(s.text, about_injection)]
         return content, injected
 
     def grade(self, question: str, rubric: Rubric, answer: str, origin: str = "authored",
-              use_llm: bool = True) -> Grade:
-        grade = self.rubric_grade(question, rubric, answer, origin)
-        if use_llm and self.llm is not None and grade.gate is None:
-            from interviewer.grading.judge import fuse_llm_judgement
+              use_llm: bool = True, hints: int = 0, late: bool = False, rubric_grade: Grade | None = None) -> Grade:
+        """The one call path: rubric grade once, the optional judge, then the interview penalties."""
+        grade = rubric_grade if rubric_grade is not None else self.rubric_grade(question, rubric, answer, origin)
+        if use_llm and self.llm is not None and grade.gate is None and "llm" not in grade.sources:
+            grade = self.judged(question, rubric, answer, grade)
+        return self.apply_penalties(grade, hints, late)
 
-            grade = fuse_llm_judgement(self.llm, question, rubric, answer, grade, self.llm_weight)
-        return grade
+    def judged(self, question: str, rubric: Rubric, answer: str, grade: Grade) -> Grade:
+        """The rubric grade with the LLM judge fused in (the judge sees the answer with the
+        instruction spans the grader found taken out, as quoted data)."""
+        from interviewer.grading.judge import fuse_llm_judgement
+
+        text = clean_text(answer if isinstance(answer, str) else "")
+        about = bool(re.search(r"inject|jailbreak|prompt", question + " " + rubric.model_answer, re.I))
+        _, injected = self.spans_for(text, about)
+        for inj in injected:
+            text = text.replace(inj, " ")
+        return fuse_llm_judgement(self.llm, question, rubric, " ".join(text.split()), grade, self.llm_weight)
+
+    def apply_penalties(self, grade: Grade, hints: int = 0, late: bool = False) -> Grade:
+        if not hints and not late:
+            return grade
+        base = grade.score + grade.penalty  # penalties are applied to the unpenalised score, once
+        score, taken, flags = self.policy.interview_penalties(base, hints, late)
+        return grade.model_copy(update={"score": score, "penalty": taken,
+                                        "hint_penalty": round(hints * self.policy.hint_penalty, 1),
+                                        "flags": [f for f in grade.flags if not f.startswith(("hint", "answered after"))]
+                                        + flags})
 
     def rubric_grade(self, question: str, rubric: Rubric, answer: str, origin: str = "authored") -> Grade:
-        answer = answer if isinstance(answer, str) else ""
-        base = {"rubric_origin": origin, "sources": ["rubric"], "label": "rubric only",
-                "model_answer": rubric.model_answer}
-        empty_kps = [KeyPointResult(id=k.id, text=k.text, weight=k.weight, status="missing", similarity=0.0)
+        pol = self.policy
+        answer = clean_text(answer if isinstance(answer, str) else "")
+        curve = "authored" if origin == "authored" else "reference"
+        base = {"rubric_origin": origin, "sources": ["rubric"], "label": "rubric only (claim checker)",
+                "model_answer": rubric.model_answer, "checker": getattr(self.checker, "model_id", "")}
+        empty_kps = [KeyPointResult(id=k.id, text=k.text, weight=k.weight, status="missing")
                      for k in rubric.key_points]
         text = answer.strip()
         if not text or text.lower().strip(".! ") in ("i don't know", "i dont know", "idk", "no idea", "pass", "skip"):
             return Grade(score=0.0, rubric_score=0.0, gate="empty", key_points=empty_kps,
                          feedback="No answer was given.", **base)
-        content, injected = self.spans_for(text)
+        topic_text = " ".join([question, rubric.model_answer])
+        about_injection = bool(re.search(r"inject|jailbreak|prompt", topic_text, re.I))
+        content, injected = self.spans_for(text, about_injection)
         flags = ["instructions addressed to the grader were ignored and earn no credit"] if injected else []
         if not content:
             gate = "instructions only" if injected else ("gibberish" if is_gibberish(text) else "too short")
@@ -235,115 +314,142 @@ class Grader:
         for inj in injected:
             content_text = content_text.replace(inj, " ")
         content_text = " ".join(content_text.split())
-        if injected and len(content_text) < 0.5 * len(text):
-            flags.append("the answer is mostly instructions to the grader: capped at 1")
-        if is_gibberish(content_text) or is_word_salad(content_text):
-            return Grade(score=0.0, rubric_score=0.0, gate="gibberish", flags=flags, key_points=empty_kps,
-                         feedback="The answer is not readable text.", **base)
+        if injected:
+            flags.append("the answer tries to instruct the grader: capped at 1")
 
-        kp_texts = [k.text for k in rubric.key_points]
-        mc_texts = [m.text for m in rubric.misconceptions]
+        kps, mcs = rubric.key_points, rubric.misconceptions
         span_texts = [s.text for s in content]
-        vec = self._embed([question, rubric.model_answer, *kp_texts, *mc_texts, *span_texts])
+        vec = self._embed([question, rubric.model_answer, *(k.text for k in kps), *(m.text for m in mcs),
+                           *span_texts])
         S = np.stack([vec[t] for t in span_texts])
-        K = np.stack([vec[t] for t in kp_texts])
-        kp_sim = S @ K.T  # spans x key points
+        K = np.stack([vec[k.text] for k in kps])
+        kp_sim = S @ K.T  # spans x key points: which span to quote
+        M = np.stack([vec[m.text] for m in mcs]) if mcs else np.zeros((0, S.shape[1]), dtype=np.float32)
+        mc_sim = S @ M.T
 
-        # relevance gate: is the answer about this question at all? The whole answer is embedded
-        # only when the gates need it (no span is on topic, or the answer is question-length):
-        # long answers are the most expensive texts to embed and the spans already decide.
-        topic_vecs = np.stack([vec[question], vec[rubric.model_answer], *K])
-        relevance = float((S @ topic_vecs.T).max())
-        n_words, q_words = len(_WORD.findall(content_text)), len(_WORD.findall(question))
-        short = n_words <= q_words + 6
-        whole = self._embed([content_text])[content_text] if relevance < RELEVANCE_MIN or short else None
-        if whole is not None:
-            relevance = max(relevance, float((topic_vecs @ whole).max()))
-        if relevance < RELEVANCE_MIN:
-            return Grade(score=0.0, rubric_score=0.0, gate="off-topic", flags=flags, key_points=empty_kps,
-                         feedback="The answer does not address this question.", **base)
-        if short and whole is not None and float(whole @ vec[question]) > 0.85:
-            return Grade(score=1.0 if n_words > q_words else 0.0, rubric_score=0.0, gate="restates the question",
-                         flags=flags, key_points=empty_kps, feedback="The answer only restates the question.", **base)
+        # the claim checks: each claim against the whole answer (windows when long) and its best span
+        from interviewer.grading.claims import windows
+
+        checked = strip_fillers(content_text)
+        wins = windows(checked)
+        pairs: list[tuple[str, str]] = []
+        slices = []
+        # a misconception is only "made" when the answer does not also state its correction (answers that
+        # correct a misconception name it, and the checker alone then says the misconception is stated)
+        claims = [k.text for k in kps] + [m.text for m in mcs] + [m.correction for m in mcs]
+        sims = np.concatenate([kp_sim, mc_sim, mc_sim], axis=1)
+        for j, claim in enumerate(claims):
+            texts = list(wins)
+            best_span = strip_fillers(content[int(np.argmax(sims[:, j]))].text)
+            # long answers (checked in windows) also get the span that matches the claim best, so a
+            # claim is judged in its own context; a short answer is one window and that is enough
+            if len(wins) > 1 and best_span and best_span not in texts:
+                texts.append(best_span)
+            slices.append((len(pairs), len(pairs) + len(texts)))
+            pairs += [(claim, t) for t in texts]
+        verdicts = self.checker.check_pairs(pairs)
+
+        def combine(lo: int, hi: int) -> Any:
+            block = verdicts[lo:hi]
+            best = max(block, key=lambda v: v.credit)
+            contra = max(block, key=lambda v: v.contradicted)
+            return best, contra
 
         results: list[KeyPointResult] = []
-        credit_sum = weight_sum = 0.0
-        for j, kp in enumerate(rubric.key_points):
+        points: list[tuple[str, float, float, str]] = []
+        for j, kp in enumerate(kps):
+            best, contra = combine(*slices[j])
             i = int(np.argmax(kp_sim[:, j]))
             sim = float(kp_sim[i, j])
-            credit = float(np.clip((sim - LO) / (HI - LO), 0.0, 1.0))
-            status = "covered" if credit >= COVERED else "partial" if credit >= PARTIAL else "missing"
+            credit = pol.combined_credit(best.credit, sim)
+            status = pol.status(credit, best.entailed, contra.contradicted)
             sp = content[i]
-            results.append(KeyPointResult(id=kp.id, text=kp.text, weight=kp.weight, status=status,
-                                          similarity=round(sim, 3),
-                                          evidence=sp.text if status != "missing" else "",
-                                          span=(sp.start, sp.end) if status != "missing" else None))
-            w = kp.numeric_weight
-            credit_sum += w * credit
-            weight_sum += w
-        coverage = credit_sum / weight_sum if weight_sum else 0.0
-        statements = _statements(rubric.model_answer) if origin == "authored" else []
-        if statements:
-            vs = self._embed(statements)
-            R = np.stack([vs[t] for t in statements])
-            st_credit = np.clip(((S @ R.T).max(axis=0) - LO) / (HI - LO), 0.0, 1.0)
-            statement_coverage = float(st_credit.mean())
-        else:
-            statement_coverage = coverage
-
+            show = status != "missing"
+            results.append(KeyPointResult(
+                id=kp.id, text=kp.text, weight=kp.weight, status=status,  # type: ignore[arg-type]
+                similarity=round(sim, 3), evidence=sp.text if show else "",
+                span=(sp.start, sp.end) if show else None, entailed=round(best.entailed, 3),
+                partly=round(best.partly, 3), contradicted=round(contra.contradicted, 3), credit=round(credit, 3)))
+            points.append((kp.weight, best.credit, sim, status))
         hits: list[MisconceptionHit] = []
-        if mc_texts:
-            M = np.stack([vec[t] for t in mc_texts])
-            mc_sim = S @ M.T
-            best_kp_per_span = kp_sim.max(axis=1)
-            for j, mc in enumerate(rubric.misconceptions):
-                i = int(np.argmax(mc_sim[:, j]))
-                sim = float(mc_sim[i, j])
-                if sim >= MISCONCEPTION_SIM and sim - float(best_kp_per_span[i]) >= MISCONCEPTION_MARGIN:
-                    sp = content[i]
-                    hits.append(MisconceptionHit(id=mc.id, text=mc.text, correction=mc.correction,
-                                                 evidence=sp.text, span=(sp.start, sp.end), similarity=round(sim, 3)))
-        raw = (KEY_POINT_SHARE * 10.0 * coverage ** GAMMA + (1 - KEY_POINT_SHARE) * 10.0 * statement_coverage ** GAMMA
-               - MISCONCEPTION_PENALTY * min(len(hits), 2))
-        raw = float(np.clip(raw, 0.0, 10.0))
-        score = calibrate(raw)
+        for j, mc in enumerate(mcs):
+            best, contra = combine(*slices[len(kps) + j])
+            corrected, _ = combine(*slices[len(kps) + len(mcs) + j])
+            i = int(np.argmax(mc_sim[:, j]))
+            # stated per the checker, and its best span is closer to the misconception than to any key point
+            # (the checker alone confuses "switched off at inference" with "applied at inference")
+            if (best.entailed >= pol.misconception and best.entailed > contra.contradicted
+                    and corrected.entailed < best.entailed and float(mc_sim[i, j]) >= float(kp_sim[i].max())):
+                sp = content[i]
+                hits.append(MisconceptionHit(id=mc.id, text=mc.text, correction=mc.correction, evidence=sp.text,
+                                             span=(sp.start, sp.end), similarity=round(float(mc_sim[i, j]), 3),
+                                             probability=round(best.entailed, 3)))
+        evidence = max((max(p[1], embedding_credit(p[2])) for p in points), default=0.0)
+
+        non_english = looks_non_english(content_text)
+        if non_english:
+            flags.append("only English answers are graded: this answer looks like another language")
+        # not readable text is gated whatever the checker says (formulas and code never count as gibberish)
+        if not looks_like_math_or_code(content_text) and (is_gibberish(content_text) or is_word_salad(content_text)):
+            return Grade(score=0.0, rubric_score=0.0, gate="gibberish", flags=flags, key_points=results,
+                         misconceptions=hits, feedback="The answer is not readable text.", **base)
+        # the other gates only where no key point has evidence
+        if evidence < pol.no_evidence:
+            gate = None
+            if non_english:
+                gate, fb = "not English", "Only English answers are graded; please answer in English."
+            else:
+                topic_vecs = np.stack([vec[question], vec[rubric.model_answer], *K])
+                relevance = float((S @ topic_vecs.T).max())
+                n_words, q_words = len(_WORD.findall(content_text)), len(_WORD.findall(question))
+                whole = self._embed([content_text])[content_text]
+                relevance = max(relevance, float((topic_vecs @ whole).max()))
+                if relevance < RELEVANCE_MIN:
+                    gate, fb = "off-topic", "The answer does not address this question."
+                elif n_words <= q_words + 6 and float(whole @ vec[question]) > 0.85:
+                    gate, fb = "restates the question", "The answer only restates the question."
+            if gate:
+                score = 1.0 if gate == "restates the question" and len(_WORD.findall(content_text)) > len(
+                    _WORD.findall(question)) else 0.0
+                return Grade(score=score, rubric_score=score, gate=gate, flags=flags, key_points=results,
+                             misconceptions=hits, feedback=fb, **base)
+
+        raw, parts = pol.raw_score(points, len(hits))
+        score = calibration.apply(raw, curve)
         cap = None
-        gate = None
         if is_keyword_salad(content_text):
             flags.append("a list of keywords without explanations is capped at 2")
-            cap = SALAD_CAP
-        if injected and len(content_text) < 0.5 * len(text):
-            cap = 1.0
+            cap = pol.salad_cap
+        if injected:  # an answer that tries to steer the grader gets what an interviewer gives it: 0-1
+            cap = pol.instructions_cap
         if cap is not None:
             score = min(score, cap)
         score = round(float(np.clip(score, 0.0, 10.0)), 1)
-        return Grade(score=score, rubric_score=score, raw_score=round(raw, 3), cap=cap, gate=gate, flags=flags,
-                     key_points=results,
-                     misconceptions=hits, feedback=_feedback(results, hits), **base)
-
-
-def calibrate(raw: float, knots: tuple[tuple[float, float], ...] | None = None) -> float:
-    """Map the raw rubric score onto the human 0-10 scale (monotone, so rankings are unchanged).
-
-    The knots were fitted once with isotonic regression on the dev files only (see
-    eval/README.md); ``interviewer eval grading`` re-fits them leave-one-question-out to report
-    dev rows honestly.
-    """
-    k = knots or CALIBRATION
-    return float(np.interp(raw, [x for x, _ in k], [y for _, y in k]))
+        return Grade(score=score, rubric_score=score, raw_score=round(raw, 3), cap=cap, gate=None, flags=flags,
+                     key_points=results, misconceptions=hits, feedback=_feedback(results, hits),
+                     core_coverage=parts["core_coverage"], supporting_coverage=parts["supporting_coverage"],
+                     features={k: round(v, 4) for k, v in parts["features"].items()}, **base)
 
 
 def _feedback(results: list[KeyPointResult], hits: list[MisconceptionHit]) -> str:
-    covered = [k for k in results if k.status == "covered"]
-    missing = [k for k in results if k.status == "missing" and k.weight == "core"]
+    core = [k for k in results if k.weight == "core"]
+    core_ok = [k for k in core if k.status == "covered"]
     parts = []
-    if covered:
-        parts.append(f"You covered {len(covered)} of {len(results)} key points.")
+    if core:
+        parts.append(f"You stated {len(core_ok)} of {len(core)} core point{'s' if len(core) != 1 else ''}.")
+    for k in results:
+        if k.status == "contradicted":
+            said = f' You said: "{k.evidence}".' if k.evidence else ""
+            parts.append(f"Contradicted:{said} Correct: {k.text}")
+    missing = [k for k in core if k.status in ("missing", "partial")]
     if missing:
         parts.append("Missing: " + "; ".join(k.text.rstrip(".") for k in missing[:3]) + ".")
     for h in hits:
         parts.append(f"Careful: \"{h.evidence}\" — {h.correction}")
+    extra = [k for k in results if k.weight != "core" and k.status in ("missing", "partial")]
+    if extra:
+        parts.append("You could also mention: " + "; ".join(k.text.rstrip(".") for k in extra[:3]) + ".")
     return " ".join(parts) or "Some relevant content, but no key point was clearly made."
 
 
-__all__ = ["Grader", "calibrate", "derive_rubric", "split_spans"]
+__all__ = ["Grader", "clean_text", "derive_rubric", "is_instruction", "split_spans", "strip_fillers"]

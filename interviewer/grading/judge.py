@@ -12,6 +12,8 @@ placed before the claim so llama.cpp reuses the evaluated prefix across the chec
 
 from __future__ import annotations
 
+import math
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -38,6 +40,49 @@ class ClaimCheck(BaseModel):
     verdict: Claim
 
 
+_TAG = re.compile(r"<\s*/?\s*(answer|claim|question|system|user|assistant|im_start|im_end)\b[^>]*>", re.I)
+_SPECIAL = re.compile(r"<\|[^|>]{0,40}\|>")
+
+
+def quote_answer(answer: str) -> str:
+    """The answer as inert data: zero-width and control characters removed, tags that look like the
+    prompt's own delimiters (``</answer>``), chat-template tokens (``<|im_end|>``) and code fences
+    neutralised, angle brackets replaced, so nothing inside can close the quoted block."""
+    from interviewer.grading.grader import clean_text
+
+    a = clean_text(answer)
+    a = _SPECIAL.sub("[token removed]", _TAG.sub("[tag removed]", a))
+    a = a.replace("<", "\u2039").replace(">", "\u203a").replace("```", "\u2018\u2018\u2018")
+    return a[:MAX_ANSWER_CHARS]
+
+
+def verdict_probabilities(llm: Any, messages: list[dict[str, str]]) -> dict[str, float] | None:
+    """P(yes / partly / no / contradicts) from the backend's token log-probabilities, where it
+    returns them (llama.cpp, OpenAI-compatible servers that support ``logprobs``); else None."""
+    fn = getattr(llm, "choice_logprobs", None)
+    if fn is None:
+        return None
+    try:
+        top = fn(messages)
+    except BackendError:
+        return None
+    if not top:
+        return None
+    probs = {c: 0.0 for c in CREDIT}
+    for tok, lp in top.items():
+        t = tok.strip().strip('"').lower()
+        if not t:
+            continue
+        for c in probs:
+            if c.startswith(t) and (len(t) >= 2 or (c == "no" and t == "n")):
+                probs[c] += math.exp(lp)
+                break
+    total = sum(probs.values())
+    if total < 0.5:  # the model's first token is not a verdict: no usable distribution
+        return None
+    return {c: p / total for c, p in probs.items()}
+
+
 class KeyPointVerdict(BaseModel):
     id: str
     status: Literal["covered", "partial", "missing"]
@@ -53,9 +98,22 @@ class JudgeVerdict(BaseModel):
 
 
 def check_claim(llm: Any, question: str, answer: str, claim: str, prompts_dir: Any = None) -> Claim:
+    return check_claim_probs(llm, question, answer, claim, prompts_dir)[0]
+
+
+def check_claim_probs(llm: Any, question: str, answer: str, claim: str,
+                      prompts_dir: Any = None) -> tuple[Claim, float, float]:
+    """(verdict, credit 0-1, P(contradicts)). With token log-probabilities the credit is continuous
+    (P(yes) + P(partly)/2); otherwise it follows the schema-constrained verdict. The verdict's
+    schema is fixed here, on the system side: nothing in the answer can change it."""
     messages = render(prompts_dir or ROOT / "prompts", "judge", question=question,
-                      answer=answer[:MAX_ANSWER_CHARS], claim=claim)
-    return structured(llm, messages, ClaimCheck, 24).verdict  # one repair retry inside
+                      answer=quote_answer(answer), claim=claim)
+    probs = verdict_probabilities(llm, messages)
+    if probs is not None:
+        verdict: Claim = max(probs, key=probs.__getitem__)  # type: ignore[assignment]
+        return verdict, probs["yes"] + 0.5 * probs["partly"], probs["contradicts"]
+    v = structured(llm, messages, ClaimCheck, 24).verdict  # one repair retry inside
+    return v, CREDIT[v], 1.0 if v == "contradicts" else 0.0
 
 
 def judge(llm: Any, question: str, rubric: Rubric, answer: str, prompts_dir: Any = None) -> JudgeVerdict:
@@ -63,12 +121,12 @@ def judge(llm: Any, question: str, rubric: Rubric, answer: str, prompts_dir: Any
     kps: list[KeyPointVerdict] = []
     credit = weight = 0.0
     for k in rubric.key_points:
-        v = check_claim(llm, question, answer, k.text, prompts_dir)
+        v, c, _ = check_claim_probs(llm, question, answer, k.text, prompts_dir)
         kps.append(KeyPointVerdict(id=k.id, status=STATUS[v], claim=v))  # type: ignore[arg-type]
-        credit += k.numeric_weight * CREDIT[v]
+        credit += k.numeric_weight * c
         weight += k.numeric_weight
     made = [m.id for m in rubric.misconceptions
-            if check_claim(llm, question, answer, m.text, prompts_dir) == "yes"]
+            if check_claim_probs(llm, question, answer, m.text, prompts_dir)[0] == "yes"]
     contradicted = [k.id for k in kps if k.claim == "contradicts"]
     errors = min(len(made) + len(contradicted), 2)
     score = max(0.0, min(10.0, 10.0 * (credit / weight if weight else 0.0) - ERROR_PENALTY * errors))
@@ -89,7 +147,8 @@ def fused_score(grade: Grade, llm_score: float, weight: float) -> float:
     if grade.gate:
         return grade.score
     fused = (1 - weight) * grade.rubric_score + weight * llm_score
-    if grade.rubric_score <= NO_EVIDENCE:
+    if grade.rubric_score <= NO_EVIDENCE or any(f.startswith("instructions addressed") for f in grade.flags):
+        # no rubric evidence, or the answer tried to instruct the grader: the judge may lower, never raise
         fused = min(fused, grade.rubric_score)
     if grade.cap is not None:
         fused = min(fused, grade.cap)

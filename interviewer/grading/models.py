@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-Status = Literal["covered", "partial", "missing"]
+Status = Literal["covered", "partial", "missing", "contradicted"]
 
 
 class KeyPointResult(BaseModel):
@@ -14,9 +14,13 @@ class KeyPointResult(BaseModel):
     text: str
     weight: str
     status: Status
-    similarity: float = Field(description="best cosine similarity between the point and an answer span")
-    evidence: str = Field("", description="the answer span that supports the point, verbatim")
+    similarity: float = Field(0.0, description="cosine similarity of the quoted span to the point")
+    evidence: str = Field("", description="the answer span that supports (or contradicts) the point, verbatim")
     span: tuple[int, int] | None = Field(None, description="character offsets of evidence in the answer")
+    entailed: float | None = Field(None, description="claim checker: P(the answer states the point)")
+    partly: float | None = Field(None, description="claim checker: P(the answer states it in part)")
+    contradicted: float | None = Field(None, description="claim checker: P(the answer contradicts it)")
+    credit: float = Field(0.0, description="expected credit 0-1 (entailed + partly / 2)")
     llm_status: Status | None = None
 
 
@@ -26,7 +30,8 @@ class MisconceptionHit(BaseModel):
     correction: str
     evidence: str
     span: tuple[int, int] | None = None
-    similarity: float
+    similarity: float = 0.0
+    probability: float | None = Field(None, description="claim checker: P(the answer states the misconception)")
 
 
 class Grade(BaseModel):
@@ -40,6 +45,11 @@ class Grade(BaseModel):
     sources: list[Literal["rubric", "llm"]]
     label: str
     rubric_origin: Literal["authored", "derived from reference answer"]
+    checker: str = Field("", description="the claim checker that produced the key-point verdicts")
+    core_coverage: float | None = None
+    supporting_coverage: float | None = None
+    features: dict[str, float] | None = Field(None, description="the signals the policy combined (claim checker "
+                                              "and embedding coverage of core/supporting points, errors)")
     gate: str | None = Field(None, description="why the answer was capped at 0-1 (empty, gibberish, ...)")
     flags: list[str] = Field(default_factory=list)
     key_points: list[KeyPointResult] = Field(default_factory=list)
@@ -48,10 +58,11 @@ class Grade(BaseModel):
     llm_feedback: str = ""
     model_answer: str = ""
     hint_penalty: float = 0.0
+    penalty: float = Field(0.0, description="points taken off for hints and lateness (policy)")
 
     @property
     def missed(self) -> list[KeyPointResult]:
         """Missing, then partial key points, core before supporting."""
-        order = {"missing": 0, "partial": 1}
+        order = {"contradicted": 0, "missing": 1, "partial": 2}
         rest = [k for k in self.key_points if k.status != "covered"]
         return sorted(rest, key=lambda k: (k.weight != "core", order[k.status]))

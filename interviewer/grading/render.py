@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from interviewer.grading.models import Grade
 
-_ICON = {"covered": "✔", "partial": "◐", "missing": "✘"}
+_ICON = {"covered": "✔", "partial": "◐", "missing": "✘", "contradicted": "⚠"}
 
 
 def grade_to_markdown(g: Grade, reveal_model_answer: bool = True) -> str:

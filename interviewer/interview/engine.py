@@ -45,6 +45,9 @@ class SessionState:
     asked_at: str = ""
     previous_score: float | None = None  # for retry-and-compare
     results: list[dict[str, Any]] = field(default_factory=list)  # per question: id, topic, score, ...
+    pending_refine: dict[str, Any] | None = None  # a graded answer the LLM judge has yet to refine
+    empty_asks: int = 0  # empty answers to the open question so far (the first is asked again)
+    queue: list[str] = field(default_factory=list)  # questions the user picked, asked first
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -58,15 +61,18 @@ class SessionState:
 class Event:
     """One thing to show the user."""
 
-    kind: Literal["question", "followup", "grade", "hint", "info", "done", "answer"]
+    kind: Literal["question", "followup", "grade", "grade_update", "hint", "info", "done", "answer"]
     text: str
     item_id: str | None = None
     grade: Grade | None = None
 
 
 class InterviewEngine:
-    def __init__(self, services: Any) -> None:
+    def __init__(self, services: Any, defer_judge: bool = False) -> None:
+        """``defer_judge``: grade with the rubric at once and let a configured LLM judge refine the
+        grade afterwards (``refine``), so a user sees feedback without waiting for the LLM (UI)."""
         self.svc = services
+        self.defer_judge = defer_judge
 
     @property
     def bank(self) -> Any:
@@ -78,11 +84,15 @@ class InterviewEngine:
 
     # ------------------------------------------------------------------ lifecycle
     def start(self, mode: Mode = "mock", topic: str | None = None, difficulty: str | None = None,
-              n_questions: int = 3, time_limit: int | None = None, user: str | None = None) -> tuple[SessionState, list[Event]]:
+              n_questions: int = 3, time_limit: int | None = None, user: str | None = None,
+              question: str | None = None) -> tuple[SessionState, list[Event]]:
+        """``question``: an item id, or words to search for, to ask first."""
         st = SessionState(user=user or self.svc.settings.user, mode=mode,
                           topic=resolve_topic(topic) if topic else None,
                           difficulty=resolve_difficulty(difficulty) if difficulty else None,
                           n_questions=max(1, min(int(n_questions), 50)), time_limit=time_limit)
+        if question and question.strip():
+            st.queue = [self.find_question(question.strip())]
         self._import_checklist_marks(st.user)
         st.id = self.store.create_session(st.user, mode, {"topic": st.topic, "difficulty": st.difficulty,
                                                           "n_questions": st.n_questions}, st.to_dict())
@@ -91,6 +101,19 @@ class InterviewEngine:
             self._save(st)
             return st, [Event("info", "Ask me any ML / NLP / LLM concept question. I answer from the bank and cite it.")]
         return st, self._next_question(st)
+
+    def find_question(self, text: str) -> str:
+        """A bank item id, or the best search hit for the text."""
+        from interviewer.errors import KnowledgeError
+
+        try:
+            return self.bank.get(text).id
+        except KnowledgeError:
+            pass
+        hits = self.svc.retriever.search(text[:500], k=1)
+        if not hits:
+            raise KnowledgeError(f"no bank question matches {text[:80]!r}")
+        return hits[0].id
 
     def resume(self, session_id: str) -> tuple[SessionState, list[Event]]:
         row = self.store.load_session(session_id)
@@ -175,7 +198,9 @@ class InterviewEngine:
             st.phase = "done"
             self._save(st)
             return [Event("info", f"You have mastered {st.topic}."), Event("done", self.report_text(st))]
-        item = None if done_enough else self.pick_next(st)
+        item = None
+        if not done_enough:
+            item = self.bank.get(st.queue.pop(0)) if st.queue else self.pick_next(st)
         if item is None:
             st.phase, st.current = "done", None
             self._save(st)
@@ -226,13 +251,20 @@ class InterviewEngine:
             answer = answer[:MAX_ANSWER_CHARS]
         item = self.bank.get(st.current)
         kind = "followup_answer" if st.phase == "followup" else "answer"
+        if not answer.strip() and st.empty_asks < 1:
+            # an empty or silent answer is asked again once instead of using up the question
+            st.empty_asks += 1
+            self._save(st)
+            return [*note, Event("info", "I didn't get an answer. Please answer the question — or ask for a "
+                                         "hint, or skip it.")]
+        st.empty_asks = 0
         self.store.add_turn(st.id, item.id, kind, st.followups[-1] if kind == "followup_answer" else item.question,
                             answer, topic=item.topic[0] if item.topic else None)
         st.answers.append(answer)
         self._save(st)  # the answer is safe before any grading happens
         if not answer.strip() and kind == "answer":
-            note.append(Event("info", "Empty answer: graded as 0. Type 'hint' for a hint or 'skip' to move on."))
-        grade = self.svc.grader.grade_item(item, "\n".join(st.answers), use_llm=False)
+            note.append(Event("info", "Empty answer again: graded as 0."))
+        grade = self.svc.grader.grade_item(item, "\n".join(st.answers), use_llm=False)  # rubric only: instant
         missed = [k for k in grade.missed if k.id not in st.followup_kps]
         if (missed and grade.gate is None and grade.score < FOLLOWUP_BELOW
                 and len(st.followups) < self.svc.settings.grading.max_followups):
@@ -244,7 +276,7 @@ class InterviewEngine:
                 self.store.add_turn(st.id, item.id, "followup", fu)
                 self._save(st)
                 return [*note, Event("followup", fu, item.id)]
-        return [*note, *self._finish_question(st, item)]
+        return [*note, *self._finish_question(st, item, grade)]
 
     def followup_for(self, item: Item, missed: list[str], answer: str, asked: list[str]) -> tuple[str, str | None]:
         """(key point id, question) for the most important missed point: the rubric's own
@@ -274,32 +306,73 @@ class InterviewEngine:
         generic = "Can you expand on your answer? What important aspect did you leave out?"
         return top, (generic if generic not in asked else None)
 
-    def _finish_question(self, st: SessionState, item: Item) -> list[Event]:
+    def _finish_question(self, st: SessionState, item: Item, rubric_grade: Grade | None = None,
+                         advance: bool = True) -> list[Event]:
+        """The question's grade, once: the rubric grade of the full answer (reused when the caller
+        has it), the LLM judge where configured, and the hint and lateness penalties (policy)."""
         full = "\n".join(st.answers)
-        grade = self.svc.grader.grade_item(item, full)
-        penalty = round(st.hints * self.svc.settings.grading.hint_penalty, 1)
+        grader = self.svc.grader
+        defer = self.defer_judge and grader.llm is not None
         late = self._late(st)
-        flags = list(grade.flags)
-        if late:
-            flags.append(f"answered after the {st.time_limit}s time limit (−1)")
-        score = max(0.0, round(grade.score - penalty - (1.0 if late else 0.0), 1))
-        grade = grade.model_copy(update={"score": score, "hint_penalty": penalty, "flags": flags})
+        grade = grader.grade_item(item, full, use_llm=not defer, hints=st.hints, late=late, rubric_grade=rubric_grade)
+        if defer and grade.gate is None:
+            grade = grade.model_copy(update={"label": grade.label + "; the LLM judge is checking it"})
         topic = item.topic[0] if item.topic else None
         tid = self.store.add_turn(st.id, item.id, "final", item.question, full, topic=topic)
         self.store.set_turn_grade(tid, grade.score, grade.model_dump())
         record_grade(self.store, st.user, item.id, topic, grade)
         result = {"id": item.id, "question": item.question, "topic": topic, "score": grade.score,
                   "hints": st.hints, "followups": len(st.followups), "source": grade.label,
-                  "missed": [k.text for k in grade.missed]}
+                  "missed": [k.text for k in grade.missed],
+                  "answers": list(st.answers), "followup_questions": list(st.followups)}
         events = []
         if st.previous_score is not None:
             diff = grade.score - st.previous_score
-            events.append(Event("info", f"Retry: {st.previous_score:.1f} → {grade.score:.1f} ({diff:+.1f})"))
+            best = max(grade.score, st.previous_score)
+            result.update({"score": best, "attempts": [st.previous_score, grade.score]})
+            events.append(Event("info", f"Retry: {st.previous_score:.1f} → {grade.score:.1f} ({diff:+.1f}); "
+                                        f"the better attempt ({best:.1f}) counts."))
+            st.previous_score = None
         st.results.append(result)
         st.phase = "idle"
+        if defer and grade.gate is None:
+            st.pending_refine = {"turn": tid, "item": item.id, "answer": full, "hints": st.hints, "late": late,
+                                 "result": len(st.results) - 1, "grade": grade.model_dump()}
         self._save(st)
         events.append(Event("grade", f"Score {grade.score:.1f}/10", item.id, grade))
-        return events + self._next_question(st)
+        return events + (self._next_question(st) if advance else [])
+
+    def refine(self, st: SessionState) -> list[Event]:
+        """Fuse the LLM judge into the last instant grade (UI: runs after the card is shown). The
+        stored grade is replaced; the event says whether and why the score changed."""
+        p, st.pending_refine = st.pending_refine, None
+        if not p:
+            return []
+        item = self.bank.get(p["item"])
+        instant = Grade.model_validate(p["grade"])
+        grader = self.svc.grader
+        base = instant.model_copy(update={"score": instant.rubric_score, "penalty": 0.0,
+                                          "label": instant.label.split(";")[0]})
+        rubric = item.rubric if item.rubric is not None else None
+        if rubric is None:
+            from interviewer.grading.grader import derive_rubric
+
+            rubric = derive_rubric(item.question, item.reference_answer or item.explanation)
+        refined = grader.apply_penalties(grader.judged(item.question, rubric, p["answer"], base), p["hints"], p["late"])
+        self.store.set_turn_grade(p["turn"], refined.score, refined.model_dump())
+        if 0 <= p["result"] < len(st.results):
+            st.results[p["result"]].update({"score": refined.score, "source": refined.label})
+        self._save(st)
+        if "llm" not in refined.sources:
+            return [Event("grade_update", f"The LLM judge could not refine the grade; it stays "
+                                          f"{instant.score:.1f}/10 ({refined.label}).", item.id, refined)]
+        if abs(refined.score - instant.score) < 0.05:
+            why = f"the judge's claim checks agree (LLM {refined.llm_score:.1f}/10)"
+            return [Event("grade_update", f"Grade confirmed by the LLM judge: {refined.score:.1f}/10 — {why}.",
+                          item.id, refined)]
+        return [Event("grade_update", f"Grade refined by the LLM judge: {instant.score:.1f} → {refined.score:.1f}/10 "
+                                      f"(rubric {refined.rubric_score:.1f}, LLM {refined.llm_score:.1f}, "
+                                      f"{refined.label}). {refined.llm_feedback}", item.id, refined)]
 
     def _late(self, st: SessionState) -> bool:
         if not st.time_limit or not st.asked_at:
@@ -347,6 +420,10 @@ class InterviewEngine:
             return [Event("info", "Nothing to retry yet.")]
         last = st.results[-1]
         item = self.bank.get(last["id"])
+        if st.current is not None and st.current != item.id and st.phase == "answer" and not st.answers:
+            st.queue.insert(0, st.current)  # the question that was waiting comes back after the retry
+            if st.asked and st.asked[-1] == st.current:
+                st.asked.pop()
         st.current, st.phase = item.id, "answer"
         st.answers, st.followups, st.followup_kps, st.hints = [], [], [], 0
         st.previous_score = last["score"]
@@ -357,9 +434,14 @@ class InterviewEngine:
         return [Event("question", f"Retry · {item.question}", item.id)]
 
     def end(self, st: SessionState) -> list[Event]:
+        """End the session. An answer already given (also one awaiting its follow-up) is graded and
+        recorded first: ending never loses an answer."""
+        events: list[Event] = []
+        if st.current is not None and st.phase in ("answer", "followup") and any(a.strip() for a in st.answers):
+            events += self._finish_question(st, self.bank.get(st.current), advance=False)
         st.phase, st.current = "done", None
         self._save(st)
-        return [Event("done", self.report_text(st))]
+        return [*events, Event("done", self.report_text(st))]
 
     def _ask(self, st: SessionState, question: str) -> list[Event]:
         from interviewer.concepts import answer_question
@@ -389,6 +471,11 @@ class InterviewEngine:
         lines = [f"Session report · {rep['questions']} questions · average {rep['average']}/10"]
         for r in st.results:
             lines.append(f"- {r['score']:.1f}  [{r['id']}] {r['question']}")
+            fqs = r.get("followup_questions") or []
+            for n, a in enumerate(r.get("answers") or []):
+                asked = "answer" if n == 0 else f"follow-up: {fqs[n - 1]}" if n - 1 < len(fqs) else "follow-up"
+                short = " ".join(a.split())
+                lines.append(f"    {asked} — {short[:300]}{'…' if len(short) > 300 else ''}")
         weakest = sorted(rep["per_topic"].items(), key=lambda kv: kv[1])[:3]
         lines.append("Weakest topics: " + ", ".join(f"{t} ({s})" for t, s in weakest))
         return "\n".join(lines)

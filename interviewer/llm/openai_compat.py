@@ -64,3 +64,18 @@ class OpenAICompatBackend:
                 if self.json_mode == "auto" and mode == "json_schema":
                     self.json_mode = "json_object"  # remember: this server refuses json_schema
         raise last or BackendError("structured output failed")
+
+    def choice_logprobs(self, messages: list[Message]) -> dict[str, float] | None:
+        """Top log-probabilities of the first reply token (None where the server has no logprobs;
+        the judge then uses a schema-constrained verdict instead). Remembered per instance."""
+        if getattr(self, "_no_logprobs", False):
+            return None
+        try:
+            r = self._create(messages, 1, logprobs=True, top_logprobs=10)
+            content = r.choices[0].logprobs.content if r.choices[0].logprobs else None
+        except (BackendError, AttributeError, IndexError, TypeError):
+            content = None
+        if not content:
+            self._no_logprobs = True
+            return None
+        return {t.token: float(t.logprob) for t in (content[0].top_logprobs or [])}

@@ -51,6 +51,15 @@ class FallbackBackend:
     def complete_json(self, messages: list[Message], schema: dict[str, Any], max_tokens: int | None = None) -> str:
         return self._run("complete_json", messages, schema, max_tokens)  # type: ignore[no-any-return]
 
+    def choice_logprobs(self, messages: list[Message]) -> dict[str, float] | None:
+        fn = getattr(self.primary, "choice_logprobs", None)
+        if fn is None:
+            return None
+        try:
+            return fn(messages)  # type: ignore[no-any-return]
+        except BackendError:
+            return None
+
     def stream(self, messages: list[Message], max_tokens: int | None = None) -> Iterator[str]:
         try:
             first = True

@@ -27,7 +27,7 @@ def rating_for_score(score: float) -> Rating:
     return Rating.Easy
 
 
-_KP_RATING = {"covered": Rating.Good, "partial": Rating.Hard, "missing": Rating.Again}
+_KP_RATING = {"covered": Rating.Good, "partial": Rating.Hard, "missing": Rating.Again, "contradicted": Rating.Again}
 
 
 def _review(store: ProgressStore, user: str, kind: str, ref: str, topic: str | None, rating: Rating,

@@ -41,13 +41,16 @@ def progress_summary(svc: Any, user: str | None = None) -> dict[str, Any]:
             "due_today": due_today, "due_this_week": len(store.due(user, "question", end_of_day + timedelta(days=6))),
             "weakest_topics": [r["topic"] for r in weakest],
             "checklist_marked_done": len(marks),
+            "exercises_practised": sum(1 for ref in cards if ref.startswith("ex-")),
+            "exercises_due_today": [r for r in due_today if r.startswith("ex-")],
             "topics": sorted(topics.values(), key=lambda r: r["topic"]), "history": history}
 
 
 def progress_text(summary: dict[str, Any]) -> str:
     lines = [f"Learned {summary['learned']} / {summary['items']} questions "
              f"(practised {summary['practised']}; {summary['checklist_marked_done']} checklist topics marked done)",
-             f"Due today: {len(summary['due_today'])}   due within a week: {summary['due_this_week']}",
+             f"Due today: {len(summary['due_today'])}   due within a week: {summary['due_this_week']}   "
+             f"coding exercises practised: {summary.get('exercises_practised', 0)}",
              f"Weakest topics: {', '.join(summary['weakest_topics']) or '—'}", "",
              f"{'topic':32} {'learned':>9} {'practised':>9} {'avg':>5}"]
     for r in summary["topics"]:

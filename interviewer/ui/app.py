@@ -30,7 +30,10 @@ def _render_events(events: list[Event], chat: Chat) -> tuple[Chat, str, str]:
     """Append events to the chat; return (chat, grade card markdown, text to speak)."""
     card, speak = "", []
     for e in events:
-        if e.kind == "grade" and e.grade is not None:
+        if e.kind == "grade_update" and e.grade is not None:
+            card = grade_to_markdown(e.grade) + f"\n\n*{e.text}*"
+            chat.append({"role": "assistant", "content": e.text})
+        elif e.kind == "grade" and e.grade is not None:
             card = grade_to_markdown(e.grade)
             chat.append({"role": "assistant", "content": f"**{e.text}** ({e.grade.label}). "
                          f"{e.grade.feedback}"})
@@ -47,7 +50,7 @@ def _render_events(events: list[Event], chat: Chat) -> tuple[Chat, str, str]:
 
 
 def build_app(svc: Any) -> gr.Blocks:
-    engine = InterviewEngine(svc)
+    engine = InterviewEngine(svc, defer_judge=True)
     export_dir = Path(tempfile.mkdtemp(prefix="interviewer-export-"))
 
     def speak(text: str, voice_on: bool) -> str | None:
@@ -59,22 +62,34 @@ def build_app(svc: Any) -> gr.Blocks:
             return None
 
     # ------------------------------------------------------------------ handlers
-    def on_start(mode: str, topic: str, difficulty: str, n: float, limit: float, voice_on: bool) -> Any:
+    def on_start(mode: str, topic: str, difficulty: str, n: float, limit: float, voice_on: bool,
+                 pick: str = "") -> Any:
         try:
             st, events = engine.start(mode=mode, topic=None if topic == ANY else topic,
                                       difficulty=None if difficulty == ANY else difficulty,
-                                      n_questions=int(n), time_limit=int(limit) or None)
+                                      n_questions=int(n), time_limit=int(limit) or None, question=pick or None)
         except InterviewerError as e:
             raise gr.Error(str(e)) from None
         chat, card, say = _render_events(events, [])
-        return st, chat, card, speak(say, voice_on), gr.update(value="")
+        yield st, chat, card, gr.update(), gr.update(value="")
+        audio = speak(say, voice_on)
+        if audio:
+            yield st, chat, gr.update(), audio, gr.update()
 
     def _act(st: SessionState | None, chat: Chat, fn: Any, voice_on: bool, *args: Any) -> Any:
+        """Yield the instant result; then, where an LLM judge is configured, its refinement."""
         if st is None:
             raise gr.Error("Start an interview first.")
         events = fn(st, *args)
         chat, card, say = _render_events(events, chat)
-        return st, chat, card or gr.update(), speak(say, voice_on), gr.update(value="")
+        # feedback first: the card and chat show now; speech follows when it is synthesised
+        yield st, chat, card or gr.update(), gr.update(), gr.update(value="")
+        audio = speak(say, voice_on)
+        if audio:
+            yield st, chat, gr.update(), audio, gr.update()
+        if st.pending_refine:
+            chat, card2, _ = _render_events(engine.refine(st), list(chat))
+            yield st, chat, card2 or gr.update(), gr.update(), gr.update()
 
     def on_submit(text: str, st: SessionState | None, chat: Chat, voice_on: bool) -> Any:
         chat = list(chat or [])
@@ -82,7 +97,7 @@ def build_app(svc: Any) -> gr.Blocks:
             raise gr.Error("Start an interview first.")
         shown = text if len(text) < 2000 else text[:2000] + f"… ({len(text):,} characters)"
         chat.append({"role": "user", "content": shown or "(empty answer)"})
-        return _act(st, chat, engine.submit, voice_on, text)
+        yield from _act(st, chat, engine.submit, voice_on, text)
 
     def on_voice(audio: str | None, st: SessionState | None, chat: Chat, voice_on: bool) -> Any:
         chat = list(chat or [])
@@ -98,19 +113,19 @@ def build_app(svc: Any) -> gr.Blocks:
 
         chat.append({"role": "user", "content": f"🎤 {tr.text or '(nothing heard)'}"})
         chat.append({"role": "assistant", "content": delivery_text(tr.delivery())})
-        return _act(st, chat, engine.submit, voice_on, tr.text)
+        yield from _act(st, chat, engine.submit, voice_on, tr.text)
 
     def on_hint(st: SessionState | None, chat: Chat, voice_on: bool) -> Any:
-        return _act(st, list(chat or []), engine.hint, voice_on)
+        yield from _act(st, list(chat or []), engine.hint, voice_on)
 
     def on_skip(st: SessionState | None, chat: Chat, voice_on: bool) -> Any:
-        return _act(st, list(chat or []), engine.skip, voice_on)
+        yield from _act(st, list(chat or []), engine.skip, voice_on)
 
     def on_retry(st: SessionState | None, chat: Chat, voice_on: bool) -> Any:
-        return _act(st, list(chat or []), engine.retry, voice_on)
+        yield from _act(st, list(chat or []), engine.retry, voice_on)
 
     def on_end(st: SessionState | None, chat: Chat, voice_on: bool) -> Any:
-        return _act(st, list(chat or []), engine.end, voice_on)
+        yield from _act(st, list(chat or []), engine.end, voice_on)
 
     def on_report(st: SessionState | None) -> Any:
         if st is None or not st.results:
@@ -136,13 +151,73 @@ def build_app(svc: Any) -> gr.Blocks:
             chat[-1]["content"] += chunk
             yield chat, ""
 
+    # ------------------------------------------------------------------ coding exercises
+    from interviewer.exercises import bwrap_problem, load_exercises
+
+    try:
+        exercises = load_exercises(svc.settings.knowledge_dir / "exercises")
+    except InterviewerError as e:  # a broken exercise file must not take the interview down
+        exercises, ex_error = {}, str(e)
+    else:
+        ex_error = ""
+    sandbox_problem = bwrap_problem()
+
+    def on_pick_exercise(ex_id: str | None) -> Any:
+        ex = exercises.get(ex_id or "")
+        if ex is None:
+            return "", ""
+        md = (f"### {ex.title}\n\n{ex.prompt}\n\n`{ex.signature}`\n\n"
+              f"*Allowed imports: {', '.join(ex.allowed_imports) or 'standard library'} · time limit "
+              f"{ex.time_limit_s:g} s · memory {ex.memory_mb} MB*")
+        if sandbox_problem:
+            md += f"\n\n**Code cannot run here:** {sandbox_problem}"
+        return md, ex.starter
+
+    def _run_code(ex_id: str | None, code: str, hidden: bool) -> Any:
+        from interviewer.exercises import format_result, run_exercise
+
+        ex = exercises.get(ex_id or "")
+        if ex is None:
+            raise gr.Error("Pick an exercise first.")
+        if not (code or "").strip():
+            raise gr.Error("Write some code first.")
+        yield "*Running in the sandbox…*"
+        try:
+            res = run_exercise(ex, code, hidden=hidden)
+        except InterviewerError as e:
+            yield f"**Could not run the code:** {e}"
+            return
+        text = format_result(res)
+        if hidden:
+            from interviewer.exercises.progress import record_exercise
+
+            score = record_exercise(svc, ex, res, code)
+            text = f"Score {score:.1f}/10 (hidden tests)\n\n" + text
+        yield "```text\n" + text + "\n```"
+
+    def on_run_examples(ex_id: str | None, code: str) -> Any:
+        yield from _run_code(ex_id, code, False)
+
+    def on_submit_code(ex_id: str | None, code: str, explanation: str) -> Any:
+        last = ""
+        for last in _run_code(ex_id, code, True):
+            yield last
+        if (explanation or "").strip() and ex_id in exercises:
+            from interviewer.exercises.progress import grade_explanation
+
+            g = grade_explanation(svc, exercises[ex_id], explanation)
+            yield last + "\n\n**Your explanation**\n\n" + grade_to_markdown(g, reveal_model_answer=True)
+
     def on_progress() -> Any:
         import pandas as pd
 
         s = progress_summary(svc)
         table = pd.DataFrame([{"topic": r["topic"], "learned": f"{r['learned']} / {r['items']}",
+                               "mastery %": round(100 * r["learned"] / r["items"]) if r["items"] else 0,
                                "practised": r["practised"], "average": r["average"]} for r in s["topics"]])
-        return progress_text(s).split("\n\n")[0], table
+        hist = pd.DataFrame([{"answer": i + 1, "score": h["score"]} for i, h in enumerate(s["history"])]
+                            or [{"answer": 0, "score": 0.0}])
+        return progress_text(s).split("\n\n")[0], table, hist
 
     # ------------------------------------------------------------------ layout
     with gr.Blocks(title="interviewer") as demo:
@@ -157,6 +232,8 @@ def build_app(svc: Any) -> gr.Blocks:
                     difficulty = gr.Dropdown([ANY, *DIFFICULTIES], value=ANY, label="Difficulty")
                     n_q = gr.Slider(1, 20, value=3, step=1, label="Questions")
                     limit = gr.Number(0, label="Time limit per answer (s, 0 = none)", precision=0)
+                    pick = gr.Textbox(label="Start with a question (id or words, optional)",
+                                      placeholder="e.g. 004-048 or dropout")
                     voice_on = gr.Checkbox(svc.settings.ui.voice, label="Speak questions aloud")
                     start = gr.Button("Start interview", variant="primary")
                 with gr.Column(scale=3):
@@ -171,7 +248,8 @@ def build_app(svc: Any) -> gr.Blocks:
                     mic = gr.Audio(sources=["microphone", "upload"], type="filepath", label="Answer by voice")
                     voice_btn = gr.Button("Submit spoken answer")
                     spoken = gr.Audio(label="Interviewer voice", autoplay=True, interactive=False)
-                    card = gr.Markdown(label="Grade card")
+                with gr.Column(scale=2, min_width=300):
+                    card = gr.Markdown("*The grade card appears here after each answer.*", label="Grade card")
             with gr.Accordion("Session report", open=False):
                 report_btn = gr.Button("Build report")
                 report_md = gr.Markdown()
@@ -183,37 +261,82 @@ def build_app(svc: Any) -> gr.Blocks:
             ask_chat = gr.Chatbot(label="Concept questions (answers cite bank ids)", height=400)
             ask_box = gr.Textbox(label="Question", placeholder="e.g. why do transformers need positional encodings?")
             ask_btn = gr.Button("Ask", variant="primary")
+        with gr.Tab("Coding"):
+            ex_pick = gr.Dropdown([(f"{e.title} ({e.id})", e.id) for e in exercises.values()], value=None,
+                                  label="Exercise", info=ex_error or f"{len(exercises)} exercises with hidden tests")
+            ex_prompt = gr.Markdown()
+            ex_code = gr.Code(language="python", label="Your solution", lines=16, interactive=True)
+            ex_explain = gr.Textbox(label="Explain your approach (complexity, edge cases, numerical stability)",
+                                    lines=3, placeholder="Graded against what an interviewer listens for")
+            with gr.Row():
+                ex_run = gr.Button("Run examples")
+                ex_submit = gr.Button("Submit (hidden tests)", variant="primary")
+                ex_cancel = gr.Button("Cancel")
+            ex_out = gr.Markdown(label="Test report")
         with gr.Tab("Progress"):
             prog_btn = gr.Button("Refresh")
             prog_md = gr.Markdown()
-            prog_table = gr.Dataframe(interactive=False)
+            prog_plot = gr.LinePlot(x="answer", y="score", title="Your scores over time", y_lim=[0, 10])
+            prog_table = gr.Dataframe(interactive=False, label="Mastery per topic")
 
         outs = [state, chat, card, spoken, answer]
-        start.click(on_start, [mode, topic, difficulty, n_q, limit, voice_on], outs, api_name="start",
+        start.click(on_start, [mode, topic, difficulty, n_q, limit, voice_on, pick], outs, api_name="start",
                     concurrency_id="engine")
-        submit.click(on_submit, [answer, state, chat, voice_on], outs, api_name="submit", concurrency_id="engine")
-        answer.submit(on_submit, [answer, state, chat, voice_on], outs, api_visibility="private",
-                      concurrency_id="engine")
-        voice_btn.click(on_voice, [mic, state, chat, voice_on], outs, api_name="voice", concurrency_id="engine")
+        submit_ev = submit.click(on_submit, [answer, state, chat, voice_on], outs, api_name="submit",
+                                 concurrency_id="engine")
+        enter_ev = answer.submit(on_submit, [answer, state, chat, voice_on], outs, api_visibility="private",
+                                 concurrency_id="engine")
+        voice_ev = voice_btn.click(on_voice, [mic, state, chat, voice_on], outs, api_name="voice",
+                                   concurrency_id="engine")
         hint.click(on_hint, [state, chat, voice_on], outs, api_name="hint", concurrency_id="engine")
-        skip.click(on_skip, [state, chat, voice_on], outs, api_name="skip", concurrency_id="engine")
-        retry.click(on_retry, [state, chat, voice_on], outs, api_name="retry", concurrency_id="engine")
-        end.click(on_end, [state, chat, voice_on], outs, api_name="end", concurrency_id="engine")
+        skip_ev = skip.click(on_skip, [state, chat, voice_on], outs, api_name="skip", concurrency_id="engine")
+        retry_ev = retry.click(on_retry, [state, chat, voice_on], outs, api_name="retry", concurrency_id="engine")
+        end_ev = end.click(on_end, [state, chat, voice_on], outs, api_name="end", concurrency_id="engine")
         report_btn.click(on_report, [state], [report_md, plot_topic, plot_time, files], api_name="report")
         ask_btn.click(on_ask, [ask_box, ask_chat], [ask_chat, ask_box], api_name="ask", concurrency_id="llm")
-        prog_btn.click(on_progress, None, [prog_md, prog_table], api_name="progress")
-        demo.load(on_progress, None, [prog_md, prog_table])
+        ex_pick.change(on_pick_exercise, [ex_pick], [ex_prompt, ex_code], api_name="exercise")
+        run_ev = ex_run.click(on_run_examples, [ex_pick, ex_code], [ex_out], api_name="run_code",
+                              concurrency_id="sandbox")
+        sub_ev = ex_submit.click(on_submit_code, [ex_pick, ex_code, ex_explain], [ex_out], api_name="submit_code",
+                                 concurrency_id="sandbox")
+        ex_cancel.click(None, None, None, cancels=[run_ev, sub_ev])
+        prog_outs = [prog_md, prog_table, prog_plot]
+        prog_btn.click(on_progress, None, prog_outs, api_name="progress")
+        demo.load(on_progress, None, prog_outs)
+        for ev in (submit_ev, enter_ev, voice_ev, skip_ev, end_ev, retry_ev):  # the Progress tab follows each answer
+            ev.then(on_progress, None, prog_outs, api_visibility="private")
     demo.queue(default_concurrency_limit=4, max_size=64)
     return demo
 
 
 def _report_markdown(engine: InterviewEngine, st: SessionState) -> str:
+    """Everything a candidate wants to keep: each question, every answer and follow-up, the grade with
+    its evidence per key point, and the model answer."""
+    import json
+
+    grades = {}
+    for t in engine.store.turns(st.id):
+        if t["kind"] == "final" and t.get("grade"):
+            grades[t["item_id"]] = json.loads(t["grade"])  # the last final grade per item (a retry replaces it)
     lines = [f"# Interview report — session {st.id}", "", engine.report_text(st), ""]
     for r in st.results:
         it = engine.bank.get(r["id"])
-        lines += [f"## {it.question}", f"Score: {r['score']:.1f}/10 ({r['source']})", ""]
-        if r.get("missed"):
-            lines += ["Missed:", *[f"- {m}" for m in r["missed"]], ""]
+        lines += [f"## {it.question}", f"**Score: {r['score']:.1f}/10** ({r['source']})", ""]
+        fqs = r.get("followup_questions") or []
+        for n, a in enumerate(r.get("answers") or []):
+            label = "Your answer" if n == 0 else f"Follow-up: *{fqs[n - 1] if n - 1 < len(fqs) else ''}*  \nYour answer"
+            lines += [f"{label}:", "", "> " + "\n> ".join((a or "(empty)").splitlines()), ""]
+        g = grades.get(r["id"]) or {}
+        if g.get("key_points"):
+            lines.append("Key points:")
+            for k in g["key_points"]:
+                ev = f' — "{k["evidence"]}"' if k.get("evidence") else ""
+                lines.append(f"- **{k['status']}** ({k['weight']}) {k['text']}{ev}")
+            lines.append("")
+        for m in g.get("misconceptions") or []:
+            lines += [f'- misconception: "{m["evidence"]}" — {m["correction"]}']
+        if g.get("feedback"):
+            lines += [g["feedback"], ""]
         if it.rubric:
             lines += ["Model answer:", "", it.rubric.model_answer, ""]
     return "\n".join(lines)

@@ -1,0 +1,212 @@
+"""Regenerate the measured-results tables in README.md from the committed results files.
+
+    python eval/render_readme.py          # rewrite the blocks between <!-- results:NAME --> markers
+    python eval/render_readme.py --check  # exit 1 if README.md differs from the results (a test runs this)
+
+Every table says which file it comes from and the command that produced it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "eval" / "results"
+README = ROOT / "README.md"
+BLOCK = re.compile(r"(<!-- results:(?P<name>[a-z0-9-]+) -->\n)(?P<body>.*?)(<!-- /results:(?P=name) -->)", re.S)
+
+
+def _load(name: str) -> dict[str, Any] | None:
+    p = RESULTS / name
+    return json.loads(p.read_text(encoding="utf-8")) if p.exists() else None
+
+
+def _f(x: Any, nd: int = 3) -> str:
+    if x is None:
+        return "—"
+    if isinstance(x, float):
+        return f"{x:.{nd}f}"
+    return str(x)
+
+
+def _source(res: dict[str, Any], file: str) -> str:
+    m = res.get("meta", {})
+    return (f"`{m.get('command', '?')}` → `eval/results/{file}` (git {str(m.get('git_sha', '?'))[:10]}, "
+            f"{m.get('date', '?')}; claim checker `{m.get('claim_checker', '?')}`, {m.get('claim_checker_precision', '?')})")
+
+
+def block_d2() -> str:
+    res = _load("grading-d2.json")
+    if res is None:
+        return "_not measured yet_\n"
+    r = res["rubric"]
+    rows = [("all 150", r["all"]), ("substantive (no off-topic / manipulation)", r["substantive"]),
+            ("test questions, substantive", r["per_split"]["test"]["substantive"]),
+            ("dev questions, substantive", r["per_split"]["dev"]["substantive"])]
+    out = ["| d2 answers | n | Spearman | Pearson | MAE |", "|---|---|---|---|---|"]
+    out += [f"| {name} | {m['n']} | {_f(m['spearman'])} | {_f(m['pearson'])} | {_f(m['mae'], 2)} |" for name, m in rows]
+    bar = r["interviewer_bar"]
+    out += ["", f"- answers the interviewer graded ≥ 9 that score ≥ 8: **{bar['graded_9_plus_scoring_8_plus']}**; "
+                f"graded ≤ 1 that score ≤ 2: **{bar['graded_1_or_less_scoring_2_or_less']}** (substantive rows)",
+            f"- expert answers (concise + thorough) average {_f(bar['expert_mean_predicted'], 2)}, misconception "
+            f"answers {_f(bar['misconception_mean_predicted'], 2)}; spoken answers {_f(bar['spoken_informal_mean_predicted'], 2)} "
+            f"against the interviewer's {_f(bar['spoken_informal_mean_human'], 2)}",
+            f"- rank agreement within a style (mean Spearman): {_f(r['within_category_mean_spearman'])}", "",
+            "| style | n | interviewer mean | predicted mean | predicted range | Spearman within |", "|---|---|---|---|---|---|"]
+    for c, m in r["per_category"].items():
+        out.append(f"| {c} | {m['n']} | {m['mean_human']:.2f} | {m['mean_predicted']:.2f} | "
+                   f"{m['min_predicted']:.1f}–{m['max_predicted']:.1f} | {_f(m['spearman'])} |")
+    out += ["", f"Source: {_source(res, 'grading-d2.json')}"]
+    return "\n".join(out) + "\n"
+
+
+def block_own() -> str:
+    res = _load("grading.json")
+    if res is None:
+        return "_not measured yet_\n"
+    r = res["rubric"]
+    rows = [("all 180", r["all"]), ("substantive (124)", r["substantive"]),
+            ("test files s3/s4, all", r["per_split"]["test"]["all"]),
+            ("test files s3/s4, substantive", r["per_split"]["test"]["substantive"]),
+            ("dev files s1/s2, substantive", r["per_split"]["dev"]["substantive"])]
+    out = ["| own labelled set | n | Spearman | Pearson | MAE |", "|---|---|---|---|---|"]
+    out += [f"| {name} | {m['n']} | {_f(m['spearman'])} | {_f(m['pearson'])} | {_f(m['mae'], 2)} |" for name, m in rows]
+    out += ["", f"Rank agreement within a category (mean Spearman): {_f(r['within_category_mean_spearman'])}.", "",
+            "| category | n | human mean | predicted mean | predicted max | Spearman within |", "|---|---|---|---|---|---|"]
+    for c, m in r["per_category"].items():
+        out.append(f"| {c} | {m['n']} | {m['mean_human']:.2f} | {m['mean_predicted']:.2f} | {m['max_predicted']:.1f} | "
+                   f"{_f(m['spearman'])} |")
+    out += ["", f"Source: {_source(res, 'grading.json')}"]
+    return "\n".join(out) + "\n"
+
+
+def block_asag() -> str:
+    res = _load("grading-asag.json")
+    if res is None:
+        return "_not measured yet_\n"
+    out = ["| test split | n | 3-way macro-F1 | 5-way macro-F1 | 5-way weighted-F1 | reference-only Pearson | RMSE | MiniLM cosine Pearson |",
+           "|---|---|---|---|---|---|---|---|"]
+    for name, e in res["files"].items():
+        ro, cos = e.get("reference_only", {}), e.get("minilm_cosine_baseline", {})
+        out.append(f"| {name} | {e['n']} | {_f(e.get('3way', {}).get('macro_f1'))} | {_f(e.get('5way', {}).get('macro_f1'))} | "
+                   f"{_f(e.get('5way', {}).get('weighted_f1'))} | {_f(ro.get('pearson'))} | {_f(ro.get('rmse'))} | "
+                   f"{_f(cos.get('pearson'))} |")
+    out += ["", f"Source: {_source(res, 'grading-asag.json')}"]
+    return "\n".join(out) + "\n"
+
+
+def block_model_answers() -> str:
+    res = _load("model-answers.json")
+    if res is None:
+        return "_not measured yet_\n"
+    return (f"Every model answer graded against its own rubric: {res['items']} items, {res['below_9']} below 9, "
+            f"minimum {res['min']}, mean {res['mean']} (`{res['meta']['command']}` → `eval/results/model-answers.json`).\n")
+
+
+def block_checker() -> str:
+    res = _load("claim-checker-train.json")
+    if res is None:
+        return "_not trained yet_\n"
+    v = res["validation"]
+    t = res["trained_on"]
+    out = [f"Trained by `{res['command'].strip()}` in {res['train_seconds'] / 60:.0f} min on this 2-core CPU "
+           f"({res['precision']}, seed {res['seed']}): {t['asag_train_pairs']:,} human-graded ASAG pairs + "
+           f"{t['bank_train_pairs']:,} pairs for this bank's key points; {t['held_out_bank_items']} bank items that "
+           "any evaluation set uses were never trained on. Validation on unseen questions "
+           "(`eval/results/claim-checker-train.json`):", "",
+           "| validation set (unseen questions) | pairs | accuracy | macro-F1 |", "|---|---|---|---|"]
+    for k, m in v.items():
+        out.append(f"| {k} | {m['n']} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} |")
+    return "\n".join(out) + "\n"
+
+
+def block_bench() -> str:
+    res = _load("bench.json")
+    if res is None:
+        return "_not measured yet_\n"
+    out = ["| measurement | result |", "|---|---|"]
+    for row in res.get("table", []):
+        out.append(f"| {row['what']} | {row['result']} |")
+    m = res.get("meta", {})
+    out += ["", f"Source: `{m.get('command', 'python eval/bench.py')}` → `eval/results/bench.json` "
+                f"(git {str(m.get('git_sha', '?'))[:10]}, {m.get('date', '?')}, {m.get('machine', '')})"]
+    return "\n".join(out) + "\n"
+
+
+def block_retrieval() -> str:
+    res = _load("retrieval.json")
+    if res is None:
+        return "_not measured yet_\n"
+    out = ["| method | recall@1 | recall@3 | recall@5 | MRR |", "|---|---|---|---|---|"]
+    for name in ("bm25", "dense", "hybrid"):
+        m = res[name]
+        out.append(f"| {name} | {m['recall@1']:.3f} | {m['recall@3']:.3f} | {m['recall@5']:.3f} | {m['mrr']:.3f} |")
+    lat = res.get("latency_ms", {})
+    out += ["", f"Search latency (whole call): p50 {lat.get('p50')} ms, p95 {lat.get('p95')} ms. "
+                "Source: `interviewer eval retrieval` → `eval/results/retrieval.json`."]
+    return "\n".join(out) + "\n"
+
+
+def block_ask() -> str:
+    res = _load("ask.json")
+    if res is None:
+        return "_not measured yet_\n"
+    out = ["| ask, questions written for this | n | cites a right item (covered) | first citation right (covered) | "
+           "cites a right item (partly covered) | refusal precision | refusal recall |", "|---|---|---|---|---|---|---|"]
+    for split in ("dev", "test"):
+        m = res[split]
+        cov, part = m.get("covered", {}), m.get("partly", {})
+        out.append(f"| {split} | {m['n']} | {_f(cov.get('citation_correct_any'))} | {_f(cov.get('citation_correct_first'))} | "
+                   f"{_f(part.get('citation_correct_any'))} | {_f(m['refusal_precision'])} | {_f(m['refusal_recall'])} |")
+    lat = res["latency_s"]
+    out += ["", f"Threshold {res['threshold_in_use']} (chosen on dev). Whole grounded answer: p50 "
+                f"{lat['p50'] * 1000:.0f} ms, p95 {lat['p95'] * 1000:.0f} ms. Source: `interviewer eval ask` → "
+                f"`eval/results/ask.json` (git {str(res['meta']['git_sha'])[:10]})."]
+    return "\n".join(out) + "\n"
+
+
+def block_sandbox() -> str:
+    res = _load("bench-sandbox.json")
+    if res is None:
+        return "_not measured yet_\n"
+    r, m = res["results"], res["meta"]
+    over = r["bubblewrap"]["median_s"] - r["inprocess"]["median_s"]
+    return (f"Sandbox overhead for a passing exercise (`{m['exercise']}`, {m['tests']} hidden tests, median of "
+            f"{r['bubblewrap']['n']} runs): {r['bubblewrap']['median_s']:.2f} s in bubblewrap vs "
+            f"{r['inprocess']['median_s']:.2f} s in-process, i.e. **{over:.2f} s** (bwrap itself "
+            f"{r['bwrap_true']['median_s'] * 1000:.0f} ms; the rest is starting Python with numpy and hypothesis). "
+            "Source: `python eval/bench_sandbox.py` → `eval/results/bench-sandbox.json`.\n")
+
+
+BLOCKS = {"d2": block_d2, "own": block_own, "asag": block_asag, "model-answers": block_model_answers,
+          "checker": block_checker, "bench": block_bench, "retrieval": block_retrieval,
+          "ask": block_ask, "sandbox": block_sandbox}
+
+
+def render(text: str) -> str:
+    def sub(m: re.Match[str]) -> str:
+        fn = BLOCKS.get(m.group("name"))
+        body = fn() if fn else m.group("body")
+        return m.group(1) + body + m.group(4)
+
+    return BLOCK.sub(sub, text)
+
+
+def main(argv: list[str]) -> int:
+    text = README.read_text(encoding="utf-8")
+    new = render(text)
+    if "--check" in argv:
+        if new != text:
+            print("README.md tables differ from eval/results: run `python eval/render_readme.py`", file=sys.stderr)
+            return 1
+        return 0
+    README.write_text(new, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

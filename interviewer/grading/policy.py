@@ -1,0 +1,101 @@
+"""The scoring policy: how claim verdicts become a grade, the way an interviewer scores.
+
+- The **core** key points decide the grade: an answer that states every core point correctly
+  earns a raw 8.5+ however short it is; supporting points add the rest (at most 1.5), and a
+  missed supporting point is shown as "you could also mention", never as a heavy penalty.
+- A **stated error** costs clearly: a core key point the answer contradicts, or an authored
+  misconception the answer makes, costs ``error_cost`` each (at most ``max_errors``), and the
+  grade shows the quote and the correction.
+- **Gates** (empty, instructions only, gibberish, off-topic, restating the question) give 0-1, but
+  only where the claim checker found no evidence for any key point: a correct answer with
+  formulas, code, Greek letters or spoken fillers is never gated. **Caps**: a bare keyword list
+  at most 2, an answer that is mostly instructions to the grader at most 1.
+- Interview penalties — hints used and a late answer — are applied here, once, after
+  calibration, so every grade says what it lost and why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LO, HI = 0.38, 0.62  # sentence-embedding similarity of a key point's best span: no credit below LO, full above HI
+
+#: How the per-answer signals combine into the raw score (0-10 before calibration). Fitted by least
+#: squares on the dev rows only (eval/fit_calibration.py writes them into calibration.json, which
+#: overrides these defaults); the defaults are the hand-set starting point.
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "checker_core": 0.55, "embedding_core": 0.30, "checker_supporting": 0.08, "embedding_supporting": 0.07,
+    "contradicted_core": 2.5, "misconceptions": 2.0, "bias": 0.0}
+
+
+def embedding_credit(similarity: float) -> float:
+    return min(1.0, max(0.0, (similarity - LO) / (HI - LO)))
+
+
+@dataclass(frozen=True)
+class Policy:
+    covered: float = 0.6  # expected credit (entailed + partly/2, or the embedding credit) at or above: covered
+    partial: float = 0.3  # ... at or above: partly covered
+    contradiction: float = 0.5  # P(contradicted) at or above (and above P(entailed)): contradicted
+    misconception: float = 0.8  # P(the answer states an authored misconception) at or above: made (0.5 flagged correct answers on dev)
+    max_errors: int = 2
+    no_evidence: float = 0.3  # best key-point credit below this: the gates may apply
+    salad_cap: float = 2.0
+    instructions_cap: float = 1.0
+    hint_penalty: float = 1.5
+    late_penalty: float = 1.0
+    weights: dict[str, float] | None = None  # None: the fitted weights in calibration.json, else the defaults
+
+    def combined_credit(self, checker_credit: float, similarity: float) -> float:
+        """One key point's credit as shown to the user: the stronger of the two signals."""
+        return max(checker_credit, embedding_credit(similarity))
+
+    def status(self, credit: float, entailed: float, contradicted: float) -> str:
+        if contradicted >= self.contradiction and contradicted > entailed:
+            return "contradicted"
+        return "covered" if credit >= self.covered else "partial" if credit >= self.partial else "missing"
+
+    def features(self, points: list[tuple[str, float, float, str]], misconceptions_made: int) -> dict[str, float]:
+        """``points``: (weight, checker credit, embedding similarity, status) per key point."""
+        def mean(xs: list[float], default: float) -> float:
+            return sum(xs) / len(xs) if xs else default
+
+        core = [p for p in points if p[0] == "core"]
+        supp = [p for p in points if p[0] != "core"]
+        f = {"checker_core": mean([c if s != "contradicted" else 0.0 for _, c, _, s in core], 0.0),
+             "embedding_core": mean([embedding_credit(e) if s != "contradicted" else 0.0 for _, _, e, s in core], 0.0)}
+        f["checker_supporting"] = mean([c if s != "contradicted" else 0.0 for _, c, _, s in supp], f["checker_core"])
+        f["embedding_supporting"] = mean([embedding_credit(e) if s != "contradicted" else 0.0 for _, _, e, s in supp],
+                                         f["embedding_core"])
+        f["contradicted_core"] = float(min(self.max_errors, sum(1 for p in core if p[3] == "contradicted")))
+        f["misconceptions"] = float(min(self.max_errors, misconceptions_made))
+        return f
+
+    def raw_score(self, points: list[tuple[str, float, float, str]], misconceptions_made: int) -> tuple[float, dict]:
+        from interviewer.grading.calibration import fitted_weights
+
+        w = self.weights or fitted_weights() or DEFAULT_WEIGHTS
+        f = self.features(points, misconceptions_made)
+        raw = 10.0 * sum(w[k] * f[k] for k in ("checker_core", "embedding_core", "checker_supporting",
+                                               "embedding_supporting"))
+        raw -= w["contradicted_core"] * f["contradicted_core"] + w["misconceptions"] * f["misconceptions"]
+        raw += w.get("bias", 0.0)
+        raw = max(0.0, min(10.0, raw))
+        return raw, {"core_coverage": round(max(f["checker_core"], f["embedding_core"]), 3),
+                     "supporting_coverage": round(max(f["checker_supporting"], f["embedding_supporting"]), 3),
+                     "errors": f["contradicted_core"] + f["misconceptions"], "features": f}
+
+    def interview_penalties(self, score: float, hints: int = 0, late: bool = False) -> tuple[float, float, list[str]]:
+        """(score after penalties, points taken, flags) for hints used and a late answer."""
+        taken = round(hints * self.hint_penalty + (self.late_penalty if late else 0.0), 1)
+        flags = []
+        if hints:
+            flags.append(f"{hints} hint(s) used: -{hints * self.hint_penalty:.1f}")
+        if late:
+            flags.append(f"answered after the time limit: -{self.late_penalty:.1f}")
+        return max(0.0, round(score - taken, 1)), taken, flags
+
+
+DEFAULT_POLICY = Policy()
+
+__all__ = ["DEFAULT_POLICY", "Policy"]
