@@ -19,6 +19,13 @@ def app(svc, tmp_path_factory):
     demo.close()
 
 
+def launch_chromium(p):
+    """Debian's headless chromium with the flags this closed network needs."""
+    return p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=[
+        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run", "--disable-sync", "--disable-quic"])
+
+
 def text_of(msg):
     c = msg["content"]
     return c if isinstance(c, str) else " ".join(p.get("text", "") for p in c if isinstance(p, dict))
@@ -78,9 +85,7 @@ def test_real_browser_starts_an_interview(app, artifacts, tmp_path):
 
     url, _ = app
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--no-first-run", "--disable-sync", "--disable-quic"])
+        browser = launch_chromium(p)
         page = browser.new_page(viewport={"width": 1280, "height": 1100})
         page.goto(url)
         page.get_by_role("button", name="Start interview").click()
@@ -104,9 +109,7 @@ def test_real_browser_end_during_a_follow_up_keeps_the_answer(app, artifacts):
     url, s = app
     thin = "Dropout is a regularization method that switches off some neurons."
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--no-first-run", "--disable-sync", "--disable-quic"])
+        browser = launch_chromium(p)
         page = browser.new_page(viewport={"width": 1280, "height": 1100})
         page.goto(url)
         page.get_by_label("Start with a question (id or words, optional)").fill("004-048")
@@ -136,9 +139,7 @@ def test_real_browser_solves_a_coding_exercise(app, artifacts):
     url, s = app
     ex = get_exercise("ex-softmax", s.settings.knowledge_dir / "exercises")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--no-first-run", "--disable-sync", "--disable-quic"])
+        browser = launch_chromium(p)
         page = browser.new_page(viewport={"width": 1280, "height": 1100})
         page.goto(url)
         page.get_by_role("tab", name="Coding").click()

@@ -182,12 +182,6 @@ def is_instruction(span: str, about_injection: bool = False) -> bool:
     return True
 
 
-def _statements(model_answer: str) -> list[str]:
-    """The model answer's sentences (at least three words each)."""
-    return [s.text for s in split_spans(model_answer)
-            if s.start == model_answer.find(s.text) and len(_WORD.findall(s.text)) >= 3 and s.text.count(". ") == 0][:10]
-
-
 def derive_rubric(question: str, reference: str) -> Rubric:
     """Claims from a reference answer (ad-hoc questions, imported banks, grade-batch rows): a short
     reference (up to a few sentences) is one claim, as a human grader reads it; a long one gives
