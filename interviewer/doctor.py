@@ -41,7 +41,7 @@ def run_doctor(svc: Any, as_json: bool = False) -> bool:
         return f"{b.name} answered {reply.strip()[:30]!r}"
 
     def progress() -> str:
-        return f"{s.db_path} ({svc.progress.count_sessions()} sessions)"
+        return f"{svc.progress.where} ({svc.progress.count_sessions()} sessions, schema {svc.progress.revision})"
 
     def voice() -> str:
         have = [m for m in ("faster_whisper", "piper") if importlib.util.find_spec(m)]

@@ -91,9 +91,19 @@ class AskSettings(BaseModel):
 class UISettings(BaseModel):
     host: str = Field("127.0.0.1", description="bind address; keep 127.0.0.1 unless auth is set")
     port: int = Field(7860, description="port of the Gradio app")
-    username: str = Field("", description="with password: require a login (set both when exposed)")
-    password: str = Field("", description="see username")
+    username: str = Field("", description="with password: require a login (set both when exposed); one "
+                          "login means one user")
+    password: str = Field("", description="see username (at least 10 characters, not a common password)")
+    users_file: str = Field("", description="JSON file of users and password hashes (`interviewer user add "
+                            "NAME`): every session and all progress belong to the logged-in user")
+    trusted_user_header: str = Field("", description="behind an authenticating reverse proxy: the request "
+                                     "header that names the user (e.g. X-Forwarded-User); bind 127.0.0.1 only")
     voice: bool = Field(True, description="offer microphone input and spoken questions")
+
+
+class StoreSettings(BaseModel):
+    url: str = Field("", description="progress database: empty = SQLite in data_dir (embedded default); "
+                     "postgresql://user:password@host:5432/db for shared deployments and replicas")
 
 
 class VoiceSettings(BaseModel):
@@ -118,6 +128,7 @@ class Settings(BaseSettings):
     grading: GradingSettings = GradingSettings()
     ask: AskSettings = AskSettings()
     ui: UISettings = UISettings()
+    store: StoreSettings = StoreSettings()
     voice: VoiceSettings = VoiceSettings()
 
     @classmethod

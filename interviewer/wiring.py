@@ -120,4 +120,4 @@ class Services:
     def progress(self) -> ProgressStore:
         from interviewer.progress.store import ProgressStore
 
-        return ProgressStore(self.settings.db_path)
+        return ProgressStore(self.settings.db_path, url=self.settings.store.url)

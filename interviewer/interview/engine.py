@@ -115,8 +115,10 @@ class InterviewEngine:
             raise KnowledgeError(f"no bank question matches {text[:80]!r}")
         return hits[0].id
 
-    def resume(self, session_id: str) -> tuple[SessionState, list[Event]]:
-        row = self.store.load_session(session_id)
+    def resume(self, session_id: str, user: str | None = None) -> tuple[SessionState, list[Event]]:
+        """Continue a stored session (on any process sharing the store); with ``user``, only that
+        user's session."""
+        row = self.store.load_session(session_id, user)
         st = SessionState.from_dict(row["state"])
         if st.phase == "done":
             return st, [Event("done", self.report_text(st))]
@@ -212,8 +214,10 @@ class InterviewEngine:
         st.asked.append(item.id)
         st.asked_at = datetime.now(UTC).isoformat()
         self._prefetch(item)
-        self.store.add_turn(st.id, item.id, "question", item.question, topic=item.topic[0] if item.topic else None)
-        self._save(st)
+        with self.store.transaction():
+            self.store.add_turn(st.id, item.id, "question", item.question,
+                                topic=item.topic[0] if item.topic else None)
+            self._save(st)
         n = len(st.results) + 1
         total = f"/{st.n_questions}" if st.mode in ("mock", "review") else ""
         head = f"Question {n}{total} · {' > '.join(item.topic)} · {item.difficulty or 'unrated'}"
@@ -258,10 +262,12 @@ class InterviewEngine:
             return [*note, Event("info", "I didn't get an answer. Please answer the question — or ask for a "
                                          "hint, or skip it.")]
         st.empty_asks = 0
-        self.store.add_turn(st.id, item.id, kind, st.followups[-1] if kind == "followup_answer" else item.question,
-                            answer, topic=item.topic[0] if item.topic else None)
         st.answers.append(answer)
-        self._save(st)  # the answer is safe before any grading happens
+        with self.store.transaction():  # the answer is safe before any grading happens
+            self.store.add_turn(st.id, item.id, kind,
+                                st.followups[-1] if kind == "followup_answer" else item.question,
+                                answer, topic=item.topic[0] if item.topic else None)
+            self._save(st)
         if not answer.strip() and kind == "answer":
             note.append(Event("info", "Empty answer again: graded as 0."))
         grade = self.svc.grader.grade_item(item, "\n".join(st.answers), use_llm=False)  # rubric only: instant
@@ -273,8 +279,9 @@ class InterviewEngine:
                 st.followups.append(fu)
                 st.followup_kps.append(kp_id)
                 st.phase = "followup"
-                self.store.add_turn(st.id, item.id, "followup", fu)
-                self._save(st)
+                with self.store.transaction():
+                    self.store.add_turn(st.id, item.id, "followup", fu)
+                    self._save(st)
                 return [*note, Event("followup", fu, item.id)]
         return [*note, *self._finish_question(st, item, grade)]
 
@@ -318,6 +325,15 @@ class InterviewEngine:
         if defer and grade.gate is None:
             grade = grade.model_copy(update={"label": grade.label + "; the LLM judge is checking it"})
         topic = item.topic[0] if item.topic else None
+        # the final turn, its grade, the review cards and the session state: one transaction, so a
+        # process killed in between leaves the question either graded once or not at all
+        with self.store.transaction():
+            events = self._store_final(st, item, full, topic, grade, late, defer)
+        events.append(Event("grade", f"Score {grade.score:.1f}/10", item.id, grade))
+        return events + (self._next_question(st) if advance else [])
+
+    def _store_final(self, st: SessionState, item: Item, full: str, topic: str | None, grade: Grade, late: bool,
+                     defer: bool) -> list[Event]:
         tid = self.store.add_turn(st.id, item.id, "final", item.question, full, topic=topic)
         self.store.set_turn_grade(tid, grade.score, grade.model_dump())
         record_grade(self.store, st.user, item.id, topic, grade)
@@ -334,13 +350,12 @@ class InterviewEngine:
                                         f"the better attempt ({best:.1f}) counts."))
             st.previous_score = None
         st.results.append(result)
-        st.phase = "idle"
+        st.phase, st.current = "idle", None  # graded: a resume asks the next question, never this one again
         if defer and grade.gate is None:
             st.pending_refine = {"turn": tid, "item": item.id, "answer": full, "hints": st.hints, "late": late,
                                  "result": len(st.results) - 1, "grade": grade.model_dump()}
         self._save(st)
-        events.append(Event("grade", f"Score {grade.score:.1f}/10", item.id, grade))
-        return events + (self._next_question(st) if advance else [])
+        return events
 
     def refine(self, st: SessionState) -> list[Event]:
         """Fuse the LLM judge into the last instant grade (UI: runs after the card is shown). The
@@ -390,8 +405,9 @@ class InterviewEngine:
         core = [k for k in item.rubric.key_points if k.weight == "core" and k.id not in st.followup_kps]
         k = (core or item.rubric.key_points)[min(st.hints, len(core or item.rubric.key_points) - 1)]
         st.hints += 1
-        self.store.add_turn(st.id, item.id, "hint", k.text)
-        self._save(st)
+        with self.store.transaction():
+            self.store.add_turn(st.id, item.id, "hint", k.text)
+            self._save(st)
         pen = self.svc.settings.grading.hint_penalty
         return [Event("hint", f"Hint (−{pen:.1f} points): think about this — {_mask(k.text)}", item.id)]
 
@@ -399,17 +415,21 @@ class InterviewEngine:
         if st.current is None:
             return self._next_question(st)
         item = self.bank.get(st.current)
-        self.store.add_turn(st.id, item.id, "skip", item.question)
-        tid = self.store.add_turn(st.id, item.id, "final", item.question, "", topic=item.topic[0] if item.topic else None)
-        self.store.set_turn_grade(tid, 0.0, {"skipped": True})
         from interviewer.grading.models import Grade as G
 
         g = G(score=0.0, rubric_score=0.0, sources=["rubric"], label="skipped",
               rubric_origin="authored" if item.rubric else "derived from reference answer", gate="skipped")
-        record_grade(self.store, st.user, item.id, item.topic[0] if item.topic else None, g)
-        st.results.append({"id": item.id, "question": item.question, "topic": item.topic[0] if item.topic else None,
-                           "score": 0.0, "hints": st.hints, "followups": 0, "source": "skipped", "skipped": True,
-                           "missed": []})
+        with self.store.transaction():  # all of the skip is stored, or none of it
+            self.store.add_turn(st.id, item.id, "skip", item.question)
+            tid = self.store.add_turn(st.id, item.id, "final", item.question, "",
+                                      topic=item.topic[0] if item.topic else None)
+            self.store.set_turn_grade(tid, 0.0, {"skipped": True})
+            record_grade(self.store, st.user, item.id, item.topic[0] if item.topic else None, g)
+            st.results.append({"id": item.id, "question": item.question,
+                               "topic": item.topic[0] if item.topic else None, "score": 0.0, "hints": st.hints,
+                               "followups": 0, "source": "skipped", "skipped": True, "missed": []})
+            st.phase, st.current = "idle", None
+            self._save(st)
         answer = item.rubric.model_answer if item.rubric else item.best_answer
         events = [Event("info", f"Skipped. The model answer was:\n\n{answer}")]
         return events + self._next_question(st)

@@ -7,6 +7,7 @@ shared objects (models, stores, bank) live in ``Services``. Two tabs never share
 from __future__ import annotations
 
 import csv
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -61,25 +62,46 @@ def build_app(svc: Any) -> gr.Blocks:
         except InterviewerError:
             return None
 
+    def user_of(request: gr.Request | None) -> str:
+        """The signed-in user (login name or the trusted proxy header), else the configured user."""
+        ui = svc.settings.ui
+        if ui.trusted_user_header:
+            name = (request.headers.get(ui.trusted_user_header, "") if request is not None else "").strip()
+            if not name:
+                raise gr.Error(f"not signed in: the {ui.trusted_user_header} header is missing")
+            return name[:100]
+        name = getattr(request, "username", None) if request is not None else None
+        return name or svc.settings.user
+
+    def mine(st: SessionState | None, request: gr.Request | None) -> SessionState:
+        if st is None:
+            raise gr.Error("Start an interview first.")
+        if st.user != user_of(request):
+            raise gr.Error("This session belongs to another user.")
+        return st
+
     # ------------------------------------------------------------------ handlers
     def on_start(mode: str, topic: str, difficulty: str, n: float, limit: float, voice_on: bool,
-                 pick: str = "") -> Any:
+                 pick: str = "", request: gr.Request = None) -> Any:
         try:
             st, events = engine.start(mode=mode, topic=None if topic == ANY else topic,
                                       difficulty=None if difficulty == ANY else difficulty,
-                                      n_questions=int(n), time_limit=int(limit) or None, question=pick or None)
+                                      n_questions=int(n), time_limit=int(limit) or None, question=pick or None,
+                                      user=user_of(request))
         except InterviewerError as e:
             raise gr.Error(str(e)) from None
         chat, card, say = _render_events(events, [])
+        chat.insert(0, {"role": "assistant", "content": f"Session `{st.id}`: open `?session={st.id}` to come back "
+                                                         "to it later (also after a restart, on any replica)."})
         yield st, chat, card, gr.update(), gr.update(value="")
         audio = speak(say, voice_on)
         if audio:
             yield st, chat, gr.update(), audio, gr.update()
 
-    def _act(st: SessionState | None, chat: Chat, fn: Any, voice_on: bool, *args: Any) -> Any:
+    def _act(st: SessionState | None, chat: Chat, fn: Any, voice_on: bool, *args: Any,
+             request: gr.Request | None = None) -> Any:
         """Yield the instant result; then, where an LLM judge is configured, its refinement."""
-        if st is None:
-            raise gr.Error("Start an interview first.")
+        st = mine(st, request)
         events = fn(st, *args)
         chat, card, say = _render_events(events, chat)
         # feedback first: the card and chat show now; speech follows when it is synthesised
@@ -91,15 +113,16 @@ def build_app(svc: Any) -> gr.Blocks:
             chat, card2, _ = _render_events(engine.refine(st), list(chat))
             yield st, chat, card2 or gr.update(), gr.update(), gr.update()
 
-    def on_submit(text: str, st: SessionState | None, chat: Chat, voice_on: bool) -> Any:
+    def on_submit(text: str, st: SessionState | None, chat: Chat, voice_on: bool, request: gr.Request = None) -> Any:
         chat = list(chat or [])
         if st is None:
             raise gr.Error("Start an interview first.")
         shown = text if len(text) < 2000 else text[:2000] + f"… ({len(text):,} characters)"
         chat.append({"role": "user", "content": shown or "(empty answer)"})
-        yield from _act(st, chat, engine.submit, voice_on, text)
+        yield from _act(st, chat, engine.submit, voice_on, text, request=request)
 
-    def on_voice(audio: str | None, st: SessionState | None, chat: Chat, voice_on: bool) -> Any:
+    def on_voice(audio: str | None, st: SessionState | None, chat: Chat, voice_on: bool,
+                 request: gr.Request = None) -> Any:
         chat = list(chat or [])
         if st is None:
             raise gr.Error("Start an interview first.")
@@ -113,22 +136,23 @@ def build_app(svc: Any) -> gr.Blocks:
 
         chat.append({"role": "user", "content": f"🎤 {tr.text or '(nothing heard)'}"})
         chat.append({"role": "assistant", "content": delivery_text(tr.delivery())})
-        yield from _act(st, chat, engine.submit, voice_on, tr.text)
+        yield from _act(st, chat, engine.submit, voice_on, tr.text, request=request)
 
-    def on_hint(st: SessionState | None, chat: Chat, voice_on: bool) -> Any:
-        yield from _act(st, list(chat or []), engine.hint, voice_on)
+    def on_hint(st: SessionState | None, chat: Chat, voice_on: bool, request: gr.Request = None) -> Any:
+        yield from _act(st, list(chat or []), engine.hint, voice_on, request=request)
 
-    def on_skip(st: SessionState | None, chat: Chat, voice_on: bool) -> Any:
-        yield from _act(st, list(chat or []), engine.skip, voice_on)
+    def on_skip(st: SessionState | None, chat: Chat, voice_on: bool, request: gr.Request = None) -> Any:
+        yield from _act(st, list(chat or []), engine.skip, voice_on, request=request)
 
-    def on_retry(st: SessionState | None, chat: Chat, voice_on: bool) -> Any:
-        yield from _act(st, list(chat or []), engine.retry, voice_on)
+    def on_retry(st: SessionState | None, chat: Chat, voice_on: bool, request: gr.Request = None) -> Any:
+        yield from _act(st, list(chat or []), engine.retry, voice_on, request=request)
 
-    def on_end(st: SessionState | None, chat: Chat, voice_on: bool) -> Any:
-        yield from _act(st, list(chat or []), engine.end, voice_on)
+    def on_end(st: SessionState | None, chat: Chat, voice_on: bool, request: gr.Request = None) -> Any:
+        yield from _act(st, list(chat or []), engine.end, voice_on, request=request)
 
-    def on_report(st: SessionState | None) -> Any:
-        if st is None or not st.results:
+    def on_report(st: SessionState | None, request: gr.Request = None) -> Any:
+        st = mine(st, request)
+        if not st.results:
             raise gr.Error("Answer at least one question first.")
         rep = engine.report(st)
         md = engine.report_text(st)
@@ -137,9 +161,11 @@ def build_app(svc: Any) -> gr.Blocks:
         per_topic = pd.DataFrame([{"topic": t, "score": s} for t, s in rep["per_topic"].items()])
         hist = progress_summary(svc, st.user)["history"]
         over_time = pd.DataFrame([{"answer": i + 1, "score": h["score"]} for i, h in enumerate(hist)])
-        md_path = export_dir / f"session-{st.id}.md"
+        user_dir = export_dir / hashlib.sha256(st.user.encode()).hexdigest()[:16]
+        user_dir.mkdir(exist_ok=True)
+        md_path = user_dir / f"session-{st.id}.md"
         md_path.write_text(_report_markdown(engine, st), encoding="utf-8")
-        csv_path = export_dir / f"session-{st.id}-anki.csv"
+        csv_path = user_dir / f"session-{st.id}-anki.csv"
         _write_anki(svc, st, csv_path)
         return md, per_topic, over_time, [str(md_path), str(csv_path)]
 
@@ -173,7 +199,7 @@ def build_app(svc: Any) -> gr.Blocks:
             md += f"\n\n**Code cannot run here:** {sandbox_problem}"
         return md, ex.starter
 
-    def _run_code(ex_id: str | None, code: str, hidden: bool) -> Any:
+    def _run_code(ex_id: str | None, code: str, hidden: bool, user: str | None = None) -> Any:
         from interviewer.exercises import format_result, run_exercise
 
         ex = exercises.get(ex_id or "")
@@ -191,16 +217,16 @@ def build_app(svc: Any) -> gr.Blocks:
         if hidden:
             from interviewer.exercises.progress import record_exercise
 
-            score = record_exercise(svc, ex, res, code)
+            score = record_exercise(svc, ex, res, code, user=user)
             text = f"Score {score:.1f}/10 (hidden tests)\n\n" + text
         yield "```text\n" + text + "\n```"
 
     def on_run_examples(ex_id: str | None, code: str) -> Any:
         yield from _run_code(ex_id, code, False)
 
-    def on_submit_code(ex_id: str | None, code: str, explanation: str) -> Any:
+    def on_submit_code(ex_id: str | None, code: str, explanation: str, request: gr.Request = None) -> Any:
         last = ""
-        for last in _run_code(ex_id, code, True):
+        for last in _run_code(ex_id, code, True, user_of(request)):
             yield last
         if (explanation or "").strip() and ex_id in exercises:
             from interviewer.exercises.progress import grade_explanation
@@ -208,16 +234,43 @@ def build_app(svc: Any) -> gr.Blocks:
             g = grade_explanation(svc, exercises[ex_id], explanation)
             yield last + "\n\n**Your explanation**\n\n" + grade_to_markdown(g, reveal_model_answer=True)
 
-    def on_progress() -> Any:
+    def on_progress(request: gr.Request = None) -> Any:
         import pandas as pd
 
-        s = progress_summary(svc)
+        s = progress_summary(svc, user_of(request))
         table = pd.DataFrame([{"topic": r["topic"], "learned": f"{r['learned']} / {r['items']}",
                                "mastery %": round(100 * r["learned"] / r["items"]) if r["items"] else 0,
                                "practised": r["practised"], "average": r["average"]} for r in s["topics"]])
         hist = pd.DataFrame([{"answer": i + 1, "score": h["score"]} for i, h in enumerate(s["history"])]
                             or [{"answer": 0, "score": 0.0}])
         return progress_text(s).split("\n\n")[0], table, hist
+
+    def on_load(request: gr.Request = None) -> Any:
+        """A page opened with ``?session=ID`` resumes that session (the signed-in user's only)."""
+        sid = (request.query_params.get("session", "") if request is not None else "").strip()
+        if not sid:
+            return None, [], gr.update()
+        return on_resume(sid, request)
+
+    def on_resume(sid: str, request: gr.Request = None) -> Any:
+        """Resume a stored session by id — after a reload, a restart, or on another replica."""
+        sid = (sid or "").strip()
+        if not sid:
+            raise gr.Error("Enter a session id.")
+        try:
+            st, events = engine.resume(sid, user=user_of(request))
+        except InterviewerError:
+            raise gr.Error(f"No session {sid[:20]!r} of yours to resume.") from None
+        chat: Chat = []
+        for t in engine.store.turns(st.id):
+            if t["kind"] in ("question", "followup"):
+                chat.append({"role": "assistant", "content": t["prompt"]})
+            elif t["kind"] in ("answer", "followup_answer") and t["answer"] is not None:
+                chat.append({"role": "user", "content": t["answer"] or "(empty answer)"})
+            elif t["kind"] == "final" and t["score"] is not None:
+                chat.append({"role": "assistant", "content": f"Score {t['score']:.1f}/10"})
+        chat, card, _ = _render_events(events, chat)
+        return st, chat, card or gr.update()
 
     # ------------------------------------------------------------------ layout
     with gr.Blocks(title="interviewer") as demo:
@@ -236,6 +289,8 @@ def build_app(svc: Any) -> gr.Blocks:
                                       placeholder="e.g. 004-048 or dropout")
                     voice_on = gr.Checkbox(svc.settings.ui.voice, label="Speak questions aloud")
                     start = gr.Button("Start interview", variant="primary")
+                    resume_id = gr.Textbox(label="Resume a session (id)", placeholder="e.g. 3f2a9c1b7d4e")
+                    resume_btn = gr.Button("Resume")
                 with gr.Column(scale=3):
                     chat = gr.Chatbot(label="Interview", height=430)
                     answer = gr.Textbox(label="Your answer", lines=4, placeholder="Type your answer…")
@@ -303,6 +358,9 @@ def build_app(svc: Any) -> gr.Blocks:
         prog_outs = [prog_md, prog_table, prog_plot]
         prog_btn.click(on_progress, None, prog_outs, api_name="progress")
         demo.load(on_progress, None, prog_outs)
+        demo.load(on_load, None, [state, chat, card], api_visibility="private")
+        resume_btn.click(on_resume, [resume_id], [state, chat, card], api_name="resume_session",
+                         concurrency_id="engine")
         for ev in (submit_ev, enter_ev, voice_ev, skip_ev, end_ev, retry_ev):  # the Progress tab follows each answer
             ev.then(on_progress, None, prog_outs, api_visibility="private")
     demo.queue(default_concurrency_limit=4, max_size=64)
@@ -357,8 +415,12 @@ def _write_anki(svc: Any, st: SessionState, path: Path) -> None:
 def serve(svc: Any, host: str | None = None, port: int | None = None, block: bool = True) -> Any:
     ui = svc.settings.ui
     host = host or ui.host
-    if host not in ("127.0.0.1", "localhost") and not (ui.username and ui.password):
-        raise InterviewerError(f"refusing to bind {host} without ui.username and ui.password set")
+    from interviewer.ui.auth import make_auth
+
+    auth = make_auth(ui)  # refuses weak passwords and unreadable users files before anything starts
+    if host not in ("127.0.0.1", "localhost") and auth is None:
+        raise InterviewerError(f"refusing to bind {host} without a login (ui.users_file, or ui.username and "
+                               "ui.password); ui.trusted_user_header is for 127.0.0.1 behind a proxy only")
     demo = build_app(svc)
 
     def warm_up() -> None:  # models load after the page is up; the first grade waits if needed
@@ -371,7 +433,6 @@ def serve(svc: Any, host: str | None = None, port: int | None = None, block: boo
     import threading
 
     threading.Thread(target=warm_up, name="warm-up").start()
-    auth = (ui.username, ui.password) if ui.username and ui.password else None
     demo.launch(server_name=host, server_port=port or ui.port, auth=auth, share=False,
                 prevent_thread_lock=not block, quiet=not block)
     return demo
