@@ -63,6 +63,11 @@ class Services:
         want = {i: it.content_hash() for i, it in self.bank.items.items()}
         if hashes == want:
             return None
+        todo = sum(1 for i, h in want.items() if hashes.get(i) != h)
+        import sys
+
+        print(f"note: the search index is {'missing' if not hashes else 'out of date'} ({todo} of {len(want)} "
+              "items to embed, e.g. after an interrupted ingest); embedding them now…", file=sys.stderr, flush=True)
         return self.index.sync(list(self.bank.items.values()))
 
     @functools.cached_property
@@ -87,12 +92,17 @@ class Services:
 
     @functools.cached_property
     def grader(self) -> Grader:
+        from interviewer.errors import BackendError
         from interviewer.grading.grader import Grader
         from interviewer.grading.policy import Policy
 
         g = self.settings.grading
-        return Grader(self.embedder, self.checker, llm=self.judge_llm, llm_weight=g.llm_weight,
-                      policy=Policy(hint_penalty=g.hint_penalty))
+        try:
+            judge, problem = self.judge_llm, ""
+        except BackendError as e:  # a misconfigured judge: rubric-only grades, labelled with the reason
+            judge, problem = None, str(e)
+        return Grader(self.embedder, self.checker, llm=judge, llm_weight=g.llm_weight,
+                      policy=Policy(hint_penalty=g.hint_penalty), judge_problem=problem)
 
     @property
     def judge_llm(self) -> ChatBackend | None:

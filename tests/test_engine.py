@@ -127,6 +127,14 @@ def test_bad_answers_never_break_the_session(fresh_svc):
     assert st.phase != "done" or len(st.results) <= 5
 
 
+def test_a_lone_surrogate_in_an_answer_is_stored_not_lost(fresh_svc):
+    eng = InterviewEngine(fresh_svc)
+    st, _ = eng.start(n_questions=2, question="004-048")
+    eng.submit(st, "Dropout zeroes units \ud800 during training.")
+    stored = [t["answer"] for t in fresh_svc.progress.turns(st.id) if t["kind"] == "answer"]
+    assert stored == ["Dropout zeroes units \ufffd during training."]
+
+
 def test_retry_and_compare(fresh_svc):
     eng = InterviewEngine(fresh_svc)
     st, _ = eng.start(n_questions=3)

@@ -52,6 +52,8 @@ def test_markdown_csv_json_imports(tmp_path, kn):
     ("short.csv", b'question,answer,topic\n"What is x?"\n', "short.csv:2: fewer fields"),
     ("noans.md", b"1. What is x?\nAnswer:\n", "no answer"),
     ("bad.json", b'[{"question": "q?", "answer": "a"},\n {"question": }]', "bad.json:2"),
+    ("topic.jsonl", b'{"question": "q?", "answer": "a", "topic": 7}\n', "'topic' must be text"),
+    ("tags.json", b'[{"question": "q?", "answer": "a", "tags": 3}]', "'tags' must be text"),
 ])
 def test_bad_input_is_refused_with_a_clear_message_and_nothing_written(tmp_path, kn, name, content, msg):
     f = tmp_path / name

@@ -89,6 +89,22 @@ def test_dead_endpoint_gives_a_clear_error_and_a_labelled_rubric_only_grade(svc,
     assert g.score == plain.score  # nothing lost, and no invented number
 
 
+@pytest.mark.parametrize("llm,why", [
+    ({"mode": "openai", "base_url": "", "model": "x"}, "needs llm.base_url"),
+    ({"mode": "openai", "base_url": "http://127.0.0.1:9/v1", "model": ""}, "needs llm.model"),
+])
+def test_a_misconfigured_judge_gives_a_labelled_rubric_only_grade(svc, tmp_path, llm, why):
+    s = make_services(tmp_path, llm=llm, grading={"llm_judge": "on"})
+    for shared in ("embedder", "checker"):
+        s.__dict__[shared] = getattr(svc, shared)
+    answer = "Dropout randomly zeroes activations during training and is off at inference."
+    g = s.grader.grade_item(svc.bank.get("004-048"), answer)
+    assert g.sources == ["rubric"] and g.label.startswith("rubric only (LLM judge unavailable") and why in g.label
+    assert g.score == svc.grader.grade_item(svc.bank.get("004-048"), answer).score
+    with pytest.raises(BackendError, match=why):  # where an LLM is needed, the same clear message
+        _ = s.llm
+
+
 def test_fallback_from_api_to_local_is_labelled(tmp_path):
     s = make_services(tmp_path, llm={"mode": "openai", "base_url": f"http://127.0.0.1:{free_port()}/v1",
                                      "model": "x", "timeout": 5, "fallback_to_local": True,

@@ -87,10 +87,18 @@ def _row_to_item(row: dict[str, Any], where: str, source: str, n: int, prefix: s
     if not isinstance(a, str) or not a.strip():
         raise KnowledgeError(f"{where}: missing 'answer' (or 'reference_answer')")
     topic = low.get("topic") or "Imported"
-    topic_path = [t.strip() for t in topic.split(">")] if isinstance(topic, str) else list(topic)
+    if isinstance(topic, str):
+        topic_path = [t.strip() for t in topic.split(">") if t.strip()] or ["Imported"]
+    elif isinstance(topic, list) and topic and all(isinstance(t, str) and t.strip() for t in topic):
+        topic_path = [t.strip() for t in topic]
+    else:
+        raise KnowledgeError(f"{where}: 'topic' must be text like \"NLP > Tokenization\" or a list of texts, "
+                             f"not {topic!r}")
     tags = low.get("tags") or []
     if isinstance(tags, str):
         tags = [t.strip() for t in re.split(r"[;,]", tags) if t.strip()]
+    elif not (isinstance(tags, list) and all(isinstance(t, str) for t in tags)):
+        raise KnowledgeError(f"{where}: 'tags' must be text (comma-separated) or a list of texts, not {tags!r}")
     iid = str(low.get("id") or f"{prefix}-{n:03d}").strip().lower()
     try:
         return Item(id=slugify(iid, 80) if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{1,80}", iid) else iid,

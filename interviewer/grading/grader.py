@@ -201,7 +201,8 @@ class Grader:
     """Grades answers against rubrics; one instance per process (it holds no user state)."""
 
     def __init__(self, embedder: Embedder, checker: Any, llm: object | None = None, llm_weight: float = 0.35,
-                 policy: Policy = DEFAULT_POLICY) -> None:
+                 policy: Policy = DEFAULT_POLICY, judge_problem: str = "") -> None:
+        self.judge_problem = judge_problem  # why a configured LLM judge cannot be used (grades say so)
         self.embedder = embedder
         self.checker = checker
         self.llm = llm
@@ -261,6 +262,8 @@ class Grader:
         grade = rubric_grade if rubric_grade is not None else self.rubric_grade(question, rubric, answer, origin)
         if use_llm and self.llm is not None and grade.gate is None and "llm" not in grade.sources:
             grade = self.judged(question, rubric, answer, grade)
+        elif use_llm and self.judge_problem and "unavailable" not in grade.label:
+            grade = grade.model_copy(update={"label": f"rubric only (LLM judge unavailable: {self.judge_problem})"})
         return self.apply_penalties(grade, hints, late)
 
     def judged(self, question: str, rubric: Rubric, answer: str, grade: Grade) -> Grade:

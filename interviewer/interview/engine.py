@@ -244,6 +244,8 @@ class InterviewEngine:
             return [Event("info", "That input is not text; please type or speak your answer.")]
         if "\x00" in answer:
             return [Event("info", "That looks like binary data, not an answer. Please type your answer.")]
+        # lone surrogates (a broken paste or a browser quirk) cannot be stored as UTF-8: replaced, not lost
+        answer = answer.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
         if st.mode == "ask":
             return self._ask(st, answer)
         if st.current is None:

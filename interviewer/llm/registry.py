@@ -87,6 +87,10 @@ def make_backend(settings: Settings) -> ChatBackend | None:
     if s.mode == "openai":
         from interviewer.llm.openai_compat import OpenAICompatBackend
 
+        if not s.base_url.strip():
+            raise BackendError("llm.mode=openai needs llm.base_url (INTERVIEWER_LLM__BASE_URL), e.g. "
+                               "http://127.0.0.1:8080/v1 for llama-server or https://api.openai.com/v1 for OpenAI; "
+                               "an empty URL is not taken to mean a public API")
         if not s.model:
             raise BackendError("llm.mode=openai needs llm.model (INTERVIEWER_LLM__MODEL)")
         api = OpenAICompatBackend(s.base_url, s.model, s.api_key, s.timeout, s.temperature, s.max_tokens, s.json_mode)

@@ -52,7 +52,11 @@ def _render_events(events: list[Event], chat: Chat) -> tuple[Chat, str, str]:
 
 def build_app(svc: Any) -> gr.Blocks:
     engine = InterviewEngine(svc, defer_judge=True)
-    export_dir = Path(tempfile.mkdtemp(prefix="interviewer-export-"))
+    export_dir = Path(tempfile.mkdtemp(prefix="interviewer-export-"))  # reports, Anki CSVs, speech
+    import atexit
+    import shutil
+
+    atexit.register(shutil.rmtree, export_dir, True)
 
     def speak(text: str, voice_on: bool) -> str | None:
         if not voice_on or not text or svc.settings.voice.tts == "none":
@@ -173,9 +177,13 @@ def build_app(svc: Any) -> gr.Blocks:
         from interviewer.concepts import answer_question
 
         chat = list(chat or []) + [{"role": "user", "content": question}, {"role": "assistant", "content": ""}]
-        for chunk in answer_question(svc, question):
-            chat[-1]["content"] += chunk
-            yield chat, ""
+        try:
+            for chunk in answer_question(svc, question):
+                chat[-1]["content"] += chunk
+                yield chat, ""
+        except InterviewerError as e:  # e.g. the Chroma server is down: say so, keep the question
+            chat[-1]["content"] += f"\n\n**Ask is unavailable right now:** {e}"
+            yield chat, question
 
     # ------------------------------------------------------------------ coding exercises
     from interviewer.exercises import bwrap_problem, load_exercises
@@ -418,6 +426,8 @@ def serve(svc: Any, host: str | None = None, port: int | None = None, block: boo
     from interviewer.ui.auth import make_auth
 
     auth = make_auth(ui)  # refuses weak passwords and unreadable users files before anything starts
+    if svc.settings.vectorstore.mode == "http":
+        _ = svc.chroma  # a dead Chroma server is an error now, not an opaque failure in the Ask tab later
     if host not in ("127.0.0.1", "localhost") and auth is None:
         raise InterviewerError(f"refusing to bind {host} without a login (ui.users_file, or ui.username and "
                                "ui.password); ui.trusted_user_header is for 127.0.0.1 behind a proxy only")
