@@ -111,6 +111,13 @@ class Services:
         return self.llm if use else None
 
     @functools.cached_property
+    def exercises(self) -> dict[str, Any]:
+        """The coding exercises (``knowledge/exercises``); a broken file raises KnowledgeError."""
+        from interviewer.exercises import load_exercises
+
+        return load_exercises(self.settings.knowledge_dir / "exercises")
+
+    @functools.cached_property
     def stt(self) -> Any:
         from interviewer.voice import SpeechToText
 

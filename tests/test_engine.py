@@ -240,3 +240,27 @@ def test_an_empty_answer_is_asked_again_once(fresh_svc):
     assert not [t for t in fresh_svc.progress.turns(st.id) if t["kind"] == "final"]
     ev = eng.submit(st, "")
     assert "grade" in kinds(ev) and st.current != first
+
+
+def test_a_coding_exercise_inside_a_mock_session(fresh_svc):
+    """The last question of a mock with coding on is an exercise: text answers are refused, Run
+    checks the examples without recording, Submit runs the hidden tests in the sandbox, grades the
+    explanation, records both in the session, and the report counts it; a resume reopens it."""
+    eng = InterviewEngine(fresh_svc)
+    st, ev = eng.start(mode="mock", n_questions=1, coding=True, topic="Coding")
+    assert kinds(ev) == ["exercise"] and st.phase == "code" and st.exercise
+    ex = fresh_svc.exercises[st.exercise]
+    assert ex.topic[0] == "Coding" and ex.title in ev[0].text
+    assert "coding exercise" in eng.submit(st, "a text answer")[0].text
+    st2, ev2 = InterviewEngine(fresh_svc).resume(st.id, user=st.user)
+    assert st2.phase == "code" and ev2[-1].kind == "exercise" and st2.exercise == st.exercise
+    res = eng.run_code(st, ex.starter)
+    assert res.suite == "examples" and not fresh_svc.progress.get_card(st.user, "question", ex.id)
+    ev = eng.submit_code(st, ex.reference, " ".join(ex.spoken))
+    assert kinds(ev)[:2] == ["code_result", "info"] and "Score 10.0/10 on the hidden tests" in ev[1].text
+    assert "done" in kinds(ev) and st.phase == "done"
+    r = st.results[0]
+    assert r["exercise"] and r["score"] == 10.0 and (r["explanation_score"] or 0) >= 5
+    kinds_stored = [t["kind"] for t in fresh_svc.progress.turns(st.id)]
+    assert kinds_stored.count("exercise") == 1 and "exercise_explanation" in kinds_stored
+    assert fresh_svc.progress.get_card(st.user, "question", ex.id)["last_score"] == 10.0

@@ -55,6 +55,22 @@ def test_whole_interview_through_gradio_client(app):
     c.close()
 
 
+def test_a_coding_exercise_inside_a_mock_through_gradio_client(app):
+    from gradio_client import Client
+
+    url, s = app
+    c = Client(url, verbose=False)
+    chat, *_ = c.predict("mock", "Any", "Any", 1, 0, False, "", True, api_name="/start")
+    assert text_of(chat[-1]).startswith("Coding exercise")
+    ex = next(e for e in s.exercises.values() if e.title in text_of(chat[-1]))
+    out = c.predict(ex.starter, api_name="/code_run")
+    assert "examples" in out.lower()
+    chat, card, *_ = c.predict(ex.reference, "", chat, False, api_name="/code_submit")
+    assert any("Score 10.0/10 on the hidden tests" in text_of(m) for m in chat)
+    assert "Session report" in text_of(chat[-1])
+    c.close()
+
+
 def test_two_clients_never_see_each_others_state(app):
     from gradio_client import Client
 

@@ -37,7 +37,7 @@ class SessionState:
     time_limit: int | None = None  # seconds per answer
     asked: list[str] = field(default_factory=list)
     current: str | None = None
-    phase: Literal["idle", "answer", "followup", "done"] = "idle"
+    phase: Literal["idle", "answer", "followup", "code", "done"] = "idle"
     answers: list[str] = field(default_factory=list)  # main answer + follow-up answers
     followups: list[str] = field(default_factory=list)  # follow-up questions asked
     followup_kps: list[str] = field(default_factory=list)
@@ -48,6 +48,8 @@ class SessionState:
     pending_refine: dict[str, Any] | None = None  # a graded answer the LLM judge has yet to refine
     empty_asks: int = 0  # empty answers to the open question so far (the first is asked again)
     queue: list[str] = field(default_factory=list)  # questions the user picked, asked first
+    coding: bool = False  # mock/drill: one coding exercise is part of the session
+    exercise: str | None = None  # the coding exercise open in the editor (phase "code")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -61,7 +63,8 @@ class SessionState:
 class Event:
     """One thing to show the user."""
 
-    kind: Literal["question", "followup", "grade", "grade_update", "hint", "info", "done", "answer"]
+    kind: Literal["question", "followup", "grade", "grade_update", "hint", "info", "done", "answer", "exercise",
+                  "code_result"]
     text: str
     item_id: str | None = None
     grade: Grade | None = None
@@ -85,14 +88,16 @@ class InterviewEngine:
     # ------------------------------------------------------------------ lifecycle
     def start(self, mode: Mode = "mock", topic: str | None = None, difficulty: str | None = None,
               n_questions: int = 3, time_limit: int | None = None, user: str | None = None,
-              question: str | None = None) -> tuple[SessionState, list[Event]]:
-        """``question``: an item id, or words to search for, to ask first."""
+              question: str | None = None, coding: bool = False) -> tuple[SessionState, list[Event]]:
+        """``question``: an item id, or words to search for, to ask first. ``coding``: in mock and
+        drill sessions, one question is a coding exercise (code runs in the sandbox)."""
         st = SessionState(user=user or self.svc.settings.user, mode=mode,
                           topic=resolve_topic(topic) if topic else None,
                           difficulty=resolve_difficulty(difficulty) if difficulty else None,
                           n_questions=max(1, min(int(n_questions), 50)), time_limit=time_limit)
         if question and question.strip():
             st.queue = [self.find_question(question.strip())]
+        st.coding = bool(coding) and mode in ("mock", "drill")
         self._import_checklist_marks(st.user)
         st.id = self.store.create_session(st.user, mode, {"topic": st.topic, "difficulty": st.difficulty,
                                                           "n_questions": st.n_questions}, st.to_dict())
@@ -122,6 +127,8 @@ class InterviewEngine:
         st = SessionState.from_dict(row["state"])
         if st.phase == "done":
             return st, [Event("done", self.report_text(st))]
+        if st.phase == "code" and st.exercise:
+            return st, [Event("info", f"Resuming session {st.id}."), self._exercise_event(st.exercise)]
         if st.current is None:
             return st, self._next_question(st)
         item = self.bank.get(st.current)
@@ -194,7 +201,102 @@ class InterviewEngine:
                 acc.setdefault(c["topic"], []).append(float(c["last_score"]))
         return {t: 1.0 - sum(v) / len(v) / 10.0 for t, v in acc.items()}
 
+    # ------------------------------------------------------------------ coding exercises
+    def _exercise_due(self, st: SessionState) -> bool:
+        if not st.coding or st.exercise or any(r.get("exercise") for r in st.results):
+            return False
+        if st.mode == "mock":  # the last question of a mock is the coding one
+            return len(st.results) == st.n_questions - 1
+        return len(st.results) >= 1  # drill: after the first question
+
+    def pick_exercise(self, st: SessionState) -> Any:
+        """An exercise on the session's topic if there is one, the user has not practised yet if
+        possible; deterministic per session."""
+        exercises = list(self.svc.exercises.values())
+        if not exercises:
+            return None
+        on_topic = [e for e in exercises if st.topic and e.topic[0] == st.topic] or exercises
+        fresh = [e for e in on_topic if self.store.get_card(st.user, "question", e.id) is None] or on_topic
+        rng = random.Random(int(hashlib.sha256(st.id.encode()).hexdigest()[:8], 16))
+        return rng.choice(sorted(fresh, key=lambda e: e.id))
+
+    def _exercise_event(self, ex_id: str) -> Event:
+        ex = self.svc.exercises[ex_id]
+        text = (f"Coding exercise · {ex.title} · {' > '.join(ex.topic)} · {ex.difficulty}\n\n{ex.prompt}\n\n"
+                f"`{ex.signature}` — write it in the editor below: Run checks the examples, Submit runs the "
+                "hidden tests (your explanation of the approach is graded too).")
+        return Event("exercise", text, ex.id)
+
+    def _ask_exercise(self, st: SessionState) -> list[Event] | None:
+        ex = self.pick_exercise(st)
+        if ex is None:
+            st.coding = False
+            return None
+        st.exercise, st.current, st.phase = ex.id, None, "code"
+        st.answers, st.followups, st.followup_kps, st.hints = [], [], [], 0
+        st.asked_at = datetime.now(UTC).isoformat()
+        with self.store.transaction():
+            self.store.add_turn(st.id, ex.id, "exercise_prompt", ex.prompt, topic=ex.topic[0])
+            self._save(st)
+        return [self._exercise_event(ex.id)]
+
+    def run_code(self, st: SessionState, code: str) -> Any:
+        """The visible example tests of the open exercise (nothing is recorded)."""
+        from interviewer.exercises import run_exercise
+
+        if st.phase != "code" or not st.exercise:
+            raise BackendError("no coding exercise is open in this session")
+        return run_exercise(self.svc.exercises[st.exercise], code, hidden=False)
+
+    def submit_code(self, st: SessionState, code: str, explanation: str = "") -> list[Event]:
+        """Run the hidden tests, grade the explanation, record both, and move on."""
+        from interviewer.exercises import format_result, run_exercise
+        from interviewer.exercises.progress import grade_explanation, record_exercise
+
+        if st.phase != "code" or not st.exercise:
+            return [Event("info", "No coding exercise is open.")]
+        if not (code or "").strip():
+            return [Event("info", "Write some code in the editor first (or skip the exercise).")]
+        ex = self.svc.exercises[st.exercise]
+        res = run_exercise(ex, code, hidden=True)  # BackendError (no sandbox) reaches the caller: nothing recorded
+        events = [Event("code_result", format_result(res), ex.id)]
+        g = grade_explanation(self.svc, ex, explanation) if (explanation or "").strip() and ex.spoken else None
+        with self.store.transaction():
+            score = record_exercise(self.svc, ex, res, code, session_id=st.id, user=st.user)
+            failed = [t.name for t in res.tests if not t.passed]
+            st.results.append({"id": ex.id, "question": ex.title, "topic": ex.topic[0], "score": score,
+                               "exercise": True, "hints": 0, "followups": 0,
+                               "source": f"hidden tests {res.passed}/{res.total}", "missed": failed[:5],
+                               "explanation_score": g.score if g is not None else None,
+                               "answers": [code], "followup_questions": []})
+            st.exercise, st.phase = None, "idle"
+            if g is not None:
+                tid = self.store.add_turn(st.id, ex.id, "exercise_explanation", ex.title, explanation,
+                                          topic=ex.topic[0])
+                self.store.set_turn_grade(tid, g.score, g.model_dump())
+            self._save(st)
+        events.append(Event("info", f"Score {score:.1f}/10 on the hidden tests ({res.passed}/{res.total} passed)"
+                                    + (f"; your explanation: {g.score:.1f}/10" if g is not None else "") + ".",
+                            ex.id, g))
+        return events + self._next_question(st)
+
+    def _skip_exercise(self, st: SessionState) -> list[Event]:
+        ex = self.svc.exercises[st.exercise] if st.exercise else None
+        with self.store.transaction():
+            if ex is not None:
+                self.store.add_turn(st.id, ex.id, "skip", ex.title)
+                st.results.append({"id": ex.id, "question": ex.title, "topic": ex.topic[0], "score": 0.0,
+                                   "exercise": True, "skipped": True, "hints": 0, "followups": 0,
+                                   "source": "skipped", "missed": []})
+            st.exercise, st.phase = None, "idle"
+            self._save(st)
+        return [Event("info", "Exercise skipped.")] + self._next_question(st)
+
     def _next_question(self, st: SessionState) -> list[Event]:
+        if self._exercise_due(st):
+            asked = self._ask_exercise(st)
+            if asked:
+                return asked
         done_enough = len(st.results) >= st.n_questions and st.mode in ("mock", "review")
         if st.mode == "drill" and st.topic and self._topic_mastered(st):
             st.phase = "done"
@@ -248,6 +350,9 @@ class InterviewEngine:
         answer = answer.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
         if st.mode == "ask":
             return self._ask(st, answer)
+        if st.phase == "code":
+            return [Event("info", "This question is a coding exercise: write your code in the editor and press "
+                                  "Run or Submit (or Skip).")]
         if st.current is None:
             return self._next_question(st)
         note = []
@@ -399,6 +504,9 @@ class InterviewEngine:
 
     # ------------------------------------------------------------------ controls
     def hint(self, st: SessionState) -> list[Event]:
+        if st.phase == "code":
+            return [Event("info", "For the coding exercise, Run the examples: a failing hidden test comes with "
+                                  "its hint when you Submit.")]
         if st.current is None or st.phase not in ("answer", "followup"):
             return [Event("info", "There is no open question to give a hint for.")]
         item = self.bank.get(st.current)
@@ -414,6 +522,8 @@ class InterviewEngine:
         return [Event("hint", f"Hint (−{pen:.1f} points): think about this — {_mask(k.text)}", item.id)]
 
     def skip(self, st: SessionState) -> list[Event]:
+        if st.phase == "code":
+            return self._skip_exercise(st)
         if st.current is None:
             return self._next_question(st)
         item = self.bank.get(st.current)

@@ -39,7 +39,9 @@ def _render_events(events: list[Event], chat: Chat) -> tuple[Chat, str, str]:
             chat.append({"role": "assistant", "content": f"**{e.text}** ({e.grade.label}). "
                          f"{e.grade.feedback}"})
             speak.append(f"{e.text}. {e.grade.feedback}")
-        elif e.kind in ("question", "followup"):
+        elif e.kind == "code_result":
+            chat.append({"role": "assistant", "content": "```text\n" + e.text + "\n```"})
+        elif e.kind in ("question", "followup", "exercise"):
             prefix = "**Follow-up:** " if e.kind == "followup" else ""
             chat.append({"role": "assistant", "content": prefix + e.text})
             speak.append(e.text.split("\n\n")[-1])
@@ -86,12 +88,12 @@ def build_app(svc: Any) -> gr.Blocks:
 
     # ------------------------------------------------------------------ handlers
     def on_start(mode: str, topic: str, difficulty: str, n: float, limit: float, voice_on: bool,
-                 pick: str = "", request: gr.Request = None) -> Any:
+                 pick: str = "", coding: bool = False, request: gr.Request = None) -> Any:
         try:
             st, events = engine.start(mode=mode, topic=None if topic == ANY else topic,
                                       difficulty=None if difficulty == ANY else difficulty,
                                       n_questions=int(n), time_limit=int(limit) or None, question=pick or None,
-                                      user=user_of(request))
+                                      user=user_of(request), coding=bool(coding))
         except InterviewerError as e:
             raise gr.Error(str(e)) from None
         chat, card, say = _render_events(events, [])
@@ -153,6 +155,45 @@ def build_app(svc: Any) -> gr.Blocks:
 
     def on_end(st: SessionState | None, chat: Chat, voice_on: bool, request: gr.Request = None) -> Any:
         yield from _act(st, list(chat or []), engine.end, voice_on, request=request)
+
+    def on_code_run(st: SessionState | None, code: str, request: gr.Request = None) -> Any:
+        from interviewer.exercises import format_result
+
+        st = mine(st, request)
+        if st.phase != "code":
+            raise gr.Error("No coding exercise is open.")
+        if not (code or "").strip():
+            raise gr.Error("Write some code first.")
+        yield "*Running the examples in the sandbox…*"
+        try:
+            res = engine.run_code(st, code)
+        except InterviewerError as e:
+            yield f"**Could not run the code:** {e}"
+            return
+        yield "```text\n" + format_result(res) + "\n```"
+
+    def on_code_submit(code: str, explanation: str, st: SessionState | None, chat: Chat, voice_on: bool,
+                       request: gr.Request = None) -> Any:
+        chat = list(chat or [])
+        chat.append({"role": "user", "content": "```python\n" + (code or "")[:4000] + "\n```"})
+        try:
+            yield from _act(st, chat, engine.submit_code, voice_on, code, explanation, request=request)
+        except InterviewerError as e:  # no sandbox here: say so, record nothing
+            raise gr.Error(f"Could not run the code: {e}") from None
+
+    def sync_coding(st: SessionState | None, shown: str | None) -> Any:
+        """Show the editor while the session's question is a coding exercise (its starter code once)."""
+        ex_id = st.exercise if st is not None and st.phase == "code" else None
+        if ex_id is None:
+            return gr.update(visible=False), gr.update(), gr.update(), None, gr.update(value="")
+        if ex_id == shown:
+            return gr.update(visible=True), gr.update(), gr.update(), shown, gr.update()
+        ex = svc.exercises[ex_id]
+        imports = ", ".join(ex.allowed_imports) or "standard library"
+        md = f"**{ex.title}** · `{ex.signature}` · allowed imports: {imports} · time limit {ex.time_limit_s:g} s"
+        if sandbox_problem:
+            md += f"\n\n**Code cannot run here:** {sandbox_problem}"
+        return gr.update(visible=True), gr.update(value=ex.starter), md, ex_id, gr.update(value="")
 
     def on_report(st: SessionState | None, request: gr.Request = None) -> Any:
         st = mine(st, request)
@@ -296,6 +337,7 @@ def build_app(svc: Any) -> gr.Blocks:
                     pick = gr.Textbox(label="Start with a question (id or words, optional)",
                                       placeholder="e.g. 004-048 or dropout")
                     voice_on = gr.Checkbox(svc.settings.ui.voice, label="Speak questions aloud")
+                    coding_on = gr.Checkbox(False, label="Include a coding exercise (mock / drill)")
                     start = gr.Button("Start interview", variant="primary")
                     resume_id = gr.Textbox(label="Resume a session (id)", placeholder="e.g. 3f2a9c1b7d4e")
                     resume_btn = gr.Button("Resume")
@@ -308,6 +350,16 @@ def build_app(svc: Any) -> gr.Blocks:
                         skip = gr.Button("Skip")
                         retry = gr.Button("Retry last")
                         end = gr.Button("End")
+                    with gr.Group(visible=False) as code_box:
+                        code_md = gr.Markdown()
+                        code_in = gr.Code(language="python", label="Your solution", lines=14, interactive=True)
+                        code_explain = gr.Textbox(label="Explain your approach (complexity, edge cases)", lines=2)
+                        with gr.Row():
+                            code_run = gr.Button("Run examples")
+                            code_submit = gr.Button("Submit (hidden tests)", variant="primary")
+                            code_cancel = gr.Button("Cancel run")
+                        code_out = gr.Markdown()
+                    shown_ex = gr.State(None)
                     mic = gr.Audio(sources=["microphone", "upload"], type="filepath", label="Answer by voice")
                     voice_btn = gr.Button("Submit spoken answer")
                     spoken = gr.Audio(label="Interviewer voice", autoplay=True, interactive=False)
@@ -343,8 +395,13 @@ def build_app(svc: Any) -> gr.Blocks:
             prog_table = gr.Dataframe(interactive=False, label="Mastery per topic")
 
         outs = [state, chat, card, spoken, answer]
-        start.click(on_start, [mode, topic, difficulty, n_q, limit, voice_on, pick], outs, api_name="start",
-                    concurrency_id="engine")
+        start_ev = start.click(on_start, [mode, topic, difficulty, n_q, limit, voice_on, pick, coding_on], outs,
+                               api_name="start", concurrency_id="engine")
+        code_run_ev = code_run.click(on_code_run, [state, code_in], [code_out], api_name="code_run",
+                                     concurrency_id="sandbox")
+        code_sub_ev = code_submit.click(on_code_submit, [code_in, code_explain, state, chat, voice_on], outs,
+                                        api_name="code_submit", concurrency_id="sandbox")
+        code_cancel.click(None, None, None, cancels=[code_run_ev, code_sub_ev])
         submit_ev = submit.click(on_submit, [answer, state, chat, voice_on], outs, api_name="submit",
                                  concurrency_id="engine")
         enter_ev = answer.submit(on_submit, [answer, state, chat, voice_on], outs, api_visibility="private",
@@ -366,11 +423,14 @@ def build_app(svc: Any) -> gr.Blocks:
         prog_outs = [prog_md, prog_table, prog_plot]
         prog_btn.click(on_progress, None, prog_outs, api_name="progress")
         demo.load(on_progress, None, prog_outs)
-        demo.load(on_load, None, [state, chat, card], api_visibility="private")
-        resume_btn.click(on_resume, [resume_id], [state, chat, card], api_name="resume_session",
-                         concurrency_id="engine")
-        for ev in (submit_ev, enter_ev, voice_ev, skip_ev, end_ev, retry_ev):  # the Progress tab follows each answer
+        load_ev = demo.load(on_load, None, [state, chat, card], api_visibility="private")
+        resume_ev = resume_btn.click(on_resume, [resume_id], [state, chat, card], api_name="resume_session",
+                                     concurrency_id="engine")
+        for ev in (submit_ev, enter_ev, voice_ev, skip_ev, end_ev, retry_ev, code_sub_ev):  # Progress follows answers
             ev.then(on_progress, None, prog_outs, api_visibility="private")
+        code_outs = [code_box, code_in, code_md, shown_ex, code_out]
+        for ev in (start_ev, submit_ev, enter_ev, skip_ev, end_ev, retry_ev, code_sub_ev, resume_ev, load_ev):
+            ev.then(sync_coding, [state, shown_ex], code_outs, api_visibility="private")
     demo.queue(default_concurrency_limit=4, max_size=64)
     return demo
 
