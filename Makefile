@@ -14,6 +14,7 @@ run: setup
 
 test:
 	WITH_TEST=1 bash scripts/setup.sh
+	$(MAKE) --no-print-directory lint
 	$(BIN)/python -m pytest -q
 
 ingest: setup
@@ -27,3 +28,4 @@ eval: setup
 
 lint:
 	$(BIN)/ruff check interviewer tests
+	$(BIN)/mypy interviewer

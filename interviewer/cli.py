@@ -39,13 +39,13 @@ def cmd_bank_stats(args: argparse.Namespace) -> int:
     print(f"{stats['items']} items (bank version {stats['bank_version']})")
     for k in ("per_source_file", "per_difficulty", "per_topic"):
         print(f"\n{k.replace('_', ' ')}:")
-        for name, n in stats[k].items():  # type: ignore[union-attr]
+        for name, n in stats[k].items():
             print(f"  {n:4d}  {name}")
     md, rb, cl = stats["merged_duplicates"], stats["rubrics"], stats["checklist_topics"]
-    print(f"\nmerged duplicates: {md['groups']} groups ({md['items_merged_away']} items merged away)")  # type: ignore[index]
-    print(f"rubric coverage: {rb['with_rubric']}/{rb['items']} ({rb['coverage']:.0%})")  # type: ignore[index]
-    print(f"checklist coverage: {cl['covered']}/{cl['bullets']} bullets ({cl['coverage']:.0%}), "  # type: ignore[index]
-          f"{cl['done_marks']} marked done")  # type: ignore[index]
+    print(f"\nmerged duplicates: {md['groups']} groups ({md['items_merged_away']} items merged away)")
+    print(f"rubric coverage: {rb['with_rubric']}/{rb['items']} ({rb['coverage']:.0%})")
+    print(f"checklist coverage: {cl['covered']}/{cl['bullets']} bullets ({cl['coverage']:.0%}), "
+          f"{cl['done_marks']} marked done")
     return 0
 
 

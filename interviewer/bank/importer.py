@@ -103,7 +103,7 @@ def _row_to_item(row: dict[str, Any], where: str, source: str, n: int, prefix: s
     try:
         return Item(id=slugify(iid, 80) if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{1,80}", iid) else iid,
                     question=q.strip(), reference_answer=a.strip(),
-                    difficulty=_difficulty(low.get("difficulty"), where),  # type: ignore[arg-type]
+                    difficulty=_difficulty(low.get("difficulty"), where),
                     topic=topic_path, tags=list(tags),
                     provenance=[Provenance(source=source, number=n, question=q.strip(), answer=a.strip())])
     except ValidationError as e:

@@ -245,17 +245,18 @@ def load_bank(knowledge: Path, extra_dirs: tuple[Path, ...] = ()) -> Bank:
                                             answer=f"(merged duplicate {e.id}: {e.merge_reason})".strip()))
 
     for d in (knowledge / "imported", *extra_dirs):
-        for path in sorted(d.glob("*.jsonl")) if d.is_dir() else []:
-            for it in read_item_jsonl(path):
+        for jsonl in sorted(d.glob("*.jsonl")) if d.is_dir() else []:
+            for it in read_item_jsonl(jsonl):
                 if it.id in items:
-                    raise KnowledgeError(f"{path}: id {it.id!r} already exists in the bank")
+                    raise KnowledgeError(f"{jsonl}: id {it.id!r} already exists in the bank")
                 items[it.id] = it
 
     topics: list[Topic] = []
     for prefix in CHECKLISTS:
-        path = _source_file(sources, prefix)
-        if path is None:
+        checklist = _source_file(sources, prefix)
+        if checklist is None:
             continue
+        path = checklist
         for b in parse_checklist(_read_text(path), path.name):
             topics.append(Topic(id=b.id, source=b.source, path=b.path, text=b.text, line=b.line,
                                 done=b.done, notes=b.notes))
@@ -275,8 +276,8 @@ def load_bank(knowledge: Path, extra_dirs: tuple[Path, ...] = ()) -> Bank:
         for th in link.things:
             iid, kp = th.key_point.rsplit(":", 1)
             iid = aliases.get(iid, iid)
-            it = items.get(iid)
-            if it is None or it.rubric is None or kp not in {k.id for k in it.rubric.key_points}:
+            linked = items.get(iid)
+            if linked is None or linked.rubric is None or kp not in {k.id for k in linked.rubric.key_points}:
                 raise KnowledgeError(f"{path}: bullet {link.bullet}: {th.thing!r} maps to {th.key_point}, "
                                      "which is not a key point of a bank item")
             t.things.append(th.model_copy(update={"key_point": f"{iid}:{kp}"}))

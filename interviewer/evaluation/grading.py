@@ -73,7 +73,7 @@ def report(y: list[float], p: list[float], cats: list[str], splits: list[str] | 
             res["per_split"][s] = {"all": metrics([y[i] for i in idx], [p[i] for i in idx]),
                                    "substantive": metrics([y[i] for i in sidx], [p[i] for i in sidx])}
     res["per_category"] = {}
-    within = []
+    within: list[tuple[int, float]] = []
     for c in sorted(set(cats)):
         idx = [i for i, x in enumerate(cats) if x == c]
         m = metrics([y[i] for i in idx], [p[i] for i in idx])
@@ -83,7 +83,7 @@ def report(y: list[float], p: list[float], cats: list[str], splits: list[str] | 
         m["max_predicted"] = round(max(p[i] for i in idx), 1)
         res["per_category"][c] = m
         if m["spearman"] is not None:
-            within.append((m["n"], m["spearman"]))
+            within.append((int(m["n"] or 0), float(m["spearman"])))
     res["within_category_spearman"] = {c: m["spearman"] for c, m in res["per_category"].items()}
     res["within_category_mean_spearman"] = (round(sum(n * s for n, s in within) / sum(n for n, _ in within), 3)
                                             if within else None)
@@ -361,7 +361,7 @@ def _llm_columns(svc: Any, rows: list[dict[str, Any]], grades: list[Any]) -> tup
     t = time.perf_counter()
     with VERDICTS.open("a", encoding="utf-8") as log:
         for n, (r, g) in enumerate(zip(rows, grades, strict=True), 1):
-            v: float | None = None
+            v = None
             if not g.gate:
                 rub, _ = rubric_for(svc, r)
                 key = _verdict_key(r, rub)

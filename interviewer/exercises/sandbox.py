@@ -127,7 +127,7 @@ def _python() -> str:
 def _ro_paths() -> list[str]:
     """Host paths Python needs, bound read-only at the same place: the base installation
     (interpreter + stdlib) and the virtualenv (site-packages). Nothing else of the repo."""
-    paths = []
+    paths: list[str] = []
     for p in (sys.base_prefix, sys.prefix, os.path.dirname(os.path.realpath(sys.executable))):
         real = os.path.realpath(p)
         if real.startswith("/usr/") or real == "/usr":
@@ -276,6 +276,7 @@ def _communicate(proc: subprocess.Popen, stdin: bytes, limits: Limits) -> tuple[
     """Feed stdin, read capped stdout/stderr, enforce the wall clock. Returns (out, err, timed_out,
     truncated). On timeout or too much output the whole process group is killed at once."""
     deadline = time.monotonic() + limits.wall_s
+    assert proc.stdout is not None and proc.stderr is not None and proc.stdin is not None  # opened with PIPE
     out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
     bufs = {out_fd: bytearray(), err_fd: bytearray()}
     sel = selectors.DefaultSelector()
@@ -333,7 +334,8 @@ def _communicate(proc: subprocess.Popen, stdin: bytes, limits: Limits) -> tuple[
             _kill_group(proc)
     for f in (proc.stdin, proc.stdout, proc.stderr):
         with contextlib.suppress(OSError):
-            f.close()
+            if f is not None:
+                f.close()
     return bytes(bufs[out_fd]), bytes(bufs[err_fd]), timed_out, truncated
 
 

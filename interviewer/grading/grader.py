@@ -304,6 +304,7 @@ class Grader:
         about_injection = bool(re.search(r"inject|jailbreak|prompt", topic_text, re.I))
         content, injected = self.spans_for(text, about_injection)
         flags = ["instructions addressed to the grader were ignored and earn no credit"] if injected else []
+        gate: str | None
         if not content:
             gate = "instructions only" if injected else ("gibberish" if is_gibberish(text) else "too short")
             return Grade(score=0.0, rubric_score=0.0, gate=gate, flags=flags, key_points=empty_kps,
@@ -364,7 +365,7 @@ class Grader:
             sp = content[i]
             show = status != "missing"
             results.append(KeyPointResult(
-                id=kp.id, text=kp.text, weight=kp.weight, status=status,  # type: ignore[arg-type]
+                id=kp.id, text=kp.text, weight=kp.weight, status=status,
                 similarity=round(sim, 3), evidence=sp.text if show else "",
                 span=(sp.start, sp.end) if show else None, entailed=round(best.entailed, 3),
                 partly=round(best.partly, 3), contradicted=round(contra.contradicted, 3), credit=round(credit, 3)))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel
 
@@ -110,7 +110,7 @@ def check_claim_probs(llm: Any, question: str, answer: str, claim: str,
                       answer=quote_answer(answer), claim=claim)
     probs = verdict_probabilities(llm, messages)
     if probs is not None:
-        verdict: Claim = max(probs, key=probs.__getitem__)  # type: ignore[assignment]
+        verdict = cast(Claim, max(probs, key=probs.__getitem__))
         return verdict, probs["yes"] + 0.5 * probs["partly"], probs["contradicts"]
     v = structured(llm, messages, ClaimCheck, 24).verdict  # one repair retry inside
     return v, CREDIT[v], 1.0 if v == "contradicts" else 0.0
@@ -122,7 +122,7 @@ def judge(llm: Any, question: str, rubric: Rubric, answer: str, prompts_dir: Any
     credit = weight = 0.0
     for k in rubric.key_points:
         v, c, _ = check_claim_probs(llm, question, answer, k.text, prompts_dir)
-        kps.append(KeyPointVerdict(id=k.id, status=STATUS[v], claim=v))  # type: ignore[arg-type]
+        kps.append(KeyPointVerdict(id=k.id, status=STATUS[v], claim=v))
         credit += k.numeric_weight * c
         weight += k.numeric_weight
     made = [m.id for m in rubric.misconceptions

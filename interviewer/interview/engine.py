@@ -11,13 +11,47 @@ import hashlib
 import random
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from interviewer.bank.schema import Item
 from interviewer.errors import BackendError
 from interviewer.grading.models import Grade
 from interviewer.progress.srs import LEARNED_SCORE, record_grade
 from interviewer.retrieval.search import resolve_difficulty, resolve_topic
+
+if TYPE_CHECKING:
+    from interviewer.bank.loader import Bank
+    from interviewer.exercises.schema import Exercise
+    from interviewer.grading.grader import Grader
+    from interviewer.llm.base import ChatBackend
+    from interviewer.progress.store import ProgressStore
+    from interviewer.retrieval.search import Retriever
+    from interviewer.settings import Settings
+
+
+class EngineServices(Protocol):
+    """What the engine needs, typed (``wiring.Services`` provides it, built once per process)."""
+
+    settings: Settings
+
+    @property
+    def bank(self) -> Bank: ...
+
+    @property
+    def progress(self) -> ProgressStore: ...
+
+    @property
+    def grader(self) -> Grader: ...
+
+    @property
+    def retriever(self) -> Retriever: ...
+
+    @property
+    def exercises(self) -> dict[str, Exercise]: ...
+
+    @property
+    def llm(self) -> ChatBackend | None: ...
+
 
 Mode = Literal["mock", "drill", "review", "ask"]
 MAX_ANSWER_CHARS = 20_000  # longer answers are graded on their first 20,000 characters
@@ -71,18 +105,18 @@ class Event:
 
 
 class InterviewEngine:
-    def __init__(self, services: Any, defer_judge: bool = False) -> None:
+    def __init__(self, services: EngineServices, defer_judge: bool = False) -> None:
         """``defer_judge``: grade with the rubric at once and let a configured LLM judge refine the
         grade afterwards (``refine``), so a user sees feedback without waiting for the LLM (UI)."""
         self.svc = services
         self.defer_judge = defer_judge
 
     @property
-    def bank(self) -> Any:
+    def bank(self) -> Bank:
         return self.svc.bank
 
     @property
-    def store(self) -> Any:
+    def store(self) -> ProgressStore:
         return self.svc.progress
 
     # ------------------------------------------------------------------ lifecycle
@@ -444,7 +478,7 @@ class InterviewEngine:
         tid = self.store.add_turn(st.id, item.id, "final", item.question, full, topic=topic)
         self.store.set_turn_grade(tid, grade.score, grade.model_dump())
         record_grade(self.store, st.user, item.id, topic, grade)
-        result = {"id": item.id, "question": item.question, "topic": topic, "score": grade.score,
+        result: dict[str, Any] = {"id": item.id, "question": item.question, "topic": topic, "score": grade.score,
                   "hints": st.hints, "followups": len(st.followups), "source": grade.label,
                   "missed": [k.text for k in grade.missed],
                   "answers": list(st.answers), "followup_questions": list(st.followups)}

@@ -46,17 +46,17 @@ class FallbackBackend:
             return getattr(local, fn)(*args)
 
     def complete(self, messages: list[Message], max_tokens: int | None = None) -> str:
-        return self._run("complete", messages, max_tokens)  # type: ignore[no-any-return]
+        return self._run("complete", messages, max_tokens)
 
     def complete_json(self, messages: list[Message], schema: dict[str, Any], max_tokens: int | None = None) -> str:
-        return self._run("complete_json", messages, schema, max_tokens)  # type: ignore[no-any-return]
+        return self._run("complete_json", messages, schema, max_tokens)
 
     def choice_logprobs(self, messages: list[Message]) -> dict[str, float] | None:
         fn = getattr(self.primary, "choice_logprobs", None)
         if fn is None:
             return None
         try:
-            return fn(messages)  # type: ignore[no-any-return]
+            return fn(messages)
         except BackendError:
             return None
 

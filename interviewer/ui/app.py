@@ -118,9 +118,10 @@ def build_app(svc: Any) -> gr.Blocks:
 
     # ------------------------------------------------------------------ handlers
     def on_start(mode: str, topic: str, difficulty: str, n: float, limit: float, voice_on: bool,
-                 pick: str = "", coding: bool = False, request: gr.Request = None) -> Any:
+                 pick: str = "", coding: bool = False, request: gr.Request | None = None) -> Any:
         try:
-            st, events = engine.start(mode=mode, topic=None if topic == ANY else topic,
+            st, events = engine.start(mode=mode if mode in ("mock", "drill", "review") else "mock",  # type: ignore[arg-type]
+                                      topic=None if topic == ANY else topic,
                                       difficulty=None if difficulty == ANY else difficulty,
                                       n_questions=int(n), time_limit=int(limit) or None, question=pick or None,
                                       user=user_of(request), coding=bool(coding))
@@ -149,7 +150,7 @@ def build_app(svc: Any) -> gr.Blocks:
             chat, card2, _ = _render_events(engine.refine(st), list(chat))
             yield st, chat, card2 or gr.update(), gr.update(), gr.update()
 
-    def on_submit(text: str, st: SessionState | None, chat: Chat, voice_on: bool, request: gr.Request = None) -> Any:
+    def on_submit(text: str, st: SessionState | None, chat: Chat, voice_on: bool, request: gr.Request | None = None) -> Any:
         chat = list(chat or [])
         if st is None:
             raise gr.Error("Start an interview first.")
@@ -158,7 +159,7 @@ def build_app(svc: Any) -> gr.Blocks:
         yield from _act(st, chat, engine.submit, voice_on, text, request=request)
 
     def on_voice(audio: str | None, st: SessionState | None, chat: Chat, voice_on: bool,
-                 request: gr.Request = None) -> Any:
+                 request: gr.Request | None = None) -> Any:
         chat = list(chat or [])
         if st is None:
             raise gr.Error("Start an interview first.")
@@ -174,19 +175,19 @@ def build_app(svc: Any) -> gr.Blocks:
         chat.append({"role": "assistant", "content": delivery_text(tr.delivery())})
         yield from _act(st, chat, engine.submit, voice_on, tr.text, request=request)
 
-    def on_hint(st: SessionState | None, chat: Chat, voice_on: bool, request: gr.Request = None) -> Any:
+    def on_hint(st: SessionState | None, chat: Chat, voice_on: bool, request: gr.Request | None = None) -> Any:
         yield from _act(st, list(chat or []), engine.hint, voice_on, request=request)
 
-    def on_skip(st: SessionState | None, chat: Chat, voice_on: bool, request: gr.Request = None) -> Any:
+    def on_skip(st: SessionState | None, chat: Chat, voice_on: bool, request: gr.Request | None = None) -> Any:
         yield from _act(st, list(chat or []), engine.skip, voice_on, request=request)
 
-    def on_retry(st: SessionState | None, chat: Chat, voice_on: bool, request: gr.Request = None) -> Any:
+    def on_retry(st: SessionState | None, chat: Chat, voice_on: bool, request: gr.Request | None = None) -> Any:
         yield from _act(st, list(chat or []), engine.retry, voice_on, request=request)
 
-    def on_end(st: SessionState | None, chat: Chat, voice_on: bool, request: gr.Request = None) -> Any:
+    def on_end(st: SessionState | None, chat: Chat, voice_on: bool, request: gr.Request | None = None) -> Any:
         yield from _act(st, list(chat or []), engine.end, voice_on, request=request)
 
-    def on_code_run(st: SessionState | None, code: str, request: gr.Request = None) -> Any:
+    def on_code_run(st: SessionState | None, code: str, request: gr.Request | None = None) -> Any:
         from interviewer.exercises import format_result
 
         st = mine(st, request)
@@ -203,7 +204,7 @@ def build_app(svc: Any) -> gr.Blocks:
         yield "```text\n" + format_result(res) + "\n```"
 
     def on_code_submit(code: str, explanation: str, st: SessionState | None, chat: Chat, voice_on: bool,
-                       request: gr.Request = None) -> Any:
+                       request: gr.Request | None = None) -> Any:
         chat = list(chat or [])
         chat.append({"role": "user", "content": "```python\n" + (code or "")[:4000] + "\n```"})
         try:
@@ -225,7 +226,7 @@ def build_app(svc: Any) -> gr.Blocks:
             md += f"\n\n**Code cannot run here:** {sandbox_problem}"
         return gr.update(visible=True), gr.update(value=ex.starter), md, ex_id, gr.update(value="")
 
-    def on_report(st: SessionState | None, request: gr.Request = None) -> Any:
+    def on_report(st: SessionState | None, request: gr.Request | None = None) -> Any:
         st = mine(st, request)
         if not st.results:
             raise gr.Error("Answer at least one question first.")
@@ -303,7 +304,7 @@ def build_app(svc: Any) -> gr.Blocks:
     def on_run_examples(ex_id: str | None, code: str) -> Any:
         yield from _run_code(ex_id, code, False)
 
-    def on_submit_code(ex_id: str | None, code: str, explanation: str, request: gr.Request = None) -> Any:
+    def on_submit_code(ex_id: str | None, code: str, explanation: str, request: gr.Request | None = None) -> Any:
         last = ""
         for last in _run_code(ex_id, code, True, user_of(request)):
             yield last
@@ -313,7 +314,7 @@ def build_app(svc: Any) -> gr.Blocks:
             g = grade_explanation(svc, exercises[ex_id], explanation)
             yield last + "\n\n**Your explanation**\n\n" + grade_to_markdown(g, reveal_model_answer=True)
 
-    def on_progress(request: gr.Request = None) -> Any:
+    def on_progress(request: gr.Request | None = None) -> Any:
         import pandas as pd
 
         s = progress_summary(svc, user_of(request))
@@ -324,14 +325,14 @@ def build_app(svc: Any) -> gr.Blocks:
                             or [{"answer": 0, "score": 0.0}])
         return progress_text(s).split("\n\n")[0], table, hist
 
-    def on_load(request: gr.Request = None) -> Any:
+    def on_load(request: gr.Request | None = None) -> Any:
         """A page opened with ``?session=ID`` resumes that session (the signed-in user's only)."""
         sid = (request.query_params.get("session", "") if request is not None else "").strip()
         if not sid:
             return None, [], gr.update()
         return on_resume(sid, request)
 
-    def on_resume(sid: str, request: gr.Request = None) -> Any:
+    def on_resume(sid: str, request: gr.Request | None = None) -> Any:
         """Resume a stored session by id — after a reload, a restart, or on another replica."""
         sid = (sid or "").strip()
         if not sid:

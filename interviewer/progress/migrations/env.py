@@ -11,6 +11,8 @@ if connection is None:  # pragma: no cover - operator use: alembic -c ... -x url
     import sqlalchemy as sa
 
     url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise SystemExit("pass the database with -x url=postgresql+psycopg://... (or sqlite:///path)")
     engine = sa.create_engine(url)
     with engine.begin() as conn:
         context.configure(connection=conn, target_metadata=metadata, render_as_batch=True)
