@@ -154,6 +154,88 @@ def bench_ui_start(data_dir: Path) -> dict:
         proc.wait(timeout=20)
 
 
+def bench_cli_start(data_dir: Path, runs: int = 3) -> dict:
+    """Wall time of terminal commands that need no model (median of ``runs``)."""
+    env = dict(os.environ, INTERVIEWER_DATA_DIR=str(data_dir), INTERVIEWER_LLM__MODE="none")
+    out = {}
+    for name, args in (("help", ["--help"]), ("bank_stats", ["bank", "stats"]), ("progress", ["progress"])):
+        times = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            subprocess.run([str(BIN / "interviewer"), *args], env=env, capture_output=True, check=True)
+            times.append(time.perf_counter() - t)
+        out[name] = round(statistics.median(times), 2)
+    return out
+
+
+def bench_ui_card(data_dir: Path, sessions: int, answers: int = 3) -> dict:
+    """Through the real UI (gradio_client) with speech on (Piper): the time from pressing Submit to
+    the first update that carries the grade card, with ``sessions`` candidates at once."""
+    import threading
+
+    from gradio_client import Client
+
+    port = free_port()
+    store = Path(tempfile.mkdtemp()) / "bench-progress.sqlite3"  # the benchmark's sessions stay out of yours
+    env = dict(os.environ, INTERVIEWER_DATA_DIR=str(data_dir), INTERVIEWER_LLM__MODE="none",
+               INTERVIEWER_VOICE__TTS="piper", INTERVIEWER_UI__VOICE="true",
+               INTERVIEWER_STORE__URL=f"sqlite:///{store}")
+    proc = subprocess.Popen([str(BIN / "interviewer"), "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    times: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    try:
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < 120:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        url = f"http://127.0.0.1:{port}/"
+        warm = Client(url, verbose=False)  # models load in the background; wait for them once
+        chat, *_ = warm.predict("mock", "Any", "Any", 2, 0, True, "", api_name="/start")
+        warm.predict("warm-up answer about gradients", chat, True, api_name="/submit")
+
+        def candidate(i: int) -> None:
+            try:
+                c = Client(url, verbose=False)
+                chat, *_ = c.predict("mock", "Any", "Any", answers + 1, 0, True, "", api_name="/start")
+                for k in range(answers):
+                    job = c.submit(f"It reduces overfitting by regularising the weights (candidate {i}, answer {k}).",
+                                   chat, True, api_name="/submit")
+                    t = time.perf_counter()
+                    first = None
+                    while not job.done() or first is None:
+                        outs = job.outputs()
+                        if outs and first is None:
+                            first = time.perf_counter() - t
+                        if job.done():
+                            break
+                        time.sleep(0.01)
+                    result = job.result()
+                    if first is None:
+                        first = time.perf_counter() - t
+                    chat = result[0]
+                    with lock:
+                        times.append(first)
+            except Exception as e:  # noqa: BLE001 - counted
+                with lock:
+                    errors.append(repr(e)[:200])
+
+        threads = [threading.Thread(target=candidate, args=(i,)) for i in range(sessions)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return {"sessions": sessions, "answers": len(times), "errors": errors,
+            "card_p50_s": pct(times, 0.5) if times else None, "card_p95_s": pct(times, 0.95) if times else None}
+
+
 def table(res: dict) -> list[dict]:
     g, rows = res["grading_rubric_only"], []
     rows.append({"what": "grade latency, rubric only, interactive (rubric embedded when the question is asked)",
@@ -173,6 +255,15 @@ def table(res: dict) -> list[dict]:
         if key in res:
             b = res[key]
             rows.append({"what": what, "result": f"{b['wall_s']} s ({b['answers_per_s']} answers/s)"})
+    for key in ("ui_card_1", "ui_card_8"):
+        if key in res and res[key].get("card_p95_s") is not None:
+            u = res[key]
+            rows.append({"what": f"UI: Submit to grade card, speech on, {u['sessions']} concurrent session(s)",
+                         "result": f"p50 {u['card_p50_s']:.2f} s, p95 {u['card_p95_s']:.2f} s"})
+    if "cli_start" in res:
+        c = res["cli_start"]
+        rows.append({"what": "terminal start: `--help` / `bank stats` / `progress`",
+                     "result": f"{c['help']} s / {c['bank_stats']} s / {c['progress']} s"})
     if res.get("ui_start", {}).get("seconds_to_http_200") is not None:
         rows.append({"what": "`interviewer serve` to HTTP 200 (idle machine)",
                      "result": f"{res['ui_start']['seconds_to_http_200']} s"})
@@ -204,6 +295,11 @@ def main() -> None:
     print(res["grade_batch_2000_unique_spans"])
     res["ui_start"] = bench_ui_start(svc.settings.data_dir)
     print(res["ui_start"])
+    res["cli_start"] = bench_cli_start(svc.settings.data_dir)
+    print(res["cli_start"])
+    for n in (1, 8):
+        res[f"ui_card_{n}"] = bench_ui_card(svc.settings.data_dir, n)
+        print(res[f"ui_card_{n}"])
     res["meta"] = {"embedding_precision": getattr(svc.embedder, "precision", "fp32"),
                    "claim_checker": svc.checker.model_id, "claim_checker_precision": svc.checker.precision,
                    "git_sha": _git_sha(), "date": datetime.now(UTC).strftime("%Y-%m-%d"), "cpus": os.cpu_count(),

@@ -182,7 +182,31 @@ def block_sandbox() -> str:
             "Source: `python eval/bench_sandbox.py` → `eval/results/bench-sandbox.json`.\n")
 
 
-BLOCKS = {"d2": block_d2, "own": block_own, "asag": block_asag, "model-answers": block_model_answers,
+def block_load() -> str:
+    res = _load("load.json")
+    if res is None:
+        return "_not measured yet_\n"
+    out = ["| replicas | users | graded answer p50 / p95 | start p95 | hint p95 | report p95 | requests/s | "
+           "answers acknowledged | lost | duplicated | failed requests |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in res["runs"]:
+        a = r["actions"]
+        g = a.get("answer (graded)", {})
+        tot = a.get("Aggregated", {})
+
+        def p95(name: str) -> str:
+            return f"{a[name]['p95_ms'] / 1000:.1f} s" if name in a else "—"
+
+        out.append(f"| {r['replicas']} | {r['users']} | {g.get('p50_ms', 0) / 1000:.1f} s / {g.get('p95_ms', 0) / 1000:.1f} s | "
+                   f"{p95('start')} | {p95('hint')} | {p95('report')} | {tot.get('requests_per_s', '—')} | "
+                   f"{r['acknowledged_answers']} | {r['lost_answers']} | {r['duplicated_answers']} | "
+                   f"{tot.get('failures', '—')} |")
+    m = res["machine"]
+    out += ["", f"Each run {res['runs'][0]['seconds']} s. Machine: {m['cpus']} CPUs ({m['cpu']}), {m['memory_mb']} MB. "
+                f"Source: `{res['command']}` → `eval/results/load.json` (git {str(res['git_sha'])[:10]}, {res['date']})."]
+    return "\n".join(out) + "\n"
+
+
+BLOCKS = {"load": block_load, "d2": block_d2, "own": block_own, "asag": block_asag, "model-answers": block_model_answers,
           "checker": block_checker, "bench": block_bench, "retrieval": block_retrieval,
           "ask": block_ask, "sandbox": block_sandbox}
 
