@@ -10,12 +10,16 @@ import json
 import sys
 from typing import Any
 
+from interviewer.grading.grader import clean_text
 from interviewer.grading.render import grade_to_text
 from interviewer.interview.engine import Event, InterviewEngine
 from interviewer.progress.view import progress_summary, progress_text
 
 
 def _show(events: list[Event]) -> None:
+    """Print events; terminal escape and control sequences from answers (quoted in feedback and the
+    report) are removed so they cannot drive the terminal."""
+    print = _safe_print  # noqa: A001 - every line below goes through the filter
     for e in events:
         if e.kind == "grade" and e.grade is not None:
             print("\n--- feedback ---\n" + grade_to_text(e.grade) + "\n")
@@ -28,6 +32,12 @@ def _show(events: list[Event]) -> None:
         else:
             print(e.text)
     sys.stdout.flush()
+
+
+def _safe_print(text: str = "", **kw: Any) -> None:
+    import builtins
+
+    builtins.print("\n".join(clean_text(line) for line in text.split("\n")), **kw)
 
 
 def run_terminal_interview(svc: Any, args: Any) -> int:

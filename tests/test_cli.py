@@ -71,13 +71,15 @@ def test_end_during_a_follow_up_keeps_the_answer_terminal(svc, tmp_path):
     """Typing `end` while a follow-up is pending grades and records the main answer (never lost)."""
     e = env(tmp_path)
     thin = "Dropout is a regularization method that switches off some neurons."
-    script = f"{thin}\nend\n"
+    # terminal escape sequences typed into an answer are never echoed back raw (feedback, report)
+    script = thin.replace("regularization", "\x1b[31mregularization\x1b[0m\x1b]0;pwned\x07") + "\nend\n"
     r = run_cli("interview", "--questions", "3", "--topic", "Deep Learning Foundations", input=script, env=e)
     assert r.returncode == 0, r.stderr
     out = r.stdout
     assert "No questions were answered" not in out
     assert "Score:" in out and "Session report · 1 questions" in out
     assert thin[:40] in out.split("Session report")[1]  # the report lists the answer itself
+    assert "\x1b" not in out and "pwned" not in out
     sid = out.split("session ")[1].split()[0]
     p = run_cli("progress", "--json", env=e)
     assert json.loads(p.stdout)["practised"] >= 1, sid

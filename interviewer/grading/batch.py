@@ -64,9 +64,13 @@ def grade_rows(svc: Any, rows: list[dict[str, Any]], use_llm: bool = False, use_
     return out
 
 
+CHUNK = 256  # rows graded (and their texts embedded) together; memory stays bounded for any file size
+
+
 def grade_batch(svc: Any, path: Path, out: Path | None) -> int:
-    """Validate every row first, grade, then write the output atomically (a temp file renamed into
-    place): a bad row or a bad ``--out`` fails before any grading, and nothing half-written remains."""
+    """Validate every row first, then grade in chunks and stream the results into a temp file that is
+    renamed into place at the end: a bad row or a bad ``--out`` fails before any grading, memory does
+    not grow with the file, and nothing half-written remains (``--out`` absent: streamed to stdout)."""
     import os
 
     if out is not None:
@@ -75,16 +79,24 @@ def grade_batch(svc: Any, path: Path, out: Path | None) -> int:
         if not out.parent.is_dir():
             raise KnowledgeError(f"--out {out}: the directory {out.parent} does not exist")
     rows = read_batch(path)
-    grades = grade_rows(svc, rows, use_llm=svc.judge_llm is not None)
+    use_llm = svc.judge_llm is not None
     tmp = out.with_name(f".{out.name}.tmp") if out else None
     sink = tmp.open("w", encoding="utf-8") if tmp else sys.stdout
+    progress = sys.stderr.isatty() and len(rows) > CHUNK
     try:
-        for r, g in zip(rows, grades, strict=True):
-            scale = float(r.get("score_max") or 10)
-            rec = {k: v for k, v in r.items() if k != "_line"}
-            rec["predicted"] = round(g.score * scale / 10.0, 2)
-            rec["grade_source"] = g.label
-            sink.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start:start + CHUNK]
+            for r, g in zip(chunk, grade_rows(svc, chunk, use_llm=use_llm), strict=True):
+                scale = float(r.get("score_max") or 10)
+                rec = {k: v for k, v in r.items() if k != "_line"}
+                rec["predicted"] = round(g.score * scale / 10.0, 2)
+                rec["grade_source"] = g.label
+                sink.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            if progress:
+                print(f"\rgraded {min(start + CHUNK, len(rows)):,} / {len(rows):,}", end="", file=sys.stderr,
+                      flush=True)
+        if progress:
+            print(file=sys.stderr)
         if tmp and out:
             sink.close()
             os.replace(tmp, out)

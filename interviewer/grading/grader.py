@@ -62,7 +62,7 @@ _OTHER = frozenset("""le la les des est et un une du que qui dans pour pas sur a
 por con una para del lo se der die das und ist nicht mit ein eine zu den von dem sich il che non per di della sono""".split())
 _FILLERS = re.compile(r"(?<![\w'])(?:um+|uh+|erm+|er|hmm+|mm+)(?![\w'])[,.]?\s*|,\s*(?:you know|i mean|like)\s*,", re.I)
 _ZERO_WIDTH = re.compile("[\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff\u00ad]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\x1b\[[0-9;?]*[ -/]*[@-~]")
+_CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _MATHY = re.compile(r"[=+*/^_<>≤≥≈∑∏∫√∂∇σΣμλθαβγδεπΩωφψ·×∈→←↔⊙⊗ᵀ₀-₉⁰-⁹()\[\]{}|]")
 _CODE_STATEMENT = re.compile(r"\b(def|return|import|lambda)\b|\w\s*=\s*\S|\bnp\.|\btorch\.")
 _CODE = re.compile(r"\b(def|return|import|lambda|np\.|torch\.|for\s+\w+\s+in)\b|[a-z_]+\(")
