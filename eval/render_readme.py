@@ -113,7 +113,12 @@ def block_checker() -> str:
         return "_not trained yet_\n"
     v = res["validation"]
     t = res["trained_on"]
-    out = [f"Trained by `{res['command'].strip()}` in {res['train_seconds'] / 60:.0f} min on this 2-core CPU "
+    prev = res.get("continued_from") or {}
+    how = f"`{res['command'].strip()}` in {res['train_seconds'] / 60:.0f} min"
+    if prev:
+        how = (f"`{(prev.get('command') or '').strip()}` ({prev.get('epochs', 1):g} epoch), then continued with "
+               f"{how} ({res['epochs']:g} epochs in all)")
+    out = [f"Trained by {how} on this 2-core CPU "
            f"({res['precision']}, seed {res['seed']}): {t['asag_train_pairs']:,} human-graded ASAG pairs + "
            f"{t['bank_train_pairs']:,} pairs for this bank's key points; {t['held_out_bank_items']} bank items that "
            "any evaluation set uses were never trained on. Validation on unseen questions "

@@ -165,7 +165,7 @@ def test_real_browser_solves_a_coding_exercise(app, artifacts):
         page = browser.new_page(viewport={"width": 1280, "height": 1100})
         page.goto(url)
         page.get_by_role("tab", name="Coding").click()
-        box = page.get_by_label("Exercise")
+        box = page.get_by_label("Exercise", exact=True)
         box.click()
         box.fill("ex-softmax")
         page.get_by_role("option", name=f"{ex.title} (ex-softmax)").click()
