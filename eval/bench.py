@@ -12,7 +12,6 @@ import json
 import os
 import platform
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,18 +24,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 OUT = ROOT / "eval" / "results" / "bench.json"
+sys.path.insert(0, str(ROOT))
+from interviewer.tempdb import free_port  # noqa: E402
+
 os.environ.setdefault("INTERVIEWER_LLM__MODE", "none")
 
 
 def pct(xs: list[float], q: float) -> float:
     xs = sorted(xs)
     return round(xs[min(len(xs) - 1, int(q * (len(xs) - 1) + 0.5))], 3)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def bench_grading(svc, rows) -> dict:

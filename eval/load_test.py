@@ -27,20 +27,6 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
 
-def wait_port(port: int, proc: subprocess.Popen, timeout: float) -> None:
-    import socket
-
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"process exited with {proc.returncode}")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.3)
-    raise TimeoutError(f"nothing listening on {port}")
-
-
 def machine() -> dict:
     def field(path: str, key: str) -> str:
         try:
@@ -56,7 +42,7 @@ def machine() -> dict:
 
 def run(n_replicas: int, users: int, seconds: int, work: Path, pg_url: str, chroma_port: int) -> dict:
     from interviewer.progress.store import ProgressStore
-    from interviewer.tempdb import free_port
+    from interviewer.tempdb import free_port, wait_port
 
     env = {**os.environ, "INTERVIEWER_STORE__URL": pg_url, "INTERVIEWER_VECTORSTORE__MODE": "http",
            "INTERVIEWER_VECTORSTORE__PORT": str(chroma_port), "INTERVIEWER_LLM__MODE": "none",
@@ -126,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import tempfile
 
-    from interviewer.tempdb import TempPostgres, free_port
+    from interviewer.tempdb import TempPostgres, free_port, wait_port
 
     work = Path(tempfile.mkdtemp(prefix="interviewer-load-"))
     pg = TempPostgres()

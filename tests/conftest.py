@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from interviewer.tempdb import free_port, wait_port  # noqa: F401 - re-exported for the tests
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
@@ -53,24 +53,6 @@ def fresh_svc(tmp_path, svc):
     for shared in ("embedder", "bank", "chroma", "index", "retriever", "grader"):
         s.__dict__[shared] = getattr(svc, shared)
     return s
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_port(port: int, proc: subprocess.Popen | None = None, timeout: float = 60.0) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    raise TimeoutError(f"nothing listening on {port}")
 
 
 def run_cli(*args: str, input: str | None = None, env: dict | None = None, timeout: int = 300):

@@ -85,6 +85,12 @@ class SessionState:
     coding: bool = False  # mock/drill: one coding exercise is part of the session
     exercise: str | None = None  # the coding exercise open in the editor (phase "code")
 
+    def seconds_left(self) -> float | None:
+        """Seconds left to answer the open question (negative when late); None without a limit."""
+        if not self.time_limit or not self.asked_at:
+            return None
+        return self.time_limit - (datetime.now(UTC) - datetime.fromisoformat(self.asked_at)).total_seconds()
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -531,10 +537,8 @@ class InterviewEngine:
                                       f"{refined.label}). {refined.llm_feedback}", item.id, refined)]
 
     def _late(self, st: SessionState) -> bool:
-        if not st.time_limit or not st.asked_at:
-            return False
-        spent = (datetime.now(UTC) - datetime.fromisoformat(st.asked_at)).total_seconds()
-        return spent > st.time_limit
+        left = st.seconds_left()
+        return left is not None and left < 0
 
     # ------------------------------------------------------------------ controls
     def hint(self, st: SessionState) -> list[Event]:

@@ -49,12 +49,8 @@ COUNTDOWN_JS = """(secs) => {
 
 def remaining_seconds(st: SessionState | None) -> float:
     """Seconds left to answer the open question (0: no limit, or nothing open); negative when late."""
-    if st is None or not st.time_limit or not st.asked_at or st.phase not in ("answer", "followup", "code"):
-        return 0
-    from datetime import UTC, datetime
-
-    spent = (datetime.now(UTC) - datetime.fromisoformat(st.asked_at)).total_seconds()
-    return round(st.time_limit - spent, 1) or -0.1
+    left = st.seconds_left() if st is not None and st.phase in ("answer", "followup", "code") else None
+    return 0 if left is None else round(left, 1) or -0.1
 
 
 def _render_events(events: list[Event], chat: Chat) -> tuple[Chat, str, str]:
