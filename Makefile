@@ -27,5 +27,5 @@ eval: setup
 	$(BIN)/python eval/render_readme.py
 
 lint:
-	$(BIN)/ruff check interviewer tests
+	$(BIN)/ruff check interviewer tests eval
 	$(BIN)/mypy interviewer

@@ -20,6 +20,7 @@ import time
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -179,6 +180,7 @@ def bench_ui_card(data_dir: Path, sessions: int, answers: int = 3) -> dict:
     proc = subprocess.Popen([str(BIN / "interviewer"), "serve", "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     times: list[float] = []
+    audio_times: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
     try:
@@ -195,6 +197,7 @@ def bench_ui_card(data_dir: Path, sessions: int, answers: int = 3) -> dict:
         warm.predict("warm-up answer about gradients", chat, True, api_name="/submit")
 
         def candidate(i: int) -> None:
+            speech: list[tuple[float, Any]] = []
             try:
                 c = Client(url, verbose=False)
                 chat, *_ = c.predict("mock", "Any", "Any", answers + 1, 0, True, "", api_name="/start")
@@ -216,6 +219,15 @@ def bench_ui_card(data_dir: Path, sessions: int, answers: int = 3) -> dict:
                     chat = result[0]
                     with lock:
                         times.append(first)
+                    # as a browser does: the chained speak event reads the reply aloud while the candidate
+                    # reads the card (it does not hold up the next answer)
+                    said = chat[-1]["content"] if isinstance(chat[-1], dict) else str(chat[-1])
+                    speech.append((time.perf_counter(), c.submit(said, True, api_name="/speak")))
+                for t_s, job in speech:
+                    audio = job.result(timeout=120)
+                    with lock:
+                        (audio_times if audio else errors).append(
+                            time.perf_counter() - t_s if audio else "no audio from /speak")
             except Exception as e:  # noqa: BLE001 - counted
                 with lock:
                     errors.append(repr(e)[:200])
@@ -229,7 +241,8 @@ def bench_ui_card(data_dir: Path, sessions: int, answers: int = 3) -> dict:
         proc.terminate()
         proc.wait(timeout=30)
     return {"sessions": sessions, "answers": len(times), "errors": errors,
-            "card_p50_s": pct(times, 0.5) if times else None, "card_p95_s": pct(times, 0.95) if times else None}
+            "card_p50_s": pct(times, 0.5) if times else None, "card_p95_s": pct(times, 0.95) if times else None,
+            "audio_done_p95_s": pct(audio_times, 0.95) if audio_times else None}
 
 
 def table(res: dict) -> list[dict]:
@@ -255,7 +268,9 @@ def table(res: dict) -> list[dict]:
         if key in res and res[key].get("card_p95_s") is not None:
             u = res[key]
             rows.append({"what": f"UI: Submit to grade card, speech on, {u['sessions']} concurrent session(s)",
-                         "result": f"p50 {u['card_p50_s']:.2f} s, p95 {u['card_p95_s']:.2f} s"})
+                         "result": f"p50 {u['card_p50_s']:.2f} s, p95 {u['card_p95_s']:.2f} s"
+                         + (f"; audio ready p95 {u['audio_done_p95_s']:.2f} s after it" if u.get("audio_done_p95_s")
+                            else "")})
     if "cli_start" in res:
         c = res["cli_start"]
         rows.append({"what": "terminal start: `--help` / `bank stats` / `progress`",
@@ -276,31 +291,44 @@ def main() -> None:
     rows = [r for r in load_own() if svc.bank.resolve(r.get("id")) in svc.bank.items]
     for r in rows:
         r["id"] = svc.bank.resolve(r["id"])
-    res = json.loads(OUT.read_text()) if OUT.exists() and "--only-grading" in sys.argv else {}
-    res["grading_rubric_only"] = bench_grading(svc, rows)
-    print(res["grading_rubric_only"])
-    if "--only-grading" in sys.argv:
-        OUT.write_text(json.dumps(res, indent=2) + "\n")
-        return
-    if "--no-llm" not in sys.argv:
+    # --only a,b re-measures some sections and keeps the rest of the committed results
+    only = set(sys.argv[sys.argv.index("--only") + 1].split(",")) if "--only" in sys.argv else None
+    res = json.loads(OUT.read_text()) if OUT.exists() and only else {}
+
+    def want(name: str) -> bool:
+        return only is None or name in only
+
+    if want("grading"):
+        res["grading_rubric_only"] = bench_grading(svc, rows)
+        print(res["grading_rubric_only"])
+    if want("llm") and "--no-llm" not in sys.argv:
         res.update(bench_llm(svc, rows))
         print(res)
-    res["grade_batch_2000"] = bench_batch(rows, svc.settings.data_dir)
-    print(res["grade_batch_2000"])
-    res["grade_batch_2000_unique_spans"] = bench_batch(rows, svc.settings.data_dir, unique_spans=True)
-    print(res["grade_batch_2000_unique_spans"])
-    res["ui_start"] = bench_ui_start(svc.settings.data_dir)
-    print(res["ui_start"])
-    res["cli_start"] = bench_cli_start(svc.settings.data_dir)
-    print(res["cli_start"])
-    for n in (1, 8):
-        res[f"ui_card_{n}"] = bench_ui_card(svc.settings.data_dir, n)
-        print(res[f"ui_card_{n}"])
+    if want("batch"):
+        res["grade_batch_2000"] = bench_batch(rows, svc.settings.data_dir)
+        print(res["grade_batch_2000"])
+        res["grade_batch_2000_unique_spans"] = bench_batch(rows, svc.settings.data_dir, unique_spans=True)
+        print(res["grade_batch_2000_unique_spans"])
+    if want("ui_start"):
+        res["ui_start"] = bench_ui_start(svc.settings.data_dir)
+        print(res["ui_start"])
+    if want("cli_start"):
+        res["cli_start"] = bench_cli_start(svc.settings.data_dir)
+        print(res["cli_start"])
+    if want("ui_card"):
+        for n in (1, 8):
+            res[f"ui_card_{n}"] = bench_ui_card(svc.settings.data_dir, n)
+            print(res[f"ui_card_{n}"])
+    previous = res.get("meta", {})
     res["meta"] = {"embedding_precision": getattr(svc.embedder, "precision", "fp32"),
                    "claim_checker": svc.checker.model_id, "claim_checker_precision": svc.checker.precision,
                    "git_sha": _git_sha(), "date": datetime.now(UTC).strftime("%Y-%m-%d"), "cpus": os.cpu_count(),
                    "machine": f"{os.cpu_count()} cores, {platform.machine()}, no GPU", "python": platform.python_version(),
-                   "command": "python eval/bench.py" + (" --no-llm" if "--no-llm" in sys.argv else "")}
+                   "command": " ".join(["python", "eval/bench.py", *sys.argv[1:]]),
+                   "sections_measured": sorted(only) if only else "all"}
+    if only:  # the sections kept from the previous run say where they came from
+        res["meta"]["other_sections_from"] = previous.get("other_sections_from") or {
+            "git_sha": previous.get("git_sha"), "date": previous.get("date"), "command": previous.get("command")}
     res["table"] = table(res)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(res, indent=2) + "\n")

@@ -198,7 +198,7 @@ def block_load() -> str:
         g = a.get("answer (graded)", {})
         tot = a.get("Aggregated", {})
 
-        def p95(name: str) -> str:
+        def p95(name: str, a: dict = a) -> str:
             return f"{a[name]['p95_ms'] / 1000:.1f} s" if name in a else "—"
 
         out.append(f"| {r['replicas']} | {r['users']} | {g.get('p50_ms', 0) / 1000:.1f} s / {g.get('p95_ms', 0) / 1000:.1f} s | "

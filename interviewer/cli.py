@@ -287,9 +287,13 @@ def cmd_interview(args: argparse.Namespace) -> int:
 
 
 def cmd_progress(args: argparse.Namespace) -> int:
-    from interviewer.terminal import print_progress
+    import json
 
-    return print_progress(_services(args), as_json=args.json)
+    from interviewer.progress.view import progress_summary, progress_text  # not the engine: starts fast
+
+    s = progress_summary(_services(args))
+    print(json.dumps(s) if args.json else progress_text(s))
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -6,14 +6,12 @@ ends the run; the session is saved and can be resumed with ``--session ID``.
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
 from interviewer.grading.grader import clean_text
 from interviewer.grading.render import grade_to_text
 from interviewer.interview.engine import Event, InterviewEngine
-from interviewer.progress.view import progress_summary, progress_text
 
 
 def _show(events: list[Event]) -> None:
@@ -73,7 +71,3 @@ def run_terminal_interview(svc: Any, args: Any) -> int:
     return 0
 
 
-def print_progress(svc: Any, as_json: bool = False) -> int:
-    s = progress_summary(svc)
-    print(json.dumps(s) if as_json else progress_text(s))
-    return 0

@@ -111,6 +111,16 @@ def speakable(text: str) -> str:
     return re.sub(r"[#*_`>]", "", text)
 
 
+def _one_thread_session(model_path: Any) -> Any:
+    """An onnxruntime session on one core: speech never takes the whole CPU away from grading."""
+    import onnxruntime
+
+    opts = onnxruntime.SessionOptions()
+    opts.intra_op_num_threads = 1
+    opts.inter_op_num_threads = 1
+    return onnxruntime.InferenceSession(str(model_path), sess_options=opts, providers=["CPUExecutionProvider"])
+
+
 class TextToSpeech:
     """Piper with the bundled CC0 voice; espeak-ng as a lighter fallback."""
 
@@ -124,6 +134,7 @@ class TextToSpeech:
                 from piper import PiperVoice
 
                 self._voice = PiperVoice.load(str(joe.model_path()), config_path=str(joe.config_path()))
+                self._voice.session = _one_thread_session(joe.model_path())
             except ImportError:
                 self.engine = "espeak"
         if self.engine == "espeak" and not shutil.which("espeak-ng"):

@@ -31,9 +31,10 @@ class Services:
 
     @functools.cached_property
     def bank(self) -> Bank:
-        from interviewer.bank.loader import load_bank
+        from interviewer.bank.snapshot import load_bank_cached
 
-        return load_bank(self.settings.knowledge_dir, extra_dirs=(self.settings.imported_dir,))
+        return load_bank_cached(self.settings.knowledge_dir, extra_dirs=(self.settings.imported_dir,),
+                                cache_dir=self.settings.data_dir / "cache")
 
     @functools.cached_property
     def embedder(self) -> Embedder:

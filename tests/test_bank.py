@@ -225,3 +225,27 @@ def test_no_two_items_ask_the_same_question(bank):
     for a, b in allow:
         assert a in bank.items and b in bank.items
     assert np.isfinite(sim).all()
+
+
+def test_the_bank_snapshot_follows_every_edit(tmp_path):
+    """Terminal commands read a cached snapshot; an edited key point, a new import or a damaged
+    snapshot must never serve a stale bank."""
+    from interviewer.bank.snapshot import load_bank_cached
+
+    kn, cache, imported = tmp_path / "knowledge", tmp_path / "cache", tmp_path / "imported"
+    shutil.copytree(KNOWLEDGE, kn, ignore=shutil.ignore_patterns("imported", "exercises", "reviews"))
+    imported.mkdir()
+    first = load_bank_cached(kn, (imported,), cache)
+    (snap,) = cache.glob("bank-*.pickle")
+    assert load_bank_cached(kn, (imported,), cache).version == first.version  # served from the snapshot
+    rubric = next(p for p in sorted((kn / "rubrics").glob("*.yaml")) if "switched off" in p.read_text())
+    rubric.write_text(rubric.read_text().replace("switched off", "turned off", 1))
+    edited = load_bank_cached(kn, (imported,), cache)
+    assert edited.version != first.version and not snap.exists()
+    assert edited.version == load_bank(kn, (imported,)).version
+    item = next(iter(first.items.values())).model_copy(update={"id": "imp-snapshot-test"})
+    (imported / "mine.jsonl").write_text(item.model_dump_json() + "\n")
+    assert "imp-snapshot-test" in load_bank_cached(kn, (imported,), cache).items
+    (snap,) = cache.glob("bank-*.pickle")
+    snap.write_bytes(b"not a pickle")
+    assert "imp-snapshot-test" in load_bank_cached(kn, (imported,), cache).items

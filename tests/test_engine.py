@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from conftest import make_services
 
 from interviewer.interview.engine import InterviewEngine, SessionState
+from interviewer.interview.results import QuestionResult
 
 GOOD = {  # short correct answers for a few items, keyed by id
     "004-048": ("Dropout randomly zeroes each activation with probability p during training, with a new mask every "
@@ -38,7 +39,7 @@ def test_full_mock_session_with_followups_hint_skip_and_report(fresh_svc):
     ev = eng.skip(st)
     assert "done" in kinds(ev) and st.phase == "done"
     rep = eng.report(st)
-    assert rep["questions"] == 2 and rep["results"][1].get("skipped")
+    assert rep["questions"] == 2 and rep["results"][1].skipped
     turns = fresh_svc.progress.turns(st.id)
     assert [t["kind"] for t in turns].count("final") == 2
     assert any(t["kind"] == "hint" for t in turns)
@@ -143,7 +144,7 @@ def test_retry_and_compare(fresh_svc):
     while st.phase == "followup":
         eng.submit(st, "no idea")
     waiting = st.current  # the next question, already asked
-    first_score = st.results[-1]["score"]
+    first_score = st.results[-1].score
     ev = eng.retry(st)
     assert st.current == "004-048" and st.previous_score is not None
     ev = eng.submit(st, GOOD["004-048"])
@@ -151,14 +152,14 @@ def test_retry_and_compare(fresh_svc):
         ev = eng.submit(st, "no more to add")
     assert any(e.kind == "info" and e.text.startswith("Retry:") and "better attempt" in e.text for e in ev)
     r = st.results[-1]
-    assert r["attempts"][0] == first_score and r["score"] == max(r["attempts"])
+    assert r.attempts and r.attempts[0] == first_score and r.score == max(r.attempts)
     assert st.current == waiting  # the retry did not replace the waiting question
     # a worse retry keeps the better score
     eng.retry(st)
     ev = eng.submit(st, "Dropout is a layer.")
     while st.phase == "followup":
         ev = eng.submit(st, "no idea")
-    assert st.results[-1]["score"] == r["score"]
+    assert st.results[-1].score == r.score
 
 
 def test_drill_and_ask_modes(fresh_svc):
@@ -189,6 +190,33 @@ def test_session_state_is_plain_data():
     assert SessionState.from_dict(copy.deepcopy(st.to_dict())) == st
 
 
+def test_typed_results_round_trip_and_old_dict_results_still_load():
+    import copy
+    import json
+
+    from interviewer.interview.report import report_text
+
+    res = QuestionResult(id="004-048", question="What is dropout?", topic="Deep Learning Foundations", score=6.5,
+                         source="rubric", followups=1, answers=["a", "b"], followup_questions=["why?"],
+                         attempts=[4.0, 6.5])
+    st = SessionState(id="x", results=[res, QuestionResult(id="ex-1", question="Two sum", exercise=True)])
+    back = SessionState.from_dict(json.loads(json.dumps(st.to_dict())))
+    assert back == st and isinstance(back.results[0], QuestionResult)
+    assert copy.deepcopy(st) == st
+    old = {"id": "y", "phase": "done", "results": [  # as saved before results were typed
+        {"id": "004-048", "question": "What is dropout?", "topic": "Deep Learning Foundations", "score": 3.0,
+         "hints": 1, "followups": 1, "source": "rubric", "missed": ["kp"], "answers": ["x", "y"],
+         "followup_questions": ["why?"]},
+        {"id": "004-047", "question": "Q2", "topic": None, "score": 0.0, "hints": 0, "followups": 0,
+         "source": "skipped", "skipped": True, "missed": [], "some_future_key": 1}]}
+    st = SessionState.from_dict(old)
+    a, b = st.results
+    assert (a.score, a.hints, a.answers, a.followup_questions, a.skipped) == (3.0, 1, ["x", "y"], ["why?"], False)
+    assert b.skipped and b.answers == [] and b.topic is None
+    text = report_text(st)
+    assert "[004-048] What is dropout?" in text and "follow-up: why? — y" in text
+
+
 def test_instant_grade_first_then_the_llm_judge_refines_it(fresh_svc):
     """With a judge configured the UI shows the rubric grade at once; the judge's refinement follows,
     replaces the stored grade, and says what changed and why (scripted judge: about flow, not the model)."""
@@ -213,7 +241,7 @@ def test_instant_grade_first_then_the_llm_judge_refines_it(fresh_svc):
     assert f"{instant:.1f} → {refined.score:.1f}" in upd[0].text
     final = [t for t in fresh_svc.progress.turns(st.id) if t["kind"] == "final"][0]
     assert final["score"] == refined.score and json.loads(final["grade"])["llm_score"] == 0.0
-    assert st.results[0]["score"] == refined.score and st.pending_refine is None
+    assert st.results[0].score == refined.score and st.pending_refine is None
     assert eng.refine(st) == []
 
 
@@ -228,7 +256,7 @@ def test_end_during_a_follow_up_grades_and_records_the_answer(fresh_svc):
     assert "No questions were answered" not in ev[-1].text and "switches off some neurons" in ev[-1].text
     finals = [t for t in fresh_svc.progress.turns(st.id) if t["kind"] == "final"]
     assert len(finals) == 1 and finals[0]["score"] is not None
-    assert st.results[0]["answers"] == ["Dropout is a regularization method that switches off some neurons."]
+    assert st.results[0].answers == ["Dropout is a regularization method that switches off some neurons."]
 
 
 def test_an_empty_answer_is_asked_again_once(fresh_svc):
@@ -260,7 +288,7 @@ def test_a_coding_exercise_inside_a_mock_session(fresh_svc):
     assert kinds(ev)[:2] == ["code_result", "info"] and "Score 10.0/10 on the hidden tests" in ev[1].text
     assert "done" in kinds(ev) and st.phase == "done"
     r = st.results[0]
-    assert r["exercise"] and r["score"] == 10.0 and (r["explanation_score"] or 0) >= 5
+    assert r.exercise and r.score == 10.0 and (r.explanation_score or 0) >= 5
     kinds_stored = [t["kind"] for t in fresh_svc.progress.turns(st.id)]
     assert kinds_stored.count("exercise") == 1 and "exercise_explanation" in kinds_stored
     assert fresh_svc.progress.get_card(st.user, "question", ex.id)["last_score"] == 10.0

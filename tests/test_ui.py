@@ -182,3 +182,41 @@ def test_real_browser_solves_a_coding_exercise(app, artifacts):
         browser.close()
     n = len([ln for ln in ex.tests.splitlines() if ln.startswith("def test_")])
     assert f"ex-softmax: {n}/{n} hidden tests passed" in body and "Score 10.0/10" in body
+
+
+@pytest.mark.skipif(not have("espeak-ng"), reason="espeak-ng is installed by setup")
+def test_the_grade_card_does_not_wait_for_speech(svc, tmp_path):
+    """Submit returns the card with no audio; the interviewer's voice comes from the chained
+    /speak event, in its own queue (so no grade waits behind text-to-speech)."""
+    import wave
+
+    from gradio_client import Client
+
+    from interviewer.ui.app import serve
+
+    s = make_services(tmp_path, ui={"voice": True}, voice={"tts": "espeak"})
+    for shared in ("embedder", "bank", "chroma", "index", "retriever", "grader"):
+        s.__dict__[shared] = getattr(svc, shared)
+    port = free_port()
+    demo = serve(s, port=port, block=False)
+    try:
+        c = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        chat, card, audio, _ = c.predict("mock", "Any", "Any", 2, 0, True, "004-048", api_name="/start")
+        assert audio is None
+        chat, card, audio, _ = c.predict("Dropout zeroes random units in training to stop co-adaptation; "
+                                         "it is switched off at inference.", chat, True, api_name="/submit")
+        assert audio is None
+        for _ in range(3):  # follow-ups until the question is graded
+            if isinstance(card, str) and "### Score:" in card:
+                break
+            chat, card, audio, _ = c.predict("Nothing to add.", chat, True, api_name="/submit")
+            assert audio is None
+        assert "### Score:" in card
+        said = text_of(chat[-1])
+        wav = c.predict(said, True, api_name="/speak")
+        with wave.open(wav) as w:
+            assert w.getnframes() / w.getframerate() > 1.0  # a spoken sentence, not an empty file
+        assert c.predict(said, False, api_name="/speak") is None  # speech off: nothing synthesised
+        c.close()
+    finally:
+        demo.close()

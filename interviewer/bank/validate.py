@@ -63,16 +63,17 @@ def format_validation(err: ValidationError) -> str:
 
 def check_entries(path: Path, data: Any, key: str | None, model: Any) -> tuple[list[Any], list[str]]:
     """Validate each entry of a list; return the valid models and file:line errors."""
-    lines = entry_lines(path, key)
     rows = data if key is None else (data or {}).get(key) or []
     if not isinstance(rows, list):
         return [], [f"{path}: expected a list{' under ' + key if key else ''}"]
     out, errors = [], []
+    lines: list[int] | None = None  # parsed again for line numbers only when an entry is invalid
     for i, row in enumerate(rows):
-        line = lines[i] if i < len(lines) else 0
         try:
             out.append(model.model_validate(row))
         except ValidationError as e:
+            lines = entry_lines(path, key) if lines is None else lines
+            line = lines[i] if i < len(lines) else 0
             ident = row.get("id") or row.get("bullet") if isinstance(row, dict) else None
             errors.append(f"{path}:{line}: entry {ident!r}: {format_validation(e)}")
     return out, errors

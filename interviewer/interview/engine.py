@@ -7,8 +7,6 @@ sessions (browser tabs, terminal runs) can use one engine at once.
 
 from __future__ import annotations
 
-import hashlib
-import random
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -16,7 +14,11 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from interviewer.bank.schema import Item
 from interviewer.errors import BackendError
 from interviewer.grading.models import Grade
-from interviewer.progress.srs import LEARNED_SCORE, record_grade
+from interviewer.interview import report as reports
+from interviewer.interview import selection
+from interviewer.interview.followups import followup_for
+from interviewer.interview.results import QuestionResult
+from interviewer.progress.srs import record_grade
 from interviewer.retrieval.search import resolve_difficulty, resolve_topic
 
 if TYPE_CHECKING:
@@ -78,7 +80,7 @@ class SessionState:
     hints: int = 0
     asked_at: str = ""
     previous_score: float | None = None  # for retry-and-compare
-    results: list[dict[str, Any]] = field(default_factory=list)  # per question: id, topic, score, ...
+    results: list[QuestionResult] = field(default_factory=list)
     pending_refine: dict[str, Any] | None = None  # a graded answer the LLM judge has yet to refine
     empty_asks: int = 0  # empty answers to the open question so far (the first is asked again)
     queue: list[str] = field(default_factory=list)  # questions the user picked, asked first
@@ -96,7 +98,10 @@ class SessionState:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SessionState:
-        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+        """From :meth:`to_dict` output (also older states whose results are plain dicts)."""
+        st = cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+        st.results = [r if isinstance(r, QuestionResult) else QuestionResult.from_dict(r) for r in st.results or []]
+        return st
 
 
 @dataclass
@@ -184,82 +189,7 @@ class InterviewEngine:
         if done:
             self.store.import_marks(user, done)
 
-    # ------------------------------------------------------------------ selection
-    def candidates(self, st: SessionState) -> list[Item]:
-        items = [it for it in self.bank.items.values()
-                 if (st.topic is None or (it.topic and it.topic[0] == st.topic))
-                 and (st.difficulty is None or it.difficulty == st.difficulty)]
-        return sorted(items, key=lambda it: it.id)
-
-    def pick_next(self, st: SessionState) -> Item | None:
-        """Due reviews first; then unseen items, favouring weak topics; never a repeat
-        across sessions unless due, never twice in one session."""
-        now = datetime.now(UTC)
-        due = {c["ref"] for c in self.store.due(st.user, "question", now)}
-        seen = self.store.asked_items(st.user)
-        pool = [it for it in self.candidates(st) if it.id not in st.asked]
-        if st.mode == "review":
-            pool = [it for it in pool if it.id in due]
-            order = {c["ref"]: c["due"] for c in self.store.due(st.user, "question", now)}
-            return min(pool, key=lambda it: (order[it.id], it.id)) if pool else None
-        due_pool = [it for it in pool if it.id in due]
-        if due_pool and st.mode != "drill":
-            return due_pool[0]
-        fresh = [it for it in pool if it.id not in seen]
-        if st.mode == "drill" and not fresh:
-            fresh = [it for it in pool if self._last_score(st.user, it.id) < LEARNED_SCORE]
-        if not fresh:
-            return None
-        weakness = self.topic_weakness(st.user)
-        marks = self._done_items(st.user)
-        rng = random.Random(int(hashlib.sha256(st.id.encode()).hexdigest()[:8], 16) + len(st.asked))
-
-        def priority(it: Item) -> tuple[float, float]:
-            topic = it.topic[0] if it.topic else ""
-            w = weakness.get(topic, 0.5)  # 0 = strong, 1 = weak; unknown topics in the middle
-            if it.id in marks:
-                w -= 0.3  # the user marked this topic done on their checklist
-            if it.rubric is None:
-                w -= 0.2  # prefer questions we can grade with evidence
-            return (-w, rng.random())
-
-        return min(fresh, key=priority)
-
-    def _last_score(self, user: str, item_id: str) -> float:
-        c = self.store.get_card(user, "question", item_id)
-        return float(c["last_score"]) if c and c["last_score"] is not None else -1.0
-
-    def _done_items(self, user: str) -> set[str]:
-        marks = self.store.marks(user)
-        return {i for t in self.bank.topics if t.id in marks for i in t.covered_by}
-
-    def topic_weakness(self, user: str) -> dict[str, float]:
-        """1 - mean(last score)/10 per top-level topic, over the user's question cards."""
-        acc: dict[str, list[float]] = {}
-        for c in self.store.cards(user, "question"):
-            if c["last_score"] is not None and c["topic"]:
-                acc.setdefault(c["topic"], []).append(float(c["last_score"]))
-        return {t: 1.0 - sum(v) / len(v) / 10.0 for t, v in acc.items()}
-
     # ------------------------------------------------------------------ coding exercises
-    def _exercise_due(self, st: SessionState) -> bool:
-        if not st.coding or st.exercise or any(r.get("exercise") for r in st.results):
-            return False
-        if st.mode == "mock":  # the last question of a mock is the coding one
-            return len(st.results) == st.n_questions - 1
-        return len(st.results) >= 1  # drill: after the first question
-
-    def pick_exercise(self, st: SessionState) -> Any:
-        """An exercise on the session's topic if there is one, the user has not practised yet if
-        possible; deterministic per session."""
-        exercises = list(self.svc.exercises.values())
-        if not exercises:
-            return None
-        on_topic = [e for e in exercises if st.topic and e.topic[0] == st.topic] or exercises
-        fresh = [e for e in on_topic if self.store.get_card(st.user, "question", e.id) is None] or on_topic
-        rng = random.Random(int(hashlib.sha256(st.id.encode()).hexdigest()[:8], 16))
-        return rng.choice(sorted(fresh, key=lambda e: e.id))
-
     def _exercise_event(self, ex_id: str) -> Event:
         ex = self.svc.exercises[ex_id]
         text = (f"Coding exercise · {ex.title} · {' > '.join(ex.topic)} · {ex.difficulty}\n\n{ex.prompt}\n\n"
@@ -268,7 +198,7 @@ class InterviewEngine:
         return Event("exercise", text, ex.id)
 
     def _ask_exercise(self, st: SessionState) -> list[Event] | None:
-        ex = self.pick_exercise(st)
+        ex = selection.pick_exercise(self.svc.exercises, self.store, st)
         if ex is None:
             st.coding = False
             return None
@@ -304,11 +234,10 @@ class InterviewEngine:
         with self.store.transaction():
             score = record_exercise(self.svc, ex, res, code, session_id=st.id, user=st.user)
             failed = [t.name for t in res.tests if not t.passed]
-            st.results.append({"id": ex.id, "question": ex.title, "topic": ex.topic[0], "score": score,
-                               "exercise": True, "hints": 0, "followups": 0,
-                               "source": f"hidden tests {res.passed}/{res.total}", "missed": failed[:5],
-                               "explanation_score": g.score if g is not None else None,
-                               "answers": [code], "followup_questions": []})
+            st.results.append(QuestionResult(id=ex.id, question=ex.title, topic=ex.topic[0], score=score,
+                                             exercise=True, source=f"hidden tests {res.passed}/{res.total}",
+                                             missed=failed[:5], answers=[code],
+                                             explanation_score=g.score if g is not None else None))
             st.exercise, st.phase = None, "idle"
             if g is not None:
                 tid = self.store.add_turn(st.id, ex.id, "exercise_explanation", ex.title, explanation,
@@ -325,26 +254,25 @@ class InterviewEngine:
         with self.store.transaction():
             if ex is not None:
                 self.store.add_turn(st.id, ex.id, "skip", ex.title)
-                st.results.append({"id": ex.id, "question": ex.title, "topic": ex.topic[0], "score": 0.0,
-                                   "exercise": True, "skipped": True, "hints": 0, "followups": 0,
-                                   "source": "skipped", "missed": []})
+                st.results.append(QuestionResult(id=ex.id, question=ex.title, topic=ex.topic[0], score=0.0,
+                                                 exercise=True, skipped=True, source="skipped"))
             st.exercise, st.phase = None, "idle"
             self._save(st)
         return [Event("info", "Exercise skipped.")] + self._next_question(st)
 
     def _next_question(self, st: SessionState) -> list[Event]:
-        if self._exercise_due(st):
+        if selection.exercise_due(st):
             asked = self._ask_exercise(st)
             if asked:
                 return asked
         done_enough = len(st.results) >= st.n_questions and st.mode in ("mock", "review")
-        if st.mode == "drill" and st.topic and self._topic_mastered(st):
+        if st.mode == "drill" and st.topic and selection.topic_mastered(st.results):
             st.phase = "done"
             self._save(st)
             return [Event("info", f"You have mastered {st.topic}."), Event("done", self.report_text(st))]
         item = None
         if not done_enough:
-            item = self.bank.get(st.queue.pop(0)) if st.queue else self.pick_next(st)
+            item = self.bank.get(st.queue.pop(0)) if st.queue else selection.pick_next(self.bank, self.store, st)
         if item is None:
             st.phase, st.current = "done", None
             self._save(st)
@@ -372,10 +300,6 @@ class InterviewEngine:
         grader = self.svc.grader
         # not a daemon: at exit Python waits (well under a second) instead of killing it inside torch
         threading.Thread(target=grader.prefetch, args=(grader.rubric_texts(item),), name="prefetch").start()
-
-    def _topic_mastered(self, st: SessionState) -> bool:
-        recent = [r["score"] for r in st.results[-3:]]
-        return len(recent) == 3 and min(recent) >= LEARNED_SCORE
 
     # ------------------------------------------------------------------ answering
     def submit(self, st: SessionState, answer: str) -> list[Event]:
@@ -421,7 +345,8 @@ class InterviewEngine:
         missed = [k for k in grade.missed if k.id not in st.followup_kps]
         if (missed and grade.gate is None and grade.score < FOLLOWUP_BELOW
                 and len(st.followups) < self.svc.settings.grading.max_followups):
-            kp_id, fu = self.followup_for(item, [k.id for k in missed], "\n".join(st.answers), st.followups)
+            kp_id, fu = followup_for(item, [k.id for k in missed], "\n".join(st.answers), st.followups,
+                                     self._followup_llm, self.svc.settings.prompts_dir)
             if fu:
                 st.followups.append(fu)
                 st.followup_kps.append(kp_id)
@@ -431,34 +356,6 @@ class InterviewEngine:
                     self._save(st)
                 return [*note, Event("followup", fu, item.id)]
         return [*note, *self._finish_question(st, item, grade)]
-
-    def followup_for(self, item: Item, missed: list[str], answer: str, asked: list[str]) -> tuple[str, str | None]:
-        """(key point id, question) for the most important missed point: the rubric's own
-        follow-up for it first, then the rubric's "deeper" follow-up, then LLM phrasing when an
-        LLM is configured, then a neutral template (never revealing the point)."""
-        fus = [f for f in (item.rubric.follow_ups if item.rubric else []) if f.question not in asked]
-        for kp_id in missed:
-            for f in fus:
-                if f.probes == kp_id:
-                    return kp_id, f.question
-        top = missed[0]
-        deeper = [f.question for f in fus if f.probes == "deeper"]
-        if deeper:
-            return top, deeper[0]
-        llm = self.svc.llm if self.svc.settings.llm.mode != "none" else None
-        kp = next((k for k in (item.rubric.key_points if item.rubric else []) if k.id == top), None)
-        if llm is not None and kp is not None:
-            from interviewer.prompts import render
-
-            try:
-                text = llm.complete(render(self.svc.settings.prompts_dir, "followup", question=item.question,
-                                           answer=answer[:2000], missed_point=kp.text), 60).strip()
-                if 10 < len(text) < 300 and text.endswith("?"):
-                    return top, text
-            except BackendError:
-                pass
-        generic = "Can you expand on your answer? What important aspect did you leave out?"
-        return top, (generic if generic not in asked else None)
 
     def _finish_question(self, st: SessionState, item: Item, rubric_grade: Grade | None = None,
                          advance: bool = True) -> list[Event]:
@@ -484,15 +381,14 @@ class InterviewEngine:
         tid = self.store.add_turn(st.id, item.id, "final", item.question, full, topic=topic)
         self.store.set_turn_grade(tid, grade.score, grade.model_dump())
         record_grade(self.store, st.user, item.id, topic, grade)
-        result: dict[str, Any] = {"id": item.id, "question": item.question, "topic": topic, "score": grade.score,
-                  "hints": st.hints, "followups": len(st.followups), "source": grade.label,
-                  "missed": [k.text for k in grade.missed],
-                  "answers": list(st.answers), "followup_questions": list(st.followups)}
+        result = QuestionResult(id=item.id, question=item.question, topic=topic, score=grade.score, hints=st.hints,
+                                followups=len(st.followups), source=grade.label, missed=[k.text for k in grade.missed],
+                                answers=list(st.answers), followup_questions=list(st.followups))
         events = []
         if st.previous_score is not None:
             diff = grade.score - st.previous_score
             best = max(grade.score, st.previous_score)
-            result.update({"score": best, "attempts": [st.previous_score, grade.score]})
+            result.score, result.attempts = best, [st.previous_score, grade.score]
             events.append(Event("info", f"Retry: {st.previous_score:.1f} → {grade.score:.1f} ({diff:+.1f}); "
                                         f"the better attempt ({best:.1f}) counts."))
             st.previous_score = None
@@ -523,7 +419,8 @@ class InterviewEngine:
         refined = grader.apply_penalties(grader.judged(item.question, rubric, p["answer"], base), p["hints"], p["late"])
         self.store.set_turn_grade(p["turn"], refined.score, refined.model_dump())
         if 0 <= p["result"] < len(st.results):
-            st.results[p["result"]].update({"score": refined.score, "source": refined.label})
+            r = st.results[p["result"]]
+            r.score, r.source = refined.score, refined.label
         self._save(st)
         if "llm" not in refined.sources:
             return [Event("grade_update", f"The LLM judge could not refine the grade; it stays "
@@ -535,6 +432,9 @@ class InterviewEngine:
         return [Event("grade_update", f"Grade refined by the LLM judge: {instant.score:.1f} → {refined.score:.1f}/10 "
                                       f"(rubric {refined.rubric_score:.1f}, LLM {refined.llm_score:.1f}, "
                                       f"{refined.label}). {refined.llm_feedback}", item.id, refined)]
+
+    def _followup_llm(self) -> ChatBackend | None:
+        return self.svc.llm if self.svc.settings.llm.mode != "none" else None
 
     def _late(self, st: SessionState) -> bool:
         left = st.seconds_left()
@@ -575,9 +475,9 @@ class InterviewEngine:
                                       topic=item.topic[0] if item.topic else None)
             self.store.set_turn_grade(tid, 0.0, {"skipped": True})
             record_grade(self.store, st.user, item.id, item.topic[0] if item.topic else None, g)
-            st.results.append({"id": item.id, "question": item.question,
-                               "topic": item.topic[0] if item.topic else None, "score": 0.0, "hints": st.hints,
-                               "followups": 0, "source": "skipped", "skipped": True, "missed": []})
+            st.results.append(QuestionResult(id=item.id, question=item.question,
+                                             topic=item.topic[0] if item.topic else None, score=0.0,
+                                             hints=st.hints, source="skipped", skipped=True))
             st.phase, st.current = "idle", None
             self._save(st)
         answer = item.rubric.model_answer if item.rubric else item.best_answer
@@ -589,14 +489,14 @@ class InterviewEngine:
         if not st.results:
             return [Event("info", "Nothing to retry yet.")]
         last = st.results[-1]
-        item = self.bank.get(last["id"])
+        item = self.bank.get(last.id)
         if st.current is not None and st.current != item.id and st.phase == "answer" and not st.answers:
             st.queue.insert(0, st.current)  # the question that was waiting comes back after the retry
             if st.asked and st.asked[-1] == st.current:
                 st.asked.pop()
         st.current, st.phase = item.id, "answer"
         st.answers, st.followups, st.followup_kps, st.hints = [], [], [], 0
-        st.previous_score = last["score"]
+        st.previous_score = last.score
         st.asked_at = datetime.now(UTC).isoformat()
         st.results.pop()
         self.store.add_turn(st.id, item.id, "retry", item.question)
@@ -625,30 +525,10 @@ class InterviewEngine:
 
     # ------------------------------------------------------------------ reports
     def report(self, st: SessionState) -> dict[str, Any]:
-        per_topic: dict[str, list[float]] = {}
-        for r in st.results:
-            per_topic.setdefault(r["topic"] or "Uncategorized", []).append(r["score"])
-        n = len(st.results)
-        return {"session": st.id, "mode": st.mode, "questions": n,
-                "average": round(sum(r["score"] for r in st.results) / n, 1) if n else None,
-                "per_topic": {t: round(sum(v) / len(v), 1) for t, v in per_topic.items()},
-                "results": st.results}
+        return reports.report(st)
 
     def report_text(self, st: SessionState) -> str:
-        rep = self.report(st)
-        if not rep["questions"]:
-            return "Session ended. No questions were answered."
-        lines = [f"Session report · {rep['questions']} questions · average {rep['average']}/10"]
-        for r in st.results:
-            lines.append(f"- {r['score']:.1f}  [{r['id']}] {r['question']}")
-            fqs = r.get("followup_questions") or []
-            for n, a in enumerate(r.get("answers") or []):
-                asked = "answer" if n == 0 else f"follow-up: {fqs[n - 1]}" if n - 1 < len(fqs) else "follow-up"
-                short = " ".join(a.split())
-                lines.append(f"    {asked} — {short[:300]}{'…' if len(short) > 300 else ''}")
-        weakest = sorted(rep["per_topic"].items(), key=lambda kv: kv[1])[:3]
-        lines.append("Weakest topics: " + ", ".join(f"{t} ({s})" for t, s in weakest))
-        return "\n".join(lines)
+        return reports.report_text(st)
 
 
 def _mask(text: str) -> str:

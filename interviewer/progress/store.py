@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextvars
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -120,9 +121,31 @@ def redact(url: str) -> str:
         return "<store url>"
 
 
+def _head_revision() -> str:
+    """The newest revision id, read from the migration files (the one revision nothing points back to)."""
+    revs, downs = set(), set()
+    for f in (MIGRATIONS / "versions").glob("*.py"):
+        text = f.read_text(encoding="utf-8")
+        rev = re.search(r"^revision(?:: str)? = [\"']([^\"']+)", text, re.M)
+        down = re.search(r"^down_revision[^=]*= [\"']([^\"']+)", text, re.M)
+        if rev:
+            revs.add(rev.group(1))
+        if down:
+            downs.add(down.group(1))
+    heads = revs - downs
+    return heads.pop() if len(heads) == 1 else ""
+
+
 def migrate(engine: Engine) -> str:
     """Bring the schema to the newest revision (creates a new database; migrates an old one in place).
     Returns the revision now in the database."""
+    head = _head_revision()
+    try:  # already at the newest revision: no need to load Alembic (a third of a second per start)
+        with engine.connect() as conn:
+            if conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == head:
+                return head
+    except SQLAlchemyError:
+        pass  # a new or pre-Alembic database: migrate below
     from alembic import command
     from alembic.config import Config
     from alembic.runtime.migration import MigrationContext

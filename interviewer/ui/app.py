@@ -86,11 +86,12 @@ def build_app(svc: Any) -> gr.Blocks:
 
     atexit.register(shutil.rmtree, export_dir, True)
 
-    def speak(text: str, voice_on: bool) -> str | None:
-        if not voice_on or not text or svc.settings.voice.tts == "none":
+    def on_speak(text: str, voice_on: bool) -> Any:
+        """The interviewer's voice for the last turn; runs after the card is shown, in its own queue."""
+        if not voice_on or not (text or "").strip() or svc.settings.voice.tts == "none":
             return None
         try:
-            return str(svc.tts.speak(text, export_dir))
+            return str(svc.tts.speak(text[:1500], export_dir))
         except InterviewerError:
             return None
 
@@ -126,10 +127,7 @@ def build_app(svc: Any) -> gr.Blocks:
         chat, card, say = _render_events(events, [])
         chat.insert(0, {"role": "assistant", "content": f"Session `{st.id}`: open `?session={st.id}` to come back "
                                                          "to it later (also after a restart, on any replica)."})
-        yield st, chat, card, gr.update(), gr.update(value="")
-        audio = speak(say, voice_on)
-        if audio:
-            yield st, chat, gr.update(), audio, gr.update()
+        yield st, chat, card, None, gr.update(value=""), say  # speech follows in its own event
 
     def _act(st: SessionState | None, chat: Chat, fn: Any, voice_on: bool, *args: Any,
              request: gr.Request | None = None) -> Any:
@@ -137,14 +135,12 @@ def build_app(svc: Any) -> gr.Blocks:
         st = mine(st, request)
         events = fn(st, *args)
         chat, card, say = _render_events(events, chat)
-        # feedback first: the card and chat show now; speech follows when it is synthesised
-        yield st, chat, card or gr.update(), gr.update(), gr.update(value="")
-        audio = speak(say, voice_on)
-        if audio:
-            yield st, chat, gr.update(), audio, gr.update()
+        # feedback first: the card and chat show now; speech is synthesised by the chained `speak` event,
+        # which has its own queue, so no grade waits behind text-to-speech
+        yield st, chat, card or gr.update(), None, gr.update(value=""), say
         if st.pending_refine:
             chat, card2, _ = _render_events(engine.refine(st), list(chat))
-            yield st, chat, card2 or gr.update(), gr.update(), gr.update()
+            yield st, chat, card2 or gr.update(), gr.update(), gr.update(), gr.update()
 
     def on_submit(text: str, st: SessionState | None, chat: Chat, voice_on: bool, request: gr.Request | None = None) -> Any:
         chat = list(chat or [])
@@ -236,7 +232,9 @@ def build_app(svc: Any) -> gr.Blocks:
         user_dir = export_dir / hashlib.sha256(st.user.encode()).hexdigest()[:16]
         user_dir.mkdir(exist_ok=True)
         md_path = user_dir / f"session-{st.id}.md"
-        md_path.write_text(_report_markdown(engine, st), encoding="utf-8")
+        from interviewer.interview.report import report_markdown
+
+        md_path.write_text(report_markdown(st, engine.bank, engine.store.turns(st.id)), encoding="utf-8")
         csv_path = user_dir / f"session-{st.id}-anki.csv"
         _write_anki(svc, st, csv_path)
         return md, per_topic, over_time, [str(md_path), str(csv_path)]
@@ -423,7 +421,8 @@ def build_app(svc: Any) -> gr.Blocks:
             prog_plot = gr.LinePlot(x="answer", y="score", title="Your scores over time", y_lim=[0, 10])
             prog_table = gr.Dataframe(interactive=False, label="Mastery per topic")
 
-        outs = [state, chat, card, spoken, answer]
+        say = gr.State("")  # what the interviewer says next; read aloud by the chained speak event
+        outs = [state, chat, card, spoken, answer, say]
         start_ev = start.click(on_start, [mode, topic, difficulty, n_q, limit, voice_on, pick, coding_on], outs,
                                api_name="start", concurrency_id="engine")
         code_run_ev = code_run.click(on_code_run, [state, code_in], [code_out], api_name="code_run",
@@ -437,7 +436,7 @@ def build_app(svc: Any) -> gr.Blocks:
                                  concurrency_id="engine")
         voice_ev = voice_btn.click(on_voice, [mic, state, chat, voice_on], outs, api_name="voice",
                                    concurrency_id="engine")
-        hint.click(on_hint, [state, chat, voice_on], outs, api_name="hint", concurrency_id="engine")
+        hint_ev = hint.click(on_hint, [state, chat, voice_on], outs, api_name="hint", concurrency_id="engine")
         skip_ev = skip.click(on_skip, [state, chat, voice_on], outs, api_name="skip", concurrency_id="engine")
         retry_ev = retry.click(on_retry, [state, chat, voice_on], outs, api_name="retry", concurrency_id="engine")
         end_ev = end.click(on_end, [state, chat, voice_on], outs, api_name="end", concurrency_id="engine")
@@ -455,6 +454,12 @@ def build_app(svc: Any) -> gr.Blocks:
         load_ev = demo.load(on_load, None, [state, chat, card], api_visibility="private")
         resume_ev = resume_btn.click(on_resume, [resume_id], [state, chat, card], api_name="resume_session",
                                      concurrency_id="engine")
+        speak_in = gr.Textbox(visible=False)  # the public /speak endpoint (what a browser's chained event does)
+        speak_in.submit(on_speak, [speak_in, voice_on], [spoken], api_name="speak", concurrency_id="tts",
+                        concurrency_limit=1)
+        for ev in (start_ev, submit_ev, enter_ev, voice_ev, hint_ev, skip_ev, end_ev, retry_ev, code_sub_ev):
+            ev.then(on_speak, [say, voice_on], [spoken], api_visibility="private", concurrency_id="tts",
+                    concurrency_limit=1)
         for ev in (submit_ev, enter_ev, voice_ev, skip_ev, end_ev, retry_ev, code_sub_ev):  # Progress follows answers
             ev.then(on_progress, None, prog_outs, api_visibility="private")
         code_outs = [code_box, code_in, code_md, shown_ex, code_out]
@@ -468,49 +473,18 @@ def build_app(svc: Any) -> gr.Blocks:
     return demo
 
 
-def _report_markdown(engine: InterviewEngine, st: SessionState) -> str:
-    """Everything a candidate wants to keep: each question, every answer and follow-up, the grade with
-    its evidence per key point, and the model answer."""
-    import json
-
-    grades = {}
-    for t in engine.store.turns(st.id):
-        if t["kind"] == "final" and t.get("grade"):
-            grades[t["item_id"]] = json.loads(t["grade"])  # the last final grade per item (a retry replaces it)
-    lines = [f"# Interview report — session {st.id}", "", engine.report_text(st), ""]
-    for r in st.results:
-        it = engine.bank.get(r["id"])
-        lines += [f"## {it.question}", f"**Score: {r['score']:.1f}/10** ({r['source']})", ""]
-        fqs = r.get("followup_questions") or []
-        for n, a in enumerate(r.get("answers") or []):
-            label = "Your answer" if n == 0 else f"Follow-up: *{fqs[n - 1] if n - 1 < len(fqs) else ''}*  \nYour answer"
-            lines += [f"{label}:", "", "> " + "\n> ".join((a or "(empty)").splitlines()), ""]
-        g = grades.get(r["id"]) or {}
-        if g.get("key_points"):
-            lines.append("Key points:")
-            for k in g["key_points"]:
-                ev = f' — "{k["evidence"]}"' if k.get("evidence") else ""
-                lines.append(f"- **{k['status']}** ({k['weight']}) {k['text']}{ev}")
-            lines.append("")
-        for m in g.get("misconceptions") or []:
-            lines += [f'- misconception: "{m["evidence"]}" — {m["correction"]}']
-        if g.get("feedback"):
-            lines += [g["feedback"], ""]
-        if it.rubric:
-            lines += ["Model answer:", "", it.rubric.model_answer, ""]
-    return "\n".join(lines)
-
-
 def _write_anki(svc: Any, st: SessionState, path: Path) -> None:
     """Front;Back rows, semicolon-separated (Anki's default text import)."""
     with path.open("w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, delimiter=";")
         for r in st.results:
-            it = svc.bank.get(r["id"])
+            if r.exercise:  # coding exercises are not bank items
+                continue
+            it = svc.bank.get(r.id)
             back = it.best_answer
             if it.rubric:
                 back += "<br><br>Key points:<br>" + "<br>".join(f"• {k.text}" for k in it.rubric.key_points)
-            w.writerow([it.question, back, f"interviewer {it.id} {(it.topic or ['x'])[0].replace(' ', '_')}"])
+            w.writerow([r.question, back, f"interviewer {it.id} {(it.topic or ['x'])[0].replace(' ', '_')}"])
 
 
 def serve(svc: Any, host: str | None = None, port: int | None = None, block: bool = True) -> Any:
