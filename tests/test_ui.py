@@ -220,3 +220,52 @@ def test_the_grade_card_does_not_wait_for_speech(svc, tmp_path):
         c.close()
     finally:
         demo.close()
+
+
+@pytest.mark.skipif(not have("espeak-ng"), reason="espeak-ng is installed by setup")
+def test_files_are_served_to_their_owner_only(svc, tmp_path):
+    """With logins on, a report, an export, the interviewer's voice and an uploaded recording are
+    each served to the user they belong to; another logged-in user with the URL gets 404."""
+    import httpx
+    from gradio_client import Client
+
+    from interviewer.ui.app import serve
+    from interviewer.ui.auth import add_user
+
+    users = tmp_path / "users.json"
+    add_user(users, "alice", "correct horse battery")
+    add_user(users, "bob", "another long passphrase")
+    s = make_services(tmp_path / "d", ui={"voice": True, "users_file": str(users)}, voice={"tts": "espeak"})
+    for shared in ("embedder", "bank", "chroma", "index", "retriever", "grader"):
+        s.__dict__[shared] = getattr(svc, shared)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    demo = serve(s, port=port, block=False)
+
+    def login(name: str, password: str) -> httpx.Client:
+        h = httpx.Client(base_url=url, timeout=60)
+        assert h.post("login", data={"username": name, "password": password}).status_code == 200
+        return h
+
+    try:
+        alice = Client(url, auth=("alice", "correct horse battery"), verbose=False, download_files=False)
+        chat, *_ = alice.predict("mock", "Any", "Any", 1, 0, True, "004-048", api_name="/start")
+        for _ in range(4):
+            chat, card, *_ = alice.predict("Dropout zeroes random units while training.", chat, True,
+                                           api_name="/submit")
+            if isinstance(card, str) and "### Score:" in card:
+                break
+        files = alice.predict(api_name="/report")[3]
+        voice = alice.predict(text_of(chat[-1]), True, api_name="/speak")
+        urls = [f["url"] for f in files] + [voice["url"]]
+        a, b = login("alice", "correct horse battery"), login("bob", "another long passphrase")
+        up = a.post("gradio_api/upload", files={"files": ("take.wav", b"RIFF....WAVEfmt ", "audio/wav")})
+        urls.append(f"{url}gradio_api/file={up.json()[0]}")
+        anonymous = httpx.Client(timeout=60)
+        for u in urls:
+            assert a.get(u).status_code == 200, u
+            assert b.get(u).status_code == 404, u
+            assert anonymous.get(u).status_code in (401, 403, 404), u
+        assert "Dropout" in a.get(urls[0]).text
+    finally:
+        demo.close()

@@ -22,6 +22,7 @@ from interviewer.errors import InterviewerError  # noqa: E402
 from interviewer.grading.render import grade_to_markdown  # noqa: E402
 from interviewer.interview.engine import Event, InterviewEngine, SessionState  # noqa: E402
 from interviewer.progress.view import progress_summary, progress_text  # noqa: E402
+from interviewer.ui.files import FileOwnerMiddleware, owner_tag  # noqa: E402
 
 ANY = "Any"
 Chat = list[dict[str, str]]
@@ -86,12 +87,12 @@ def build_app(svc: Any) -> gr.Blocks:
 
     atexit.register(shutil.rmtree, export_dir, True)
 
-    def on_speak(text: str, voice_on: bool) -> Any:
+    def on_speak(text: str, voice_on: bool, request: gr.Request | None = None) -> Any:
         """The interviewer's voice for the last turn; runs after the card is shown, in its own queue."""
         if not voice_on or not (text or "").strip() or svc.settings.voice.tts == "none":
             return None
         try:
-            return str(svc.tts.speak(text[:1500], export_dir))
+            return str(svc.tts.speak(text[:1500], export_dir, prefix=owner_tag(user_of(request))))
         except InterviewerError:
             return None
 
@@ -231,11 +232,11 @@ def build_app(svc: Any) -> gr.Blocks:
         over_time = pd.DataFrame([{"answer": i + 1, "score": h["score"]} for i, h in enumerate(hist)])
         user_dir = export_dir / hashlib.sha256(st.user.encode()).hexdigest()[:16]
         user_dir.mkdir(exist_ok=True)
-        md_path = user_dir / f"session-{st.id}.md"
+        md_path = user_dir / f"session-{st.id}{owner_tag(st.user)}.md"  # served to its owner only
         from interviewer.interview.report import report_markdown
 
         md_path.write_text(report_markdown(st, engine.bank, engine.store.turns(st.id)), encoding="utf-8")
-        csv_path = user_dir / f"session-{st.id}-anki.csv"
+        csv_path = user_dir / f"session-{st.id}-anki{owner_tag(st.user)}.csv"
         _write_anki(svc, st, csv_path)
         return md, per_topic, over_time, [str(md_path), str(csv_path)]
 
@@ -510,6 +511,11 @@ def serve(svc: Any, host: str | None = None, port: int | None = None, block: boo
     import threading
 
     threading.Thread(target=warm_up, name="warm-up").start()
+    from starlette.middleware import Middleware
+
+    # with a login, a file URL (report, export, voice, upload) serves its owner only
+    guard = [Middleware(FileOwnerMiddleware, trusted_user_header=ui.trusted_user_header)] if (
+        auth is not None or ui.trusted_user_header) else []
     demo.launch(server_name=host, server_port=port or ui.port, auth=auth, share=False,
-                prevent_thread_lock=not block, quiet=not block)
+                prevent_thread_lock=not block, quiet=not block, app_kwargs={"middleware": guard})
     return demo
