@@ -79,31 +79,79 @@ def test_a_killed_postgres_is_a_clear_error_then_recovers_without_a_restart(post
     s.close()
 
 
+class Deployment:
+    """The servers of the shared deployment. The Chroma and LLM servers can be killed and started
+    again on the same port (and, for Chroma, the same path); replicas can be added."""
+
+    def __init__(self, postgres: TempPostgres, tmp) -> None:
+        self.tmp = tmp
+        self.procs: list[subprocess.Popen] = []
+        self.replicas: dict[str, tuple[subprocess.Popen, str]] = {}
+        self.chroma_port, self.llm_port = free_port(), free_port()
+        self.env = {"INTERVIEWER_STORE__URL": postgres.url, "INTERVIEWER_VECTORSTORE__MODE": "http",
+                    "INTERVIEWER_VECTORSTORE__PORT": str(self.chroma_port), "INTERVIEWER_LLM__MODE": "openai",
+                    "INTERVIEWER_LLM__BASE_URL": f"http://127.0.0.1:{self.llm_port}/v1",
+                    "INTERVIEWER_LLM__MODEL": "smollm2", "INTERVIEWER_LLM__TIMEOUT": "120",
+                    "INTERVIEWER_UI__VOICE": "false", "INTERVIEWER_VOICE__TTS": "none",
+                    "INTERVIEWER_UI__USERS_FILE": str(tmp / "users.json"), "GRADIO_ANALYTICS_ENABLED": "False"}
+        self.chroma = self.llm = None
+
+    def _spawn(self, cmd: list[str], **kw) -> subprocess.Popen:
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
+        self.procs.append(p)
+        return p
+
+    def start_chroma(self, wait: bool = True) -> subprocess.Popen:
+        self.chroma = self._spawn([str(BIN / "chroma"), "run", "--host", "127.0.0.1", "--port", str(self.chroma_port),
+                                   "--path", str(self.tmp / "chroma")],
+                                  env={"ANONYMIZED_TELEMETRY": "False", "PATH": "/usr/bin:/bin"})
+        if wait:
+            wait_port(self.chroma_port, self.chroma)
+        return self.chroma
+
+    def start_llm(self, wait: bool = True) -> subprocess.Popen:
+        from interviewer.llm.models import smollm_path
+
+        self.llm = self._spawn([sys.executable, "-m", "llama_cpp.server", "--model", str(smollm_path()),
+                                "--host", "127.0.0.1", "--port", str(self.llm_port), "--n_ctx", "2048",
+                                "--n_threads", "1"])
+        if wait:
+            wait_port(self.llm_port, self.llm, timeout=120)
+        return self.llm
+
+    def start_replica(self, name: str, wait: bool = True, **env: str) -> tuple[subprocess.Popen, str]:
+        port = free_port()
+        log = open(self.tmp / f"replica-{name}.log", "w")  # noqa: SIM115 - closed with the process
+        p = subprocess.Popen([str(BIN / "interviewer"), "--data-dir", str(self.tmp / f"replica-{name}"), "serve",
+                              "--port", str(port)], env={**os.environ, **self.env, **env}, stdout=log,
+                             stderr=subprocess.STDOUT, cwd=ROOT)
+        self.procs.append(p)
+        self.replicas[name] = (p, f"http://127.0.0.1:{port}/")
+        if wait:
+            wait_port(port, p, timeout=180)
+        return self.replicas[name]
+
+    @staticmethod
+    def kill9(proc: subprocess.Popen) -> None:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        for p in self.procs:
+            if p.poll() is None:
+                stop(p)
+
+
 @pytest.fixture(scope="module")
 def deployment(postgres, svc, tmp_path_factory):
     """Chroma server + llama_cpp.server + users file + two replicas on Postgres."""
-    from interviewer.llm.models import smollm_path
-
-    tmp = tmp_path_factory.mktemp("shared")
-    procs: list[subprocess.Popen] = []
-    chroma_port, llm_port = free_port(), free_port()
-    procs.append(subprocess.Popen([str(BIN / "chroma"), "run", "--host", "127.0.0.1", "--port", str(chroma_port),
-                                   "--path", str(tmp / "chroma")], stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL, env={"ANONYMIZED_TELEMETRY": "False",
-                                                                  "PATH": "/usr/bin:/bin"}))
-    procs.append(subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(smollm_path()),
-                                   "--host", "127.0.0.1", "--port", str(llm_port), "--n_ctx", "2048",
-                                   "--n_threads", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-    users = tmp / "users.json"
-    env = {"INTERVIEWER_STORE__URL": postgres.url, "INTERVIEWER_VECTORSTORE__MODE": "http",
-           "INTERVIEWER_VECTORSTORE__PORT": str(chroma_port), "INTERVIEWER_LLM__MODE": "openai",
-           "INTERVIEWER_LLM__BASE_URL": f"http://127.0.0.1:{llm_port}/v1", "INTERVIEWER_LLM__MODEL": "smollm2",
-           "INTERVIEWER_LLM__TIMEOUT": "120", "INTERVIEWER_UI__VOICE": "false", "INTERVIEWER_VOICE__TTS": "none",
-           "INTERVIEWER_UI__USERS_FILE": str(users), "GRADIO_ANALYTICS_ENABLED": "False"}
-    replicas: dict[str, tuple[subprocess.Popen, str]] = {}
+    d = Deployment(postgres, tmp_path_factory.mktemp("shared"))
+    tmp, env, users = d.tmp, d.env, d.tmp / "users.json"
     try:
-        wait_port(chroma_port, procs[0])
-        wait_port(llm_port, procs[1], timeout=120)
+        d.start_chroma(wait=False)
+        d.start_llm(wait=False)
+        wait_port(d.chroma_port, d.chroma)
+        wait_port(d.llm_port, d.llm, timeout=120)
         for name, pw in (("alice", "ivory tower crossing 42"), ("bob", "quiet harbor lantern 7")):
             r = run_cli("user", "add", name, "--users-file", str(users), input=f"{pw}\n{pw}\n")
             assert r.returncode == 0, r.stderr
@@ -113,20 +161,12 @@ def deployment(postgres, svc, tmp_path_factory):
         assert "postgresql+psycopg://postgres@127.0.0.1" in r.stdout and "schema 0002" in r.stdout, r.stdout
         assert "http: collection" in r.stdout and "answered" in r.stdout, r.stdout
         for name in ("a", "b"):
-            port = free_port()
-            log = open(tmp / f"replica-{name}.log", "w")  # noqa: SIM115 - closed with the process
-            p = subprocess.Popen([str(BIN / "interviewer"), "--data-dir", str(tmp / f"replica-{name}"), "serve",
-                                  "--port", str(port)], env={**os.environ, **env}, stdout=log,
-                                 stderr=subprocess.STDOUT, cwd=ROOT)
-            procs.append(p)
-            replicas[name] = (p, f"http://127.0.0.1:{port}/")
-        for p, url in replicas.values():
+            d.start_replica(name, wait=False)
+        for p, url in d.replicas.values():
             wait_port(int(url.rsplit(":", 1)[1].strip("/")), p, timeout=180)
-        yield replicas, tmp
+        yield d
     finally:
-        for p in procs:
-            if p.poll() is None:
-                stop(p)
+        d.stop()
 
 
 def text_of(msg: dict) -> str:
@@ -137,7 +177,7 @@ def text_of(msg: dict) -> str:
 def test_a_session_survives_its_replica_and_belongs_to_its_user(deployment, postgres):
     from gradio_client import Client
 
-    replicas, tmp = deployment
+    replicas, tmp = deployment.replicas, deployment.tmp
     (proc_a, url_a), (_, url_b) = replicas["a"], replicas["b"]
     alice = Client(url_a, auth=("alice", "ivory tower crossing 42"), verbose=False)
     chat, *_ = alice.predict("mock", "Any", "Any", 2, 0, False, "004-048", api_name="/start")
@@ -182,3 +222,124 @@ def test_a_session_survives_its_replica_and_belongs_to_its_user(deployment, post
     for c in (alice, bob, alice_b):
         c.close()
     (tmp / "done").write_text(json.dumps({"session": sid}))
+
+
+# Faults of the shared servers: kill -9 of the Chroma server and of the LLM server while a replica
+# serves. Requests fail with a clear message (Ask) or fall back, labelled (a rubric-only grade);
+# nothing stored is lost; once the server is started again on the same port, the same replica
+# process serves as before. One replica with the LLM judge on (the two above grade rubric-only).
+CAROL = ("carol", "amber meadow compass 19")
+
+
+@pytest.fixture(scope="module")
+def judged_replica(deployment):
+    from interviewer.ui.auth import add_user
+
+    add_user(deployment.tmp / "users.json", *CAROL)  # read when the replica starts
+    return deployment.start_replica("judged", INTERVIEWER_GRADING__LLM_JUDGE="on")
+
+
+def model_answer(svc, item_id: str) -> str:
+    it = svc.bank.get(item_id)
+    return it.rubric.model_answer if it.rubric else it.best_answer
+
+
+def answer_until_graded(client, chat: list, answer: str, store: ProgressStore, sid: str) -> tuple[list, dict]:
+    """Answer the open question (again, while it asks follow-ups) until its final turn is stored;
+    the chat and the stored final turn."""
+    item = [t for t in store.turns(sid) if t["kind"] == "question"][-1]["item_id"]
+    for _ in range(3):  # at most two follow-ups
+        chat, *_ = client.predict(answer, chat, False, api_name="/submit")
+        finals = [t for t in store.turns(sid) if t["kind"] == "final" and t["item_id"] == item]
+        if finals:
+            assert len(finals) == 1 and finals[0]["score"] is not None, finals
+            return chat, finals[0]
+    raise AssertionError(f"{item} was not graded: {[text_of(m) for m in chat[-3:]]}")
+
+
+def test_a_killed_chroma_server_is_a_clear_error_then_recovers_without_a_restart(deployment, judged_replica,
+                                                                                   postgres, svc):
+    import chromadb
+    from gradio_client import Client
+
+    proc, url = judged_replica
+    carol = Client(url, auth=CAROL, verbose=False)
+    store = ProgressStore(None, url=postgres.url)
+    question = svc.bank.get("004-048").question
+
+    def index_size() -> dict[str, int]:
+        c = chromadb.HttpClient(host="127.0.0.1", port=deployment.chroma_port)
+        return {col.name: col.count() for col in c.list_collections()}
+
+    asked, box = carol.predict(question, [], api_name="/ask")
+    assert "[004-048]" in text_of(asked[-1]) and box == "", text_of(asked[-1])
+    size = index_size()
+    assert size and all(size.values()), size
+    chat, *_ = carol.predict("mock", "Any", "Any", 2, 0, False, "004-048", api_name="/start")
+    sid = text_of(chat[0]).split("`")[1]
+
+    deployment.kill9(deployment.chroma)  # the Chroma server dies while the replica serves
+    asked, box = carol.predict(question, [], api_name="/ask")
+    reply = text_of(asked[-1])
+    assert (f"**Ask is unavailable right now:** cannot reach the Chroma server at 127.0.0.1:{deployment.chroma_port}"
+            in reply and "is `chroma run` running?" in reply), reply
+    assert box == question  # kept in the box, to ask again
+    # the interview in progress does not need the index: the answer is graded and stored
+    answer = model_answer(svc, "004-048")
+    chat, final = answer_until_graded(carol, chat, answer, store, sid)
+    assert any(text_of(m).startswith("**Score ") for m in chat), [text_of(m) for m in chat]
+    assert answer in [t["answer"] for t in store.turns(sid) if t["kind"] == "answer"]
+    assert json.loads(final["grade"])["score"] == final["score"]
+
+    deployment.start_chroma()  # the same port and path; the replica is not restarted
+    assert index_size() == size  # nothing the server stored is lost
+    asked, box = carol.predict(question, [], api_name="/ask")
+    assert "[004-048]" in text_of(asked[-1]) and "unavailable" not in text_of(asked[-1]), text_of(asked[-1])
+    assert proc.poll() is None
+    carol.close()
+    store.close()
+
+
+def test_a_killed_llm_server_gives_labelled_rubric_grades_then_recovers_without_a_restart(deployment, judged_replica,
+                                                                                          postgres, svc):
+    from gradio_client import Client
+
+    from interviewer.llm.openai_compat import OpenAICompatBackend
+
+    proc, url = judged_replica
+    carol = Client(url, auth=CAROL, verbose=False)
+    store = ProgressStore(None, url=postgres.url)
+    chat, *_ = carol.predict("mock", "Any", "Any", 2, 0, False, "004-048", api_name="/start")
+    sid = text_of(chat[0]).split("`")[1]
+    llm_url = f"http://127.0.0.1:{deployment.llm_port}/v1"
+    # a client of the server, as the replica's judge uses it: first-token logprobs (the judge's verdicts)
+    probe, yes_no = OpenAICompatBackend(llm_url, "smollm2"), [{"role": "user", "content": "Is the sky blue?"}]
+    assert probe.choice_logprobs(yes_no)
+
+    deployment.kill9(deployment.llm)  # the LLM server dies mid-interview
+    with pytest.raises(BackendError, match="cannot reach the LLM API"):
+        probe.choice_logprobs(yes_no)
+    chat, final = answer_until_graded(carol, chat, model_answer(svc, "004-048"), store, sid)
+    grade = json.loads(final["grade"])
+    # graded all the same: rubric only, and the grade says why
+    assert grade["sources"] == ["rubric"] and final["score"] == grade["score"], grade
+    assert f"rubric only (LLM judge unavailable: cannot reach the LLM API at {llm_url}" in grade["label"], grade
+    shown = " ".join(text_of(m) for m in chat)
+    assert "The LLM judge could not refine the grade" in shown and "LLM judge unavailable" in shown, shown
+    assert "Question 2/2" in shown  # the interview goes on
+
+    deployment.start_llm()  # the same port; the replica is not restarted
+    assert probe.choice_logprobs(yes_no)  # a dead server was not taken for one without logprobs
+    second = [t for t in store.turns(sid) if t["kind"] == "question"][-1]["item_id"]
+    assert second != "004-048"
+    chat, final = answer_until_graded(carol, chat, model_answer(svc, second), store, sid)
+    grade = json.loads(final["grade"])
+    assert grade["sources"] == ["rubric", "llm"] and grade["llm_score"] is not None, grade
+    assert grade["label"].startswith(f"rubric + LLM judge (openai:smollm2@{llm_url})"), grade
+    assert "by the LLM judge" in text_of(chat[-1]), text_of(chat[-1])  # "Grade confirmed/refined by ..."
+    # nothing stored is lost: both answers, both graded finals, in Postgres
+    finals = [t for t in store.turns(sid) if t["kind"] == "final"]
+    assert [t["item_id"] for t in finals] == ["004-048", second] and all(t["score"] is not None for t in finals)
+    assert proc.poll() is None
+    carol.close()
+    store.close()

@@ -6,10 +6,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
-import textwrap
+import threading
+import time
+import traceback
 from datetime import UTC, datetime
 
 import pytest
@@ -79,52 +82,79 @@ def test_a_session_is_only_its_users(tmp_path):
     assert s.latest_active_session("bob") is None
 
 
-# A kill -9 between any two writes of a finishing question: the child process finishes a question
-# (real bank, real SQLite; a stub grade, because this is about storage) and dies with os._exit at the
-# k-th statement of the finishing transaction. The parent resumes and answers again: the question
-# ends up graded exactly once, with one review of its card.
-CHILD = textwrap.dedent("""
-    import os, sys
-    from pathlib import Path
+# A kill -9 between any two writes of a finishing question, at every one of them: the test process
+# loads the bank once and forks a child per kill point. The child opens a fresh store on a copy of a
+# database holding a started session (real bank, real SQLite; a stub grade, because this is about
+# storage), resumes the session, submits an answer and dies with os._exit at the k-th SQL statement
+# or COMMIT (a process death: no exception, no rollback, no cleanup). The points are every statement
+# of the finishing transaction, its COMMIT, and the first statement after it, as counted in a run
+# that is not killed. The test then resumes in a fresh store and answers again where needed: the
+# question ends up graded exactly once, with one review of each card, and the typed answer kept.
+ANSWER = "Dropout zeroes random units during training and is switched off at inference."
+KILLED = 77  # the child's exit code when it died at its kill point
+
+
+def _child_finish(data, bank, sid: str, kill_at: int | None) -> int:
     import sqlalchemy as sa
-    sys.path.insert(0, {tests!r})
     from stub_grader import services
+
     from interviewer.interview.engine import InterviewEngine
-    svc = services(Path({data!r}))
+
+    svc = services(data)
+    svc.__dict__["bank"] = bank
     eng = InterviewEngine(svc)
-    st, _ = eng.start(n_questions=2, question="004-048", user="alice")
-    print(st.id, flush=True)
-    kill_at = int({kill_at!r})
-    count = [0]
-    orig = sa.engine.Connection.execute
-    def execute(self, *a, **k):
-        if armed[0]:
-            count[0] += 1
-            if count[0] == kill_at:
-                os._exit(9)
-        return orig(self, *a, **k)
-    armed = [False]
-    sa.engine.Connection.execute = execute
-    real_finish = eng._store_final
-    def store_final(*a, **k):
-        armed[0] = True
+    st, _ = eng.resume(sid, user="alice")
+    log: list[tuple[str, int, str, bool]] = []  # (statement | commit, transaction number, SQL, inserts a final turn)
+    tx = [0]
+
+    def event(kind: str, sql: str = "", params=()) -> None:
+        values = params.values() if isinstance(params, dict) else params
+        final = sql.lstrip().upper().startswith("INSERT INTO TURNS") and "final" in values
+        log.append((kind, tx[0], sql, final))
+        if len(log) == kill_at:
+            os._exit(KILLED)
+
+    engine = svc.progress.engine
+    sa.event.listen(engine, "begin", lambda conn: tx.__setitem__(0, tx[0] + 1))
+    sa.event.listen(engine, "before_cursor_execute",
+                    lambda conn, cursor, sql, params, context, many: event("statement", sql, params))
+    sa.event.listen(engine, "commit", lambda conn: event("commit"))
+    eng.submit(st, ANSWER)
+    (data / "events.json").write_text(json.dumps(log))
+    return 0
+
+
+def _fork_finish(template, data, bank, sid: str, kill_at: int | None = None) -> int:
+    """The child's exit code (0: finished, KILLED: died at its kill point)."""
+    data.mkdir()
+    for f in template.glob("progress.sqlite3*"):  # the database (closed: no WAL left), not the caches
+        shutil.copy2(f, data)
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        code = 3
         try:
-            return real_finish(*a, **k)
+            code = _child_finish(data, bank, sid, kill_at)
+        except BaseException:  # noqa: BLE001 - reported to the parent through a file
+            (data / "child-error.txt").write_text(traceback.format_exc())
         finally:
-            armed[0] = False
-    eng._store_final = store_final
-    eng.submit(st, "Dropout zeroes random units during training and is switched off at inference.")
-    print("finished", count[0], flush=True)
-""")
+            os._exit(code)
+    deadline = time.monotonic() + 60
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            code = os.waitstatus_to_exitcode(status)
+            err = data / "child-error.txt"
+            assert code in (0, KILLED), (kill_at, code, err.read_text() if err.exists() else "")
+            return code
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            pytest.fail(f"the child killed at {kill_at} hung")
+        time.sleep(0.005)
 
 
-def _child(data, kill_at: int) -> tuple[str, str]:
-    code = CHILD.format(tests=str(ROOT / "tests"), data=str(data), kill_at=kill_at)
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                       env={**os.environ, "PYTHONPATH": str(ROOT)})
-    lines = p.stdout.split()
-    assert lines, p.stderr[-2000:]
-    return lines[0], p.stdout
+def _cards(store: ProgressStore) -> dict[tuple[str, str], int]:
+    return {(c["kind"], c["ref"]): c["reviews"] for kind in ("question", "keypoint") for c in store.cards("alice", kind)}
 
 
 def test_a_kill_between_any_two_writes_of_a_finishing_question_leaves_one_graded_answer(tmp_path):
@@ -132,30 +162,60 @@ def test_a_kill_between_any_two_writes_of_a_finishing_question_leaves_one_graded
 
     from interviewer.interview.engine import InterviewEngine
 
-    # how many statements finishing takes, from a run that is not killed
-    sid, out = _child(tmp_path / "full", 10_000)
-    writes = int(out.split("finished")[1].split()[0])
-    assert writes >= 5  # turn, grade, cards (update/insert + log each), session state
-    # every statement of the first writes (the final turn, its grade, the question card), then every
-    # sixth through the key-point cards, and the last ones (the session state): about 13 kills
-    points = sorted({*range(1, 7), *range(10, writes, 6), writes - 1, writes})
+    # a started session (question 004-048 asked), in a database the children copy
+    template = tmp_path / "template"
+    svc = services(template)
+    bank = svc.bank  # loaded once; the forked children share it
+    st, _ = InterviewEngine(svc).start(n_questions=2, question="004-048", user="alice")
+    sid = st.id
+    for t in threading.enumerate():
+        if t.name == "prefetch":
+            t.join()
+    svc.progress.close()
+
+    # the run that is not killed: every statement and COMMIT of submitting the answer, in order
+    assert _fork_finish(template, tmp_path / "full", bank, sid) == 0
+    log = json.loads((tmp_path / "full" / "events.json").read_text())
+    (finish_tx,) = {tx for _, tx, _, final in log if final}  # the transaction that stores the final turn
+    finish = [n for n, (_, tx, _, _) in enumerate(log, 1) if tx == finish_tx]
+    assert finish == list(range(finish[0], finish[-1] + 1))  # contiguous: one transaction
+    kinds = [log[n - 1][0] for n in finish]
+    assert kinds == ["statement"] * (len(finish) - 1) + ["commit"], kinds
+    statements = len(finish) - 1
+    assert statements >= 5  # the final turn, its grade, the question card (+ log), the key-point cards, the state
+    after = finish[-1] + 1  # the first statement once the finish is committed (asking the next question)
+    assert after <= len(log) and log[after - 1][0] == "statement"
+    points = [*finish, after]
+    assert len(points) == statements + 2  # every statement, the COMMIT, the one after: nothing sampled
+    full = services(tmp_path / "full")
+    full.__dict__["bank"] = bank
+    reference = _cards(full.progress)  # each card reviewed once
+    assert reference[("question", "004-048")] == 1 and set(reference.values()) == {1}
+    full.progress.close()
+
     for k in points:
         data = tmp_path / f"kill-{k}"
-        sid, out = _child(data, k)
-        assert "finished" not in out
+        assert _fork_finish(template, data, bank, sid, k) == KILLED, k
         svc = services(data)
+        svc.__dict__["bank"] = bank
         eng = InterviewEngine(svc)
         st, ev = eng.resume(sid, user="alice")
-        finals = [t for t in svc.progress.turns(sid) if t["kind"] == "final" and t["item_id"] == "004-048"]
-        if finals:  # the whole finish was committed before the kill: the next question is asked
-            assert st.current != "004-048", k
-        else:  # none of it was: the same question is asked again, the typed answer kept
+        turns = svc.progress.turns(sid)
+        assert [t["answer"] for t in turns if t["kind"] == "answer"] == [ANSWER], k  # the typed answer is kept
+        finals = [t for t in turns if t["kind"] == "final"]
+        committed = k > finish[-1]
+        assert bool(finals) == committed, (k, finals)  # all of the finish is stored, or none of it
+        if committed:  # the next question is asked, never this one again
+            assert st.current not in (None, "004-048") and ev[-1].kind == "question", k
+        else:  # the same question is asked again
             assert st.current == "004-048" and ev[-1].kind == "question", k
             eng.submit(st, "Dropout zeroes random units during training; inverted dropout rescales.")
-        finals = [t for t in svc.progress.turns(sid) if t["kind"] == "final" and t["item_id"] == "004-048"]
-        assert len(finals) == 1 and finals[0]["score"] is not None, (k, finals)
-        card = svc.progress.get_card("alice", "question", "004-048")
-        assert card is not None and card["reviews"] == 1, (k, card)
+        turns = svc.progress.turns(sid)
+        finals = [t for t in turns if t["kind"] == "final"]
+        assert len(finals) == 1 and finals[0]["item_id"] == "004-048", (k, finals)
+        assert all(t["score"] is not None for t in finals), (k, finals)  # no orphan ungraded final
+        assert [r["id"] for r in svc.progress.load_session(sid)["state"]["results"]] == ["004-048"], k
+        assert _cards(svc.progress) == reference, k  # one review of each card, none lost, none twice
         svc.progress.close()
 
 

@@ -109,7 +109,10 @@ class ClaimChecker:
         self.precision = resolve_precision(precision)
         self.batch_size = batch_size
         self.model_id = f"claim-checker:{self.manifest.get('sha256', {}).get('model.safetensors', '?')[:12]}"
+        # the tokenizer one call at a time; the forward passes of concurrent requests side by side
+        # (one per core: 1.6x the graded answers per second of one-at-a-time on 2 cores, eval/bench)
         self._lock = threading.Lock()
+        self._forwards = threading.Semaphore(max(1, os.cpu_count() or 1))
         self._cache: dict[tuple[str, str], np.ndarray] = {}
 
     # ------------------------------------------------------------------ raw model
@@ -120,12 +123,14 @@ class ClaimChecker:
             torch = self._torch
             # longest first keeps batches tightly padded
             order = sorted(range(len(todo)), key=lambda i: -len(todo[i][0]) - len(todo[i][1]))
-            with self._lock, torch.inference_mode(), \
+            with self._forwards, torch.inference_mode(), \
                     torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16"):
                 for s in range(0, len(order), self.batch_size):
                     chunk = [todo[i] for i in order[s:s + self.batch_size]]
-                    enc = self.tokenizer([c for c, _ in chunk], [a for _, a in chunk], truncation="longest_first",
-                                         max_length=MAX_LENGTH, padding=True, return_tensors="pt")
+                    with self._lock:
+                        enc = self.tokenizer([c for c, _ in chunk], [a for _, a in chunk],
+                                             truncation="longest_first", max_length=MAX_LENGTH, padding=True,
+                                             return_tensors="pt")
                     logits = self.model(**enc).logits.float()
                     probs = torch.softmax(logits, dim=-1).numpy()
                     for pair, pr in zip(chunk, probs, strict=True):

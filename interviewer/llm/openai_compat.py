@@ -67,13 +67,20 @@ class OpenAICompatBackend:
 
     def choice_logprobs(self, messages: list[Message]) -> dict[str, float] | None:
         """Top log-probabilities of the first reply token (None where the server has no logprobs;
-        the judge then uses a schema-constrained verdict instead). Remembered per instance."""
+        the judge then uses a schema-constrained verdict instead). Remembered per instance, but only
+        when the server answered: an unreachable or timed-out server raises BackendError and says
+        nothing about logprobs, so once it is back (e.g. restarted after a crash) they are used again."""
         if getattr(self, "_no_logprobs", False):
             return None
         try:
             r = self._create(messages, 1, logprobs=True, top_logprobs=10)
-            content = r.choices[0].logprobs.content if r.choices[0].logprobs else None
-        except (BackendError, AttributeError, IndexError, TypeError):
+        except BackendError as e:
+            if not isinstance(e.__cause__, self._openai.APIStatusError):
+                raise
+            r = None  # the server refused the request (HTTP 4xx/5xx): no logprobs here
+        try:
+            content = r.choices[0].logprobs.content if r is not None and r.choices[0].logprobs else None
+        except (AttributeError, IndexError, TypeError):
             content = None
         if not content:
             self._no_logprobs = True

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from interviewer.bank.schema import BANK_SCHEMA_VERSION, Item
@@ -71,9 +72,37 @@ class QuestionIndex:
         except Exception as e:
             raise BackendError(f"cannot open Chroma collection {self.name}: {e}") from None
 
+    def _server(self) -> str | None:
+        """host:port of the Chroma server (HttpClient), else None (an embedded store)."""
+        try:
+            s = self.client.get_settings()
+        except Exception:  # noqa: BLE001 - only for messages
+            return None
+        host, port = getattr(s, "chroma_server_host", None), getattr(s, "chroma_server_http_port", None)
+        return f"{host}:{port}" if host else None
+
+    @contextmanager
+    def _chroma(self, doing: str) -> Iterator[None]:
+        """Chroma's own errors (httpx errors when a Chroma server is down, its own types otherwise)
+        as a BackendError that says what failed. Nothing is cached on failure: once the server is
+        back, the next call works (the HTTP client connects again)."""
+        try:
+            yield
+        except BackendError:
+            raise
+        except Exception as e:  # chroma raises many types (httpx.ConnectError, ChromaError, ValueError, ...)
+            server = self._server()
+            detail = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+            if server and type(e).__module__.split(".")[0] in ("httpx", "httpcore"):
+                raise BackendError(f"cannot reach the Chroma server at {server} to {doing} (is `chroma run` "
+                                   f"running?): {detail}") from None
+            where = f"the Chroma server at {server}" if server else "the Chroma store"
+            raise BackendError(f"{where} failed to {doing} in collection {self.name}: {detail}") from None
+
     def stored_hashes(self) -> dict[str, str]:
         """Item id → content hash of what is indexed for it (one item has several vectors)."""
-        got = self.collection.get(include=["metadatas"])
+        with self._chroma("read the index"):
+            got = self.collection.get(include=["metadatas"])
         out: dict[str, str] = {}
         for m in got["metadatas"] or []:
             m = m or {}
@@ -89,15 +118,18 @@ class QuestionIndex:
         removed = [i for i in stored if i not in wanted]
         stale = removed + [it.id for it in todo if it.id in stored]
         if stale:  # drop every vector of removed or changed items (their parts may differ now)
-            self.collection.delete(where={"item_id": {"$in": stale}})
-        batch = max(1, min(self.client.get_max_batch_size(), 48))
+            with self._chroma("update the index"):
+                self.collection.delete(where={"item_id": {"$in": stale}})
+        with self._chroma("update the index"):
+            batch = max(1, min(self.client.get_max_batch_size(), 48))
         for start in range(0, len(todo), batch):
             chunk = todo[start:start + batch]
             rows = [(f"{it.id}::{part}", text, {**item_metadata(it), "item_id": it.id, "part": part})
                     for it in chunk for part, text in it.dense_texts().items()]
             vecs = self.embedder.embed([r[1] for r in rows])
-            self.collection.upsert(ids=[r[0] for r in rows], embeddings=vecs.tolist(),
-                                   documents=[r[1] for r in rows], metadatas=[r[2] for r in rows])
+            with self._chroma("update the index"):
+                self.collection.upsert(ids=[r[0] for r in rows], embeddings=vecs.tolist(),
+                                       documents=[r[1] for r in rows], metadatas=[r[2] for r in rows])
             if progress:
                 progress(len(chunk))
         return {"upserted": len(todo), "unchanged": len(items) - len(todo), "deleted": len(removed),
@@ -105,11 +137,12 @@ class QuestionIndex:
 
     def query(self, vector: Sequence[float], k: int, where: dict[str, Any] | None) -> list[tuple[str, float]]:
         """Nearest items as (item id, best cosine similarity over the item's vectors)."""
-        n = min(3 * k, self.collection.count())
-        if n == 0:
-            return []
-        res = self.collection.query(query_embeddings=[list(vector)], n_results=n, where=where or None,
-                                    include=["distances", "metadatas"])
+        with self._chroma("search the index"):
+            n = min(3 * k, self.collection.count())
+            if n == 0:
+                return []
+            res = self.collection.query(query_embeddings=[list(vector)], n_results=n, where=where or None,
+                                        include=["distances", "metadatas"])
         best: dict[str, float] = {}
         for m, d in zip(res["metadatas"][0], res["distances"][0], strict=True):
             iid = str((m or {}).get("item_id"))
