@@ -165,9 +165,13 @@ def bench_cli_start(data_dir: Path, runs: int = 3) -> dict:
     return out
 
 
-def bench_ui_card(data_dir: Path, sessions: int, answers: int = 3) -> dict:
+def bench_ui_card(data_dir: Path, sessions: int, answers: int = 3, think_s: tuple[float, float] | None = None) -> dict:
     """Through the real UI (gradio_client) with speech on (Piper): the time from pressing Submit to
-    the first update that carries the grade card, with ``sessions`` candidates at once."""
+    the first update that carries the grade card, with ``sessions`` candidates at once.
+
+    ``think_s=None`` is the stress case: every candidate submits again the moment the card arrives.
+    ``think_s=(lo, hi)`` paces them as people: each listens to the interviewer's reply (waits for
+    the audio) and then takes a random lo–hi seconds (seeded) before the next answer."""
     import threading
 
     from gradio_client import Client
@@ -198,9 +202,13 @@ def bench_ui_card(data_dir: Path, sessions: int, answers: int = 3) -> dict:
 
         def candidate(i: int) -> None:
             speech: list[tuple[float, Any]] = []
+            rng = random.Random(1000 + i)
             try:
                 c = Client(url, verbose=False)
                 chat, *_ = c.predict("mock", "Any", "Any", answers + 1, 0, True, "", api_name="/start")
+                if think_s is not None:  # hears the first question, then thinks
+                    c.predict(_spoken_reply(chat), True, api_name="/speak")
+                    time.sleep(rng.uniform(*think_s))
                 for k in range(answers):
                     job = c.submit(f"It reduces overfitting by regularising the weights (candidate {i}, answer {k}).",
                                    chat, True, api_name="/submit")
@@ -221,8 +229,15 @@ def bench_ui_card(data_dir: Path, sessions: int, answers: int = 3) -> dict:
                         times.append(first)
                     # as a browser does: the chained speak event reads the reply aloud while the candidate
                     # reads the card (it does not hold up the next answer)
-                    said = chat[-1]["content"] if isinstance(chat[-1], dict) else str(chat[-1])
+                    said = _spoken_reply(chat)
                     speech.append((time.perf_counter(), c.submit(said, True, api_name="/speak")))
+                    if think_s is not None:  # a person listens to the reply, then thinks before answering
+                        t_s, sp = speech.pop()
+                        audio = sp.result(timeout=120)
+                        with lock:
+                            (audio_times if audio else errors).append(
+                                time.perf_counter() - t_s if audio else "no audio from /speak")
+                        time.sleep(rng.uniform(*think_s))
                 for t_s, job in speech:
                     audio = job.result(timeout=120)
                     with lock:
@@ -240,9 +255,22 @@ def bench_ui_card(data_dir: Path, sessions: int, answers: int = 3) -> dict:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-    return {"sessions": sessions, "answers": len(times), "errors": errors,
+    return {"sessions": sessions, "answers": len(times), "errors": errors, "think_s": think_s,
             "card_p50_s": pct(times, 0.5) if times else None, "card_p95_s": pct(times, 0.95) if times else None,
             "audio_done_p95_s": pct(audio_times, 0.95) if audio_times else None}
+
+
+def _spoken_reply(chat: list) -> str:
+    """What the app reads aloud after an answer: the score line's first sentences and the next question."""
+    import re
+
+    out = []
+    for m in reversed(chat):
+        if not isinstance(m, dict) or m.get("role") != "assistant":
+            break
+        text = m["content"] if isinstance(m["content"], str) else str(m["content"])
+        out.insert(0, " ".join(re.split(r"(?<=[.!?])\s+", text)[:2]) if "Score" in text else text.split("\n\n")[-1])
+    return " ".join(out)
 
 
 def table(res: dict) -> list[dict]:
@@ -264,10 +292,12 @@ def table(res: dict) -> list[dict]:
         if key in res:
             b = res[key]
             rows.append({"what": what, "result": f"{b['wall_s']} s ({b['answers_per_s']} answers/s)"})
-    for key in ("ui_card_1", "ui_card_8"):
+    for key in ("ui_card_1", "ui_card_8", "ui_card_8_paced"):
         if key in res and res[key].get("card_p95_s") is not None:
             u = res[key]
-            rows.append({"what": f"UI: Submit to grade card, speech on, {u['sessions']} concurrent session(s)",
+            pace = (f", paced like people (listen, then think {u['think_s'][0]:g}–{u['think_s'][1]:g} s)"
+                    if u.get("think_s") else ", back to back (stress)" if u["sessions"] > 1 else "")
+            rows.append({"what": f"UI: Submit to grade card, speech on, {u['sessions']} concurrent session(s){pace}",
                          "result": f"p50 {u['card_p50_s']:.2f} s, p95 {u['card_p95_s']:.2f} s"
                          + (f"; audio ready p95 {u['audio_done_p95_s']:.2f} s after it" if u.get("audio_done_p95_s")
                             else "")})
@@ -317,8 +347,10 @@ def main() -> None:
         print(res["cli_start"])
     if want("ui_card"):
         for n in (1, 8):
-            res[f"ui_card_{n}"] = bench_ui_card(svc.settings.data_dir, n)
+            res[f"ui_card_{n}"] = bench_ui_card(svc.settings.data_dir, n, answers=8 if n == 1 else 3)
             print(res[f"ui_card_{n}"])
+        res["ui_card_8_paced"] = bench_ui_card(svc.settings.data_dir, 8, answers=4, think_s=(5.0, 15.0))
+        print(res["ui_card_8_paced"])
     previous = res.get("meta", {})
     res["meta"] = {"embedding_precision": getattr(svc.embedder, "precision", "fp32"),
                    "claim_checker": svc.checker.model_id, "claim_checker_precision": svc.checker.precision,
@@ -326,9 +358,12 @@ def main() -> None:
                    "machine": f"{os.cpu_count()} cores, {platform.machine()}, no GPU", "python": platform.python_version(),
                    "command": " ".join(["python", "eval/bench.py", *sys.argv[1:]]),
                    "sections_measured": sorted(only) if only else "all"}
-    if only:  # the sections kept from the previous run say where they came from
-        res["meta"]["other_sections_from"] = previous.get("other_sections_from") or {
-            "git_sha": previous.get("git_sha"), "date": previous.get("date"), "command": previous.get("command")}
+    # where each section's numbers come from: a partial run (--only) keeps the other sections' sources
+    stamp = {k: res["meta"][k] for k in ("git_sha", "date", "command")}
+    base = previous.get("full_run") or {k: previous.get(k) for k in ("git_sha", "date", "command")}
+    res["meta"]["full_run"] = stamp if not only else base
+    res["meta"]["sections"] = {**(previous.get("sections") or {} if only else {}),
+                               **{name: stamp for name in (only or [])}}
     res["table"] = table(res)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(res, indent=2) + "\n")

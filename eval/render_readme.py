@@ -137,8 +137,16 @@ def block_bench() -> str:
     for row in res.get("table", []):
         out.append(f"| {row['what']} | {row['result']} |")
     m = res.get("meta", {})
-    out += ["", f"Source: `{m.get('command', 'python eval/bench.py')}` → `eval/results/bench.json` "
-                f"(git {str(m.get('git_sha', '?'))[:10]}, {m.get('date', '?')}, {m.get('machine', '')})"]
+    sections, full = m.get("sections") or {}, m.get("full_run") or m
+
+    def src(st: dict) -> str:
+        return f"`{st.get('command', 'python eval/bench.py')}` (git {str(st.get('git_sha', '?'))[:10]}, {st.get('date', '?')})"
+
+    parts = [f"{src(full)}"] if set(sections) != {"grading", "llm", "batch", "ui_start", "cli_start", "ui_card"} else []
+    for st in {json.dumps(v, sort_keys=True): v for v in sections.values()}.values():
+        names = ", ".join(sorted(k for k, v in sections.items() if v == st))
+        parts.append(f"{src(st)} for the rows on {names}")
+    out += ["", f"Source: {'; '.join(parts)} → `eval/results/bench.json` ({m.get('machine', '')})."]
     return "\n".join(out) + "\n"
 
 
