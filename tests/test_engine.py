@@ -292,3 +292,29 @@ def test_a_coding_exercise_inside_a_mock_session(fresh_svc):
     kinds_stored = [t["kind"] for t in fresh_svc.progress.turns(st.id)]
     assert kinds_stored.count("exercise") == 1 and "exercise_explanation" in kinds_stored
     assert fresh_svc.progress.get_card(st.user, "question", ex.id)["last_score"] == 10.0
+
+
+def test_follow_ups_never_re_ask_a_covered_point(svc):
+    """Over every rubric: with one key point missed and the rest covered, the follow-up is the one
+    that probes the missed point (or a deeper / neutral one), never one probing a covered point;
+    and a follow-up already asked is not asked again."""
+    from pathlib import Path
+
+    from interviewer.interview.followups import GENERIC, followup_for
+
+    bank, checked = svc.bank, 0
+    for item in bank.items.values():
+        r = item.rubric
+        if r is None or len(r.key_points) < 2:
+            continue
+        for missed in r.key_points:
+            covered = {k.id for k in r.key_points} - {missed.id}
+            kp, q = followup_for(item, [missed.id], "an answer", [], lambda: None, Path("prompts"))
+            probes = {f.question: f.probes for f in r.follow_ups}
+            assert kp == missed.id and probes.get(q) not in covered, (item.id, q)
+            if q is not None:
+                again = followup_for(item, [missed.id], "an answer", [q], lambda: None, Path("prompts"))[1]
+                assert again != q and probes.get(again) not in covered, (item.id, again)
+            checked += 1
+    assert checked > 1000
+    assert followup_for(next(iter(bank.items.values())), ["x"], "a", [GENERIC], lambda: None, Path("p"))[1] != GENERIC
