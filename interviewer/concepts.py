@@ -29,7 +29,9 @@ _SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
 
 
 def retrieve_for_question(svc: Any, question: str, k: int = 3) -> list[tuple[Any, float]]:
-    """Hybrid hits, each with its dense similarity to the question (the confidence signal)."""
+    """Hybrid hits in the hybrid search's order, each with its dense similarity to the question
+    (the confidence signal). The order is kept: re-sorting by that similarity put the right item
+    first for 18 of 24 answerable dev questions, the hybrid order for 23 of 24."""
     retr = svc.retriever
     vec = svc.embedder.embed([question])[0]
     hits = retr.search(question, k=k, vector=vec)
@@ -40,16 +42,22 @@ def retrieve_for_question(svc: Any, question: str, k: int = 3) -> list[tuple[Any
              for it in items]
     sims = svc.embedder.embed(texts) @ vec
     q_sims = svc.embedder.embed([it.question for it in items]) @ vec
-    return sorted(((it, float(max(s, qs))) for it, s, qs in zip(items, sims, q_sims, strict=True)),
-                  key=lambda x: -x[1])
+    return [(it, float(max(s, qs))) for it, s, qs in zip(items, sims, q_sims, strict=True)]
+
+
+def confidence(hits: list[tuple[Any, float]]) -> float:
+    """How sure we are that the bank covers the question: the best similarity among the hits."""
+    return max((s for _, s in hits), default=0.0)
 
 
 def confident(hits: list[tuple[Any, float]], threshold: float | None = None) -> list[tuple[Any, float]]:
+    """The items to cite (the hybrid search's first, and its second when about as close), or []
+    when the bank does not cover the question."""
     t = COVERAGE_MIN if threshold is None else threshold
-    if not hits or hits[0][1] < t:
+    best = confidence(hits)
+    if not hits or best < t:
         return []
-    best = hits[0][1]
-    return [(it, s) for it, s in hits[:2] if s >= t and best - s <= SECOND_MIN_GAP]
+    return [hits[0]] + [(it, s) for it, s in hits[1:2] if s >= t and best - s <= SECOND_MIN_GAP]
 
 
 def _sources(it: Any) -> str:

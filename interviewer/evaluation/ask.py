@@ -53,7 +53,9 @@ def _score(rows: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
 
 def best_threshold(rows: list[dict[str, Any]]) -> float:
     """Balanced accuracy of answer-vs-refuse on these rows, maximised over the observed confidences."""
-    cands = sorted({round(r["_hits"][0][1], 3) for r in rows if r["_hits"]} | {0.0})
+    from interviewer.concepts import confidence
+
+    cands = sorted({round(confidence(r["_hits"]), 3) for r in rows if r["_hits"]} | {0.0})
     best, best_t = -1.0, 0.45
     for t in cands:
         from interviewer.concepts import confident
@@ -67,7 +69,7 @@ def best_threshold(rows: list[dict[str, Any]]) -> float:
 
 
 def run_ask_eval(svc: Any, calibrate: bool = False, out: Path | None = None) -> str:
-    from interviewer.concepts import COVERAGE_MIN, answer_question, retrieve_for_question
+    from interviewer.concepts import COVERAGE_MIN, answer_question, confidence, retrieve_for_question
     from interviewer.evaluation.grading import _git_sha
 
     rows = [json.loads(x) for x in QUESTIONS.read_text(encoding="utf-8").splitlines() if x.strip()]
@@ -87,7 +89,7 @@ def run_ask_eval(svc: Any, calibrate: bool = False, out: Path | None = None) -> 
         "dev": _score(dev, COVERAGE_MIN), "test": _score(test, COVERAGE_MIN), "all": _score(rows, COVERAGE_MIN),
         "latency_s": {"p50": _pct(lat, 0.5), "p95": _pct(lat, 0.95), "note": "whole extractive answer, no LLM"},
         "per_question": [{"question": r["question"], "kind": r["kind"], "split": r.get("split"),
-                          "expected": r["_expected"], "confidence": round(r["_hits"][0][1], 3) if r["_hits"] else None,
+                          "expected": r["_expected"], "confidence": round(confidence(r["_hits"]), 3) if r["_hits"] else None,
                           "top": [it.id for it, _ in r["_hits"][:3]]} for r in rows],
         "meta": {"git_sha": _git_sha(), "command": "interviewer eval ask", "questions": len(rows),
                  "embedding_model": svc.embedder.model_id,
