@@ -80,6 +80,65 @@ def compose(question: str, relevant: list[tuple[Any, float]]) -> str:
     return "\n\n".join(parts) + f"\n\nSources: {cites}"
 
 
+_WORD = re.compile(r"[a-z0-9][a-z0-9\-+]*")
+_TERM = re.compile(r"(?<![\w-])([A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)(?![\w-])")
+_VOCAB: dict[str, frozenset[str]] = {}
+
+
+def bank_vocabulary(bank: Any) -> frozenset[str]:
+    """Every word the bank's questions, answers and rubrics use (lower case), per bank version."""
+    key = bank.version
+    if key not in _VOCAB:
+        words: set[str] = set()
+        for it in bank.items.values():
+            parts = [it.question, it.best_answer or "", it.explanation or ""]
+            if it.rubric:
+                parts += [it.rubric.model_answer, *(k.text for k in it.rubric.key_points),
+                          *(m.text for m in it.rubric.misconceptions)]
+            words |= set(_WORD.findall(" ".join(parts).lower()))
+        _VOCAB.clear()
+        _VOCAB[key] = frozenset(words)
+    return _VOCAB[key]
+
+
+def unknown_terms(question: str, bank: Any) -> list[str]:
+    """Named things in the question (acronyms, CamelCase, hyphenated names like B-tree) that the
+    bank never mentions: the answer says so up front instead of letting nearby material pass as an
+    answer about them."""
+    vocab, out = bank_vocabulary(bank), []
+    for i, m in enumerate(_TERM.finditer(question)):
+        t = m.group(1)
+        named = (t.isupper() and len(t) >= 3) or (any(c.isupper() for c in t[1:]) and not t.isupper()) \
+            or ("-" in t and any(c.isupper() for c in t))
+        if i > 0 and named and t.lower() not in vocab and t not in out:
+            out.append(t)
+    return out
+
+
+_VS = re.compile(r"\s+(?:vs\.?|versus)\s+", re.I)
+_CLAUSE_END = re.compile(r"[,?.:;!(]|\s-\s")
+
+
+def comparison_sides(question: str) -> list[str]:
+    """The things compared in an "X vs Y" question (a few words each side), else []."""
+    parts = _VS.split(question)
+    if len(parts) < 2:
+        return []
+    sides = [" ".join(_CLAUSE_END.split(parts[0])[-1].split()[-4:])]
+    sides += [" ".join(_CLAUSE_END.split(p)[0].split()[:4]) for p in parts[1:]]
+    return [x for x in sides if re.search(r"[A-Za-z]{2,}", x)]
+
+
+def _add_compared(svc: Any, question: str, relevant: list[tuple[Any, float]]) -> list[tuple[Any, float]]:
+    """For "X vs Y", also cite the bank's best item on each side the citations miss (at most 3)."""
+    out = list(relevant)
+    for side in comparison_sides(question):
+        hits = confident(retrieve_for_question(svc, side, k=1))
+        if hits and hits[0][0].id not in {it.id for it, _ in out} and len(out) < 3:
+            out.append(hits[0])
+    return out
+
+
 def not_covered(hits: list[tuple[Any, float]]) -> str:
     near = "\n".join(f"- [{it.id}] {it.question}" for it, _ in hits[:3])
     return ("The question bank does not cover this, so I won't guess." +
@@ -108,6 +167,12 @@ def answer_question(svc: Any, question: str, stream: bool = True, llm: bool | No
             except BackendError as e:
                 yield f"(LLM unavailable: {e})"
         return
+    relevant = _add_compared(svc, question, relevant)
+    missing = unknown_terms(question, svc.bank)
+    if missing:
+        names = ", ".join(f"“{t}”" for t in missing)
+        yield (f"**The bank has nothing on {names}.** The closest material it has is below; it may not "
+               "answer your question.\n\n")
     yield compose(question, relevant)
     if backend is None:
         return

@@ -130,3 +130,19 @@ def test_exercise_list_and_run_from_a_file(svc, tmp_path):
     assert r.returncode == 1 and "FAIL" in r.stdout and "hint:" in r.stdout
     p = run_cli("progress", "--json", env=e)
     assert p.returncode == 0 and json.loads(p.stdout)["exercises_practised"] == 1
+
+
+def test_ask_names_what_the_bank_lacks_and_cites_both_sides_of_a_comparison(svc):
+    """The grounded-ask issue's two examples: a B-tree question is not answered as if the nearest
+    (decision-tree) material were about B-trees, and "LoRA vs prefix tuning" cites the bank's own
+    prefix-tuning item."""
+    from interviewer.concepts import answer_question, comparison_sides, unknown_terms
+
+    btree = "".join(answer_question(svc, "How does a B-tree split a node", llm=False))
+    assert btree.startswith("**The bank has nothing on “B-tree”.**")
+    lora = "".join(answer_question(svc, "LoRA vs prefix tuning", llm=False))
+    assert "[c000-prefix-tuning]" in lora and "nothing on" not in lora
+    covered = "".join(answer_question(svc, "why does BERT mask only 15% of the tokens?", llm=False))
+    assert "nothing on" not in covered and "[" in covered
+    assert unknown_terms("why does He init use 2/fan_in when Xavier uses another variance?", svc.bank) == []
+    assert comparison_sides("deepspeed zero stage 1 vs 2 vs 3, what is sharded?") == ["deepspeed zero stage 1"]
