@@ -169,12 +169,16 @@ def block_ask() -> str:
     if res is None:
         return "_not measured yet_\n"
     out = ["| ask, questions written for this | n | cites a right item (covered) | first citation right (covered) | "
-           "cites a right item (partly covered) | refusal precision | refusal recall |", "|---|---|---|---|---|---|---|"]
+           "cites a right item (partly covered) | refusal precision | refusal recall | not covered but answered: "
+           "says what the bank lacks | answerable, yet flagged |", "|---|---|---|---|---|---|---|---|---|"]
     for split in ("dev", "test"):
         m = res[split]
         cov, part = m.get("covered", {}), m.get("partly", {})
+        leak = (f"{m['of_which_flagged_unknown_term']} of {m['not_covered_answered']}"
+                if "not_covered_answered" in m else "—")
         out.append(f"| {split} | {m['n']} | {_f(cov.get('citation_correct_any'))} | {_f(cov.get('citation_correct_first'))} | "
-                   f"{_f(part.get('citation_correct_any'))} | {_f(m['refusal_precision'])} | {_f(m['refusal_recall'])} |")
+                   f"{_f(part.get('citation_correct_any'))} | {_f(m['refusal_precision'])} | {_f(m['refusal_recall'])} | "
+                   f"{leak} | {m.get('answerable_flagged_unknown_term', '—')} |")
     lat = res["latency_s"]
     out += ["", f"Threshold {res['threshold_in_use']} (chosen on dev). Whole grounded answer: p50 "
                 f"{lat['p50'] * 1000:.0f} ms, p95 {lat['p95'] * 1000:.0f} ms. Source: `interviewer eval ask` → "

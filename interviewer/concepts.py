@@ -107,7 +107,8 @@ def unknown_terms(question: str, bank: Any) -> list[str]:
     answer about them."""
     vocab, out = bank_vocabulary(bank), []
     for i, m in enumerate(_TERM.finditer(question)):
-        t = m.group(1)
+        # "Hinton-style" is about style, "GPU0" is a GPU: strip such suffixes before looking the name up
+        t = re.sub(r"-(?:style|like|based|heavy|level|wise|ish|aware|free|only)$|(?<=[A-Za-z])\d+$", "", m.group(1))
         named = (t.isupper() and len(t) >= 3) or (any(c.isupper() for c in t[1:]) and not t.isupper()) \
             or ("-" in t and any(c.isupper() for c in t))
         if i > 0 and named and t.lower() not in vocab and t not in out:

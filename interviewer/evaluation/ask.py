@@ -36,6 +36,13 @@ def _score(rows: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
     out: dict[str, Any] = {"n": len(rows), "threshold": round(threshold, 3),
                            "refusal_precision": round(tp / (tp + fp), 3) if tp + fp else None,
                            "refusal_recall": round(tp / (tp + fn), 3) if tp + fn else None}
+    # not-covered questions that were answered anyway: how many say up front what the bank lacks
+    leaked = [r for r, ref in zip(rows, refused, strict=True) if r["kind"] == "not_covered" and not ref]
+    if leaked and "_text" in leaked[0]:
+        out["not_covered_answered"] = len(leaked)
+        out["of_which_flagged_unknown_term"] = sum("The bank has nothing on" in r["_text"] for r in leaked)
+        out["answerable_flagged_unknown_term"] = sum("The bank has nothing on" in r.get("_text", "")
+                                                     for r in rows if r["kind"] != "not_covered")
     for kind in ("covered", "partly"):
         sel = [(r, ref) for r, ref in zip(rows, refused, strict=True) if r["kind"] == kind]
         if not sel:
@@ -79,7 +86,7 @@ def run_ask_eval(svc: Any, calibrate: bool = False, out: Path | None = None) -> 
         r["_expected"] = [svc.bank.resolve(e) for e in r.get("expected", [])]
         r["_hits"] = retrieve_for_question(svc, r["question"])
         t = time.perf_counter()
-        "".join(answer_question(svc, r["question"], llm=False))
+        r["_text"] = "".join(answer_question(svc, r["question"], llm=False))
         lat.append(time.perf_counter() - t)
     dev = [r for r in rows if r.get("split") == "dev"]
     test = [r for r in rows if r.get("split") != "dev"]
