@@ -21,6 +21,15 @@ _PKG = Path(__file__).resolve().parent
 ROOT = _PKG.parent if (_PKG.parent / "knowledge").is_dir() else _PKG / "_data"
 
 
+def default_data_dir() -> Path:
+    """``data/`` beside a checkout; for an installed wheel the user's data directory
+    (``$XDG_DATA_HOME/interviewer``, else ``~/.local/share/interviewer``), never site-packages."""
+    if _PKG.parent == ROOT:
+        return ROOT / "data"
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "interviewer"
+
+
 class EmbeddingSettings(BaseModel):
     mode: Literal["local", "hash"] = Field(
         "local", description="local: sentence-transformers model on the CPU; hash: deterministic "
@@ -117,7 +126,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="INTERVIEWER_", env_nested_delimiter="__",
                                       extra="forbid")
 
-    data_dir: Path = Field(ROOT / "data", description="where the Chroma index, SQLite progress "
+    data_dir: Path = Field(default_factory=default_data_dir, description="where the Chroma index, SQLite progress "
                            "database and assembled models live")
     knowledge_dir: Path = Field(ROOT / "knowledge", description="the bank's data files")
     prompts_dir: Path = Field(ROOT / "prompts", description="prompt templates")

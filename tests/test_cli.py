@@ -146,3 +146,18 @@ def test_ask_names_what_the_bank_lacks_and_cites_both_sides_of_a_comparison(svc)
     assert "nothing on" not in covered and "[" in covered
     assert unknown_terms("why does He init use 2/fan_in when Xavier uses another variance?", svc.bank) == []
     assert comparison_sides("deepspeed zero stage 1 vs 2 vs 3, what is sharded?") == ["deepspeed zero stage 1"]
+
+
+def test_an_installed_wheel_keeps_its_data_out_of_site_packages(monkeypatch, tmp_path):
+    """Run from a checkout, data lives in ./data; installed (bank packaged under interviewer/_data),
+    in the user's data directory — never inside site-packages."""
+    import interviewer.settings as settings
+
+    assert settings.default_data_dir() == settings.ROOT / "data"  # this checkout
+    monkeypatch.setattr(settings, "ROOT", settings._PKG / "_data")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert settings.default_data_dir() == tmp_path / "xdg" / "interviewer"
+    monkeypatch.delenv("XDG_DATA_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert settings.default_data_dir() == tmp_path / "home" / ".local" / "share" / "interviewer"
+    assert "site-packages" not in str(settings.Settings(_env_file=None).data_dir)
