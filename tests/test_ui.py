@@ -141,7 +141,7 @@ def test_real_browser_end_during_a_follow_up_keeps_the_answer(app, artifacts):
         page.get_by_role("button", name="Submit", exact=True).click()
         page.get_by_text("Follow-up:", exact=False).first.wait_for(timeout=30_000)
         page.get_by_role("button", name="End", exact=True).click()
-        page.wait_for_function("document.body.innerText.includes('Session report')", timeout=30_000)
+        page.wait_for_function("document.body.innerText.includes('Session report ·')", timeout=30_000)
         body = page.inner_text("body")
         page.screenshot(path=str(artifacts / "ui-end-during-followup.png"), full_page=True)
         browser.close()
