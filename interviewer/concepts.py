@@ -80,7 +80,10 @@ def compose(question: str, relevant: list[tuple[Any, float]]) -> str:
     return "\n\n".join(parts) + f"\n\nSources: {cites}"
 
 
+NOT_IN_BANK = "The bank has nothing on"  # how an answer starts that names what the bank lacks
 _WORD = re.compile(r"[a-z0-9][a-z0-9\-+]*")
+# "Hinton-style" is about style, "GPU0" is a GPU: such suffixes are stripped before a name is looked up
+_GENERIC_SUFFIX = re.compile(r"-(?:style|like|based|heavy|level|wise|ish|aware|free|only)$|(?<=[A-Za-z])\d+$")
 _TERM = re.compile(r"(?<![\w-])([A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)(?![\w-])")
 _VOCAB: dict[str, frozenset[str]] = {}
 
@@ -107,8 +110,7 @@ def unknown_terms(question: str, bank: Any) -> list[str]:
     answer about them."""
     vocab, out = bank_vocabulary(bank), []
     for i, m in enumerate(_TERM.finditer(question)):
-        # "Hinton-style" is about style, "GPU0" is a GPU: strip such suffixes before looking the name up
-        t = re.sub(r"-(?:style|like|based|heavy|level|wise|ish|aware|free|only)$|(?<=[A-Za-z])\d+$", "", m.group(1))
+        t = _GENERIC_SUFFIX.sub("", m.group(1))
         named = (t.isupper() and len(t) >= 3) or (any(c.isupper() for c in t[1:]) and not t.isupper()) \
             or ("-" in t and any(c.isupper() for c in t))
         if i > 0 and named and t.lower() not in vocab and t not in out:
@@ -172,7 +174,7 @@ def answer_question(svc: Any, question: str, stream: bool = True, llm: bool | No
     missing = unknown_terms(question, svc.bank)
     if missing:
         names = ", ".join(f"“{t}”" for t in missing)
-        yield (f"**The bank has nothing on {names}.** The closest material it has is below; it may not "
+        yield (f"**{NOT_IN_BANK} {names}.** The closest material it has is below; it may not "
                "answer your question.\n\n")
     yield compose(question, relevant)
     if backend is None:

@@ -150,7 +150,7 @@ class TextToSpeech:
                 with wave.open(str(out), "wb") as wf:
                     self._voice.synthesize_wav(text, wf)
 
-            _background().submit(synth).result()
+            _SPEECH.submit(synth).result()
         else:
             subprocess.run(["espeak-ng", "-v", "en-us", "-s", "160", "-w", str(out), text], check=True,
                            capture_output=True, timeout=60, preexec_fn=_lower_priority)  # noqa: PLW1509
@@ -163,15 +163,7 @@ def _lower_priority() -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
 
 
-_pool: concurrent.futures.ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _background() -> concurrent.futures.ThreadPoolExecutor:
-    """One low-priority thread synthesises all speech of the process, one text at a time: when a
-    grade and speech compete for the 2 cores the grade wins, so the card never waits for a voice."""
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = concurrent.futures.ThreadPoolExecutor(1, "speech", initializer=_lower_priority)
-        return _pool
+#: One low-priority thread synthesises all speech of the process, one text at a time: when a grade
+#: and speech compete for the 2 cores the grade wins, so the card never waits for a voice. (The
+#: thread starts on the first text.)
+_SPEECH = concurrent.futures.ThreadPoolExecutor(1, "speech", initializer=_lower_priority)

@@ -26,7 +26,7 @@ def _pct(xs: list[float], q: float) -> float:
 
 
 def _score(rows: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
-    from interviewer.concepts import confident
+    from interviewer.concepts import NOT_IN_BANK, confident
 
     refused = [not confident(r["_hits"], threshold) for r in rows]
     should_refuse = [r["kind"] == "not_covered" for r in rows]
@@ -36,13 +36,14 @@ def _score(rows: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
     out: dict[str, Any] = {"n": len(rows), "threshold": round(threshold, 3),
                            "refusal_precision": round(tp / (tp + fp), 3) if tp + fp else None,
                            "refusal_recall": round(tp / (tp + fn), 3) if tp + fn else None}
-    # not-covered questions that were answered anyway: how many say up front what the bank lacks
-    leaked = [r for r, ref in zip(rows, refused, strict=True) if r["kind"] == "not_covered" and not ref]
-    if leaked and "_text" in leaked[0]:
+    if all("_text" in r for r in rows):
+        # not-covered questions answered anyway: how many say up front what the bank lacks; and how
+        # many answerable ones carry that note wrongly
+        leaked = [r for r, ref in zip(rows, refused, strict=True) if r["kind"] == "not_covered" and not ref]
         out["not_covered_answered"] = len(leaked)
-        out["of_which_flagged_unknown_term"] = sum("The bank has nothing on" in r["_text"] for r in leaked)
-        out["answerable_flagged_unknown_term"] = sum("The bank has nothing on" in r.get("_text", "")
-                                                     for r in rows if r["kind"] != "not_covered")
+        out["of_which_flagged_unknown_term"] = sum(NOT_IN_BANK in r["_text"] for r in leaked)
+        out["answerable_flagged_unknown_term"] = sum(NOT_IN_BANK in r["_text"] for r in rows
+                                                     if r["kind"] != "not_covered")
     for kind in ("covered", "partly"):
         sel = [(r, ref) for r, ref in zip(rows, refused, strict=True) if r["kind"] == kind]
         if not sel:

@@ -99,12 +99,13 @@ def build_app(svc: Any) -> gr.Blocks:
         if not voice_on or not (text or "").strip() or svc.settings.voice.tts == "none":
             return None
         # the same words sound the same for everybody: synthesise once, hand each user their own copy
+        text = text[:1500]
         cache = export_dir / "speech-cache"
-        cached = cache / (hashlib.sha256(text[:1500].encode()).hexdigest()[:32] + ".wav")
+        cached = cache / (hashlib.sha256(text.encode()).hexdigest()[:32] + ".wav")
         try:
             if not cached.exists():
                 cache.mkdir(exist_ok=True)
-                os.replace(svc.tts.speak(text[:1500], cache), cached)
+                os.replace(svc.tts.speak(text, cache), cached)
             fd, mine_path = tempfile.mkstemp(prefix=owner_tag(user_of(request)), suffix=".wav", dir=export_dir)
             os.close(fd)
             shutil.copyfile(cached, mine_path)
