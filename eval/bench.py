@@ -70,6 +70,39 @@ def bench_grading(svc, rows) -> dict:
             "checker_one_answer_p95_ms": round(1000 * pct(ck, 0.95), 1)}
 
 
+def bench_checker_concurrency(svc, rows, n: int = 40) -> dict:
+    """The claim checker under concurrent requests, as in ``serve`` (one torch thread per request):
+    ``n`` answers checked by one caller, then the same answers split between two callers at once."""
+    import threading
+
+    import torch
+
+    torch.set_num_threads(1)
+    checker = svc.checker
+    jobs = []
+    for r in (rows * (n // len(rows) + 1))[:n]:
+        rub = svc.bank.get(r["id"]).rubric
+        jobs.append(([k.text for k in rub.key_points] + [m.text for m in rub.misconceptions], r["student_answer"]))
+    checker.check(*jobs[0])  # warm-up
+
+    def run(part: list) -> None:
+        for claims, answer in part:
+            checker.check(claims, answer)
+
+    out = {}
+    for callers in (1, 2):
+        checker._cache.clear()
+        threads = [threading.Thread(target=run, args=(jobs[i::callers],)) for i in range(callers)]
+        t = time.perf_counter()
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        out[f"{callers}_caller_s"] = round(time.perf_counter() - t, 2)
+    torch.set_num_threads(os.cpu_count() or 1)
+    return {"answers": n, **out, "speedup": round(out["1_caller_s"] / out["2_caller_s"], 2)}
+
+
 def bench_llm(svc, rows, n: int = 5) -> dict:
     from interviewer.grading.grader import Grader
     from interviewer.llm.registry import local_backend
@@ -287,6 +320,11 @@ def table(res: dict) -> list[dict]:
                      "result": f"p50 {gl['p50_s']:.1f} s, p95 {gl['p95_s']:.1f} s"})
         rows.append({"what": "tokens/s, raw `llama_cpp` vs our adapter",
                      "result": f"{tp['raw_llama_cpp']} vs {tp['adapter']} (overhead {tp['overhead_pct']} %)"})
+    if "checker_concurrency" in res:
+        c = res["checker_concurrency"]
+        rows.append({"what": f"claim checker, {c['answers']} answers by 1 caller vs split between 2 at once "
+                             "(one torch thread each, as in `serve`)",
+                     "result": f"{c['1_caller_s']} s vs {c['2_caller_s']} s ({c['speedup']}x)"})
     for key, what in (("grade_batch_2000", "`grade-batch` 2,000 answers (sentences shuffled and dropped)"),
                       ("grade_batch_2000_unique_spans", "`grade-batch` 2,000 answers, every span unique (nothing cached)")):
         if key in res:
@@ -331,6 +369,9 @@ def main() -> None:
     if want("grading"):
         res["grading_rubric_only"] = bench_grading(svc, rows)
         print(res["grading_rubric_only"])
+    if want("checker_concurrency"):
+        res["checker_concurrency"] = bench_checker_concurrency(svc, rows)
+        print(res["checker_concurrency"])
     if want("llm") and "--no-llm" not in sys.argv:
         res.update(bench_llm(svc, rows))
         print(res)

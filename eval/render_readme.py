@@ -142,7 +142,7 @@ def block_bench() -> str:
     def src(st: dict) -> str:
         return f"`{st.get('command', 'python eval/bench.py')}` (git {str(st.get('git_sha', '?'))[:10]}, {st.get('date', '?')})"
 
-    parts = [f"{src(full)}"] if set(sections) != {"grading", "llm", "batch", "ui_start", "cli_start", "ui_card"} else []
+    parts = [f"{src(full)}"] if set(sections) != {"grading", "checker_concurrency", "llm", "batch", "ui_start", "cli_start", "ui_card"} else []
     for st in {json.dumps(v, sort_keys=True): v for v in sections.values()}.values():
         names = ", ".join(sorted(k for k, v in sections.items() if v == st))
         parts.append(f"{src(st)} for the rows on {names}")
