@@ -30,8 +30,8 @@ _SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
 
 def retrieve_for_question(svc: Any, question: str, k: int = 3) -> list[tuple[Any, float]]:
     """Hybrid hits in the hybrid search's order, each with its dense similarity to the question
-    (the confidence signal). The order is kept: re-sorting by that similarity put the right item
-    first for 18 of 24 answerable dev questions, the hybrid order for 23 of 24."""
+    (the confidence signal). The order is kept: re-sorting by that similarity cited the right item
+    first less often on the dev questions (eval/README.md, "Ask")."""
     retr = svc.retriever
     vec = svc.embedder.embed([question])[0]
     hits = retr.search(question, k=k, vector=vec)

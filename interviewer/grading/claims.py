@@ -110,7 +110,7 @@ class ClaimChecker:
         self.batch_size = batch_size
         self.model_id = f"claim-checker:{self.manifest.get('sha256', {}).get('model.safetensors', '?')[:12]}"
         # the tokenizer one call at a time; the forward passes of concurrent requests side by side
-        # (one per core: 1.6x the graded answers per second of one-at-a-time on 2 cores, eval/bench)
+        # (one per core; eval/bench.py's checker_concurrency row measures 1 vs 2 callers)
         self._lock = threading.Lock()
         self._forwards = threading.Semaphore(max(1, os.cpu_count() or 1))
         self._cache: dict[tuple[str, str], np.ndarray] = {}

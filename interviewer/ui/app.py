@@ -487,8 +487,8 @@ def build_app(svc: Any) -> gr.Blocks:
             # the countdown restarts from what is left of the open question's time limit
             ev.then(remaining_seconds, [state], [countdown_secs], api_visibility="private").then(
                 None, [countdown_secs], None, js=COUNTDOWN_JS)
-    # 4 events at a time per group: measured against 2 and 16 with eval/load_test.py (2: fewer requests/s;
-    # 16: a third fewer requests/s and twice the p95, as more requests contend for 2 cores)
+    # 4 events at a time per group: 2 and 16 did worse in one-off eval/load_test.py runs (not committed);
+    # model work is bounded inside the claim checker anyway
     demo.queue(default_concurrency_limit=4, max_size=64)
     return demo
 
