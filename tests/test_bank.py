@@ -249,3 +249,45 @@ def test_the_bank_snapshot_follows_every_edit(tmp_path):
     (snap,) = cache.glob("bank-*.pickle")
     snap.write_bytes(b"not a pickle")
     assert "imp-snapshot-test" in load_bank_cached(kn, (imported,), cache).items
+
+
+def test_claim_checker_training_answers_never_touch_held_out_items(bank):
+    """Every labelled training answer names a real item and labels only its key points and
+    misconceptions (the later files: every one of them). The held-out items (the ones an evaluation set uses) only appear in the files
+    the training script turns into validation pairs, never among the answers written later."""
+    import json
+
+    root = Path(__file__).resolve().parent.parent / "eval" / "claims"
+    held_out = set(json.loads((root / "splits.json").read_text())["held_out_items_for_claim_checker"])
+    files = sorted(root.glob("answers-*.jsonl")) + sorted((root / "indep").glob("*.jsonl"))
+    assert len(files) >= 16
+    kp_labels, mc_labels = {"entailed", "partly", "not_stated", "contradicted"}, {"stated", "not_stated"}
+    n = 0
+    for f in files:
+        for line_no, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1):
+            a = json.loads(line)
+            where = f"{f.name}:{line_no}"
+            it = bank.items.get(a["item_id"])
+            if it is None and f.parent.name != "indep":  # written before ten duplicates were merged: skipped
+                assert bank.get(a["item_id"]).id != a["item_id"], where  # by training; a merged id, not a typo
+                continue
+            assert it is not None and it.rubric is not None, where
+            assert f.parent.name != "indep" or it.id not in held_out, where
+            kps, mcs = {k.id for k in it.rubric.key_points}, {m.id for m in it.rubric.misconceptions}
+            # the first files predate key points added in the bank quality pass: a subset, never unknown ids
+            assert set(a["key_points"]) <= kps and set(a["misconceptions"]) <= mcs, where
+            if f.parent.name == "indep":
+                assert set(a["key_points"]) == kps and set(a["misconceptions"]) == mcs, where
+            assert set(a["key_points"].values()) <= kp_labels and set(a["misconceptions"].values()) <= mc_labels, where
+            assert a["answer"].strip(), where
+            n += 1
+    assert n >= 3000, n
+
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("train_cc", root.parent / "train_claim_checker.py")
+    train_cc = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train_cc)
+    train, val = train_cc.bank_pairs(held_out, with_indep=True)
+    assert not {r["group"] for r in train} & {f"bank:{i}" for i in held_out}
+    assert {r["group"] for r in val} == {f"bank:{i}" for i in held_out if bank.items.get(i) and bank.items[i].rubric}

@@ -366,3 +366,29 @@ def test_a_non_english_answer_says_only_english_is_graded(svc, dropout):
     g = svc.grader.grade_item(dropout, fr)
     assert any("only English" in f for f in g.flags) or g.gate == "not English", (g.gate, g.flags)
     assert "keyword" not in " ".join(g.flags)
+
+
+def test_misconception_corrections_are_checked_only_for_candidates(svc, dropout):
+    """The correction of a misconception is a claim check of its own; it is only paid for when the
+    misconception itself looks stated (grade-batch spends its time on claim checks)."""
+    from interviewer.grading.grader import Grader
+
+    class Recording:
+        def __init__(self, inner):
+            self.inner, self.model_id, self.claims = inner, inner.model_id, []
+
+        def check_pairs(self, pairs):
+            self.claims += [c for c, _ in pairs]
+            return self.inner.check_pairs(pairs)
+
+    rec = Recording(svc.checker)
+    grader = Grader(svc.embedder, rec, policy=svc.grader.policy)
+    corrections = {m.correction for m in dropout.rubric.misconceptions}
+    good = grader.grade_item(dropout, DROPOUT_GOOD, use_llm=False)
+    assert not good.misconceptions and not corrections & set(rec.claims)
+    assert {k.text for k in dropout.rubric.key_points} <= set(rec.claims)
+    rec.claims.clear()
+    wrong = grader.grade_item(dropout, DROPOUT_WRONG, use_llm=False)
+    made = {m.correction for m in dropout.rubric.misconceptions if m.id in {h.id for h in wrong.misconceptions}}
+    assert made and made <= set(rec.claims)
+    assert wrong.model_dump() == svc.grader.grade_item(dropout, DROPOUT_WRONG, use_llm=False).model_dump()

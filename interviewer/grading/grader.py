@@ -331,33 +331,35 @@ class Grader:
 
         checked = strip_fillers(content_text)
         wins = windows(checked)
-        pairs: list[tuple[str, str]] = []
-        slices = []
-        # a misconception is only "made" when the answer does not also state its correction (answers that
-        # correct a misconception name it, and the checker alone then says the misconception is stated)
-        claims = [k.text for k in kps] + [m.text for m in mcs] + [m.correction for m in mcs]
-        sims = np.concatenate([kp_sim, mc_sim, mc_sim], axis=1)
-        for j, claim in enumerate(claims):
+
+        def texts_for(sim_col: np.ndarray) -> list[str]:
             texts = list(wins)
-            best_span = strip_fillers(content[int(np.argmax(sims[:, j]))].text)
+            best_span = strip_fillers(content[int(np.argmax(sim_col))].text)
             # long answers (checked in windows) also get the span that matches the claim best, so a
             # claim is judged in its own context; a short answer is one window and that is enough
             if len(wins) > 1 and best_span and best_span not in texts:
                 texts.append(best_span)
-            slices.append((len(pairs), len(pairs) + len(texts)))
-            pairs += [(claim, t) for t in texts]
-        verdicts = self.checker.check_pairs(pairs)
+            return texts
 
-        def combine(lo: int, hi: int) -> Any:
-            block = verdicts[lo:hi]
-            best = max(block, key=lambda v: v.credit)
-            contra = max(block, key=lambda v: v.contradicted)
-            return best, contra
+        def check(claims: list[tuple[str, np.ndarray]]) -> list[tuple[Any, Any]]:
+            """(best verdict by credit, clearest contradiction) per claim, in one batched pass."""
+            pairs: list[tuple[str, str]] = []
+            slices = []
+            for claim, sim_col in claims:
+                texts = texts_for(sim_col)
+                slices.append((len(pairs), len(pairs) + len(texts)))
+                pairs += [(claim, t) for t in texts]
+            verdicts = self.checker.check_pairs(pairs)
+            return [(max(verdicts[lo:hi], key=lambda v: v.credit), max(verdicts[lo:hi], key=lambda v: v.contradicted))
+                    for lo, hi in slices]
+
+        checks = check([(k.text, kp_sim[:, j]) for j, k in enumerate(kps)]
+                       + [(m.text, mc_sim[:, j]) for j, m in enumerate(mcs)])
 
         results: list[KeyPointResult] = []
         points: list[tuple[str, float, float, str]] = []
         for j, kp in enumerate(kps):
-            best, contra = combine(*slices[j])
+            best, contra = checks[j]
             i = int(np.argmax(kp_sim[:, j]))
             sim = float(kp_sim[i, j])
             credit = pol.combined_credit(best.credit, sim)
@@ -370,15 +372,21 @@ class Grader:
                 span=(sp.start, sp.end) if show else None, entailed=round(best.entailed, 3),
                 partly=round(best.partly, 3), contradicted=round(contra.contradicted, 3), credit=round(credit, 3)))
             points.append((kp.weight, best.credit, sim, status))
-        hits: list[MisconceptionHit] = []
+        # a misconception is only "made" when the checker says it is stated, its best span is closer to it
+        # than to any key point (the checker alone confuses "switched off at inference" with "applied at
+        # inference"), and the answer does not also state its correction (answers that correct a
+        # misconception name it). The corrections are checked only for the candidates that pass the rest.
+        candidates = []
         for j, mc in enumerate(mcs):
-            best, contra = combine(*slices[len(kps) + j])
-            corrected, _ = combine(*slices[len(kps) + len(mcs) + j])
+            best, contra = checks[len(kps) + j]
             i = int(np.argmax(mc_sim[:, j]))
-            # stated per the checker, and its best span is closer to the misconception than to any key point
-            # (the checker alone confuses "switched off at inference" with "applied at inference")
             if (best.entailed >= pol.misconception and best.entailed > contra.contradicted
-                    and corrected.entailed < best.entailed and float(mc_sim[i, j]) >= float(kp_sim[i].max())):
+                    and float(mc_sim[i, j]) >= float(kp_sim[i].max())):
+                candidates.append((j, mc, best, i))
+        corrections = check([(mc.correction, mc_sim[:, j]) for j, mc, _, _ in candidates]) if candidates else []
+        hits: list[MisconceptionHit] = []
+        for (j, mc, best, i), (corrected, _) in zip(candidates, corrections, strict=True):
+            if corrected.entailed < best.entailed:
                 sp = content[i]
                 hits.append(MisconceptionHit(id=mc.id, text=mc.text, correction=mc.correction, evidence=sp.text,
                                              span=(sp.start, sp.end), similarity=round(float(mc_sim[i, j]), 3),
