@@ -134,6 +134,43 @@ def bench_llm(svc, rows, n: int = 5) -> dict:
                              "overhead_pct": round(100 * (raw - ad) / raw, 2)}}
 
 
+def bench_ask(svc, n: int = 6) -> dict:
+    """Ask with the bundled model (``--llm``): the grounded extractive answer streams first, then the
+    LLM's short connecting paragraph. Times to the first text, to the LLM's first token and to the end,
+    on the first covered dev questions of eval/ask/questions.jsonl."""
+    from interviewer.concepts import answer_question
+    from interviewer.llm.registry import local_backend
+
+    qs = [json.loads(line) for line in (ROOT / "eval" / "ask" / "questions.jsonl").read_text().splitlines() if line.strip()]
+    qs = [q for q in qs if q.get("split") == "dev" and q.get("kind") == "covered"][:n]
+    llm = local_backend(svc.settings)
+    saved, svc.llm = svc.llm, llm
+    first_text, first_llm, total, tokens = [], [], [], []
+    try:
+        for q in qs:
+            t = time.perf_counter()
+            seen_marker, chunks = False, 0
+            for i, chunk in enumerate(answer_question(svc, q["question"], llm=True)):
+                now = time.perf_counter() - t
+                if i == 0:
+                    first_text.append(now)
+                if seen_marker and chunks == 0 and chunk.strip():
+                    first_llm.append(now)
+                if seen_marker:
+                    chunks += 1
+                if "**In short (" in chunk:
+                    seen_marker = True
+            total.append(time.perf_counter() - t)
+            tokens.append(chunks)
+    finally:
+        svc.llm = saved
+    return {"model": llm.name, "questions": len(qs), "first_text_p50_s": pct(first_text, 0.5),
+            "first_llm_token_p50_s": pct(first_llm, 0.5) if first_llm else None,
+            "first_llm_token_p95_s": pct(first_llm, 0.95) if first_llm else None,
+            "total_p50_s": pct(total, 0.5), "llm_chunks_mean": round(sum(tokens) / len(tokens), 1) if tokens else 0,
+            "max_tokens": svc.settings.ask.max_tokens}
+
+
 def bench_batch(rows, data_dir: Path, n: int = 2000, unique_spans: bool = False) -> dict:
     """2,000 answers built from the labelled ones. Default: sentences shuffled and dropped, so
     answers differ but sentences repeat (a class answering the same questions). With
@@ -320,6 +357,12 @@ def table(res: dict) -> list[dict]:
                      "result": f"p50 {gl['p50_s']:.1f} s, p95 {gl['p95_s']:.1f} s"})
         rows.append({"what": "tokens/s, raw `llama_cpp` vs our adapter",
                      "result": f"{tp['raw_llama_cpp']} vs {tp['adapter']} (overhead {tp['overhead_pct']} %)"})
+    if res.get("ask_llm"):
+        a = res["ask_llm"]
+        rows.append({"what": f"Ask with `--llm` ({a['model']}, {a['questions']} covered questions): first text / "
+                             f"the LLM's first token / whole answer (p50)",
+                     "result": f"{a['first_text_p50_s']:.2f} s / {a['first_llm_token_p50_s']:.1f} s / "
+                               f"{a['total_p50_s']:.1f} s"})
     if "checker_concurrency" in res:
         c = res["checker_concurrency"]
         rows.append({"what": f"claim checker, {c['answers']} answers by 1 caller vs split between 2 at once "
@@ -375,6 +418,9 @@ def main() -> None:
     if want("llm") and "--no-llm" not in sys.argv:
         res.update(bench_llm(svc, rows))
         print(res)
+    if want("ask") and "--no-llm" not in sys.argv:
+        res["ask_llm"] = bench_ask(svc)
+        print(res["ask_llm"])
     if want("batch"):
         res["grade_batch_2000"] = bench_batch(rows, svc.settings.data_dir)
         print(res["grade_batch_2000"])

@@ -64,6 +64,29 @@ def block_d2() -> str:
     return "\n".join(out) + "\n"
 
 
+def block_d2_llm() -> str:
+    res = _load("grading-d2-llm.json")
+    if res is None or "fused" not in res:
+        return "_not measured yet_\n"
+    from interviewer.evaluation.grading import TRIVIAL
+
+    top = [x for x in res["predictions"] if x["human"] >= 9 and x["category"] not in TRIVIAL]
+    out = ["| d2 answers, Spearman | all | substantive | dev questions, substantive | test questions, substantive "
+           "| graded ≥ 9 scoring ≥ 8 |", "|---|---|---|---|---|---|"]
+    for col, name, key in (("rubric", "rubric only (the default)", "predicted"), ("llm_only", "LLM judge alone", "llm_only"),
+                           ("fused", "rubric + LLM judge (fused)", "fused")):
+        r = res[col]
+        out.append(f"| {name} | {_f(r['all']['spearman'])} | {_f(r['substantive']['spearman'])} | "
+                   f"{_f(r['per_split']['dev']['substantive']['spearman'])} | "
+                   f"{_f(r['per_split']['test']['substantive']['spearman'])} | "
+                   f"{sum(x[key] >= 8 for x in top)}/{len(top)} |")
+    llm = res.get("llm", {})
+    out += ["", f"Judge: `{llm.get('model', '?')}`, fused with weight {llm.get('weight', '?')}, "
+                f"{llm.get('judge_failures', 0)} failed calls, {llm.get('seconds', '?')} s for "
+                f"{res['meta'].get('answers', '?')} answers. Source: {_source(res, 'grading-d2-llm.json')}"]
+    return "\n".join(out) + "\n"
+
+
 def block_own() -> str:
     res = _load("grading.json")
     if res is None:
@@ -142,7 +165,7 @@ def block_bench() -> str:
     def src(st: dict) -> str:
         return f"`{st.get('command', 'python eval/bench.py')}` (git {str(st.get('git_sha', '?'))[:10]}, {st.get('date', '?')})"
 
-    parts = [f"{src(full)}"] if set(sections) != {"grading", "checker_concurrency", "llm", "batch", "ui_start", "cli_start", "ui_card"} else []
+    parts = [f"{src(full)}"] if set(sections) != {"grading", "checker_concurrency", "llm", "ask", "batch", "ui_start", "cli_start", "ui_card"} else []
     for st in {json.dumps(v, sort_keys=True): v for v in sections.values()}.values():
         names = ", ".join(sorted(k for k, v in sections.items() if v == st))
         parts.append(f"{src(st)} for the rows on {names}")
@@ -223,7 +246,7 @@ def block_load() -> str:
     return "\n".join(out) + "\n"
 
 
-BLOCKS = {"load": block_load, "d2": block_d2, "own": block_own, "asag": block_asag, "model-answers": block_model_answers,
+BLOCKS = {"load": block_load, "d2": block_d2, "d2-llm": block_d2_llm, "own": block_own, "asag": block_asag, "model-answers": block_model_answers,
           "checker": block_checker, "bench": block_bench, "retrieval": block_retrieval,
           "ask": block_ask, "sandbox": block_sandbox}
 

@@ -65,19 +65,35 @@ def _sources(it: Any) -> str:
     return ", ".join(dict.fromkeys(keys))
 
 
+def _shown(it: Any, first: bool) -> tuple[str, list[str]]:
+    """What the answer shows of an item: its model answer's opening sentences (three for the first
+    item cited, one for the others) and, for the first, its core key points."""
+    answer = it.rubric.model_answer if it.rubric else it.best_answer
+    sents = [s.strip() for s in _SENT.split(" ".join(answer.split())) if s.strip()]
+    core = [k.text for k in it.rubric.key_points if k.weight == "core"] if first and it.rubric else []
+    return " ".join(sents[: 3 if first else 1]), core
+
+
 def compose(question: str, relevant: list[tuple[Any, float]]) -> str:
     """The grounded answer: each cited item's opening sentences and core key points, with ids."""
     parts = []
     for n, (it, _) in enumerate(relevant):
-        answer = it.rubric.model_answer if it.rubric else it.best_answer
-        sents = [s.strip() for s in _SENT.split(" ".join(answer.split())) if s.strip()]
-        lead = " ".join(sents[: 3 if n == 0 else 1])
+        lead, core = _shown(it, n == 0)
         parts.append(f"{lead} [{it.id}]")
-        if n == 0 and it.rubric:
-            core = [k.text for k in it.rubric.key_points if k.weight == "core"]
+        if core:
             parts.append("Key points:\n" + "\n".join(f"- {c} [{it.id}]" for c in core))
     cites = "; ".join(f"[{it.id}] {it.question} ({_sources(it)})" for it, _ in relevant)
     return "\n\n".join(parts) + f"\n\nSources: {cites}"
+
+
+def llm_context(relevant: list[tuple[Any, float]]) -> str:
+    """The entries as the user was shown them (not the whole model answers): the LLM connects what
+    is on the screen, and a short prompt keeps its first token close (eval/bench.py, Ask row)."""
+    out = []
+    for n, (it, _) in enumerate(relevant):
+        lead, core = _shown(it, n == 0)
+        out.append(f"[{it.id}] Q: {it.question}\nA: {lead}" + "".join(f"\n- {c}" for c in core))
+    return "\n\n".join(out)
 
 
 NOT_IN_BANK = "The bank has nothing on"  # how an answer starts that names what the bank lacks
@@ -179,7 +195,7 @@ def answer_question(svc: Any, question: str, stream: bool = True, llm: bool | No
     yield compose(question, relevant)
     if backend is None:
         return
-    context = "\n\n".join(f"[{it.id}] Q: {it.question}\nA: {it.best_answer}" for it, _ in relevant)
+    context = llm_context(relevant)
     messages = render(svc.settings.prompts_dir, "ask", question=question, context=context)
     try:
         first = True

@@ -148,6 +148,33 @@ def test_ask_names_what_the_bank_lacks_and_cites_both_sides_of_a_comparison(svc)
     assert comparison_sides("deepspeed zero stage 1 vs 2 vs 3, what is sharded?") == ["deepspeed zero stage 1"]
 
 
+def test_ask_with_an_llm_connects_only_what_was_shown_and_survives_a_dead_backend(svc, monkeypatch):
+    """The grounded answer streams first; the LLM (here the product's scripted backend) gets the entries
+    as shown — ids, opening sentences, core key points, not whole model answers — and its paragraph is
+    labelled. A dead backend leaves the grounded answer and says so."""
+    from interviewer.concepts import answer_question
+    from interviewer.llm.fake import FakeBackend
+
+    llm = FakeBackend(["BERT masks 15% so that [002-034] ..."])
+    monkeypatch.setattr(svc, "llm", llm)
+    chunks = list(answer_question(svc, "why does BERT mask only 15% of the tokens?", llm=True))
+    text = "".join(chunks)
+    grounded = "".join(answer_question(svc, "why does BERT mask only 15% of the tokens?", llm=False))
+    assert chunks[0] == grounded  # the grounded answer arrives whole, before any LLM token
+    assert text.startswith(grounded) and "**In short (fake, from the entries above):** BERT masks" in text
+    prompt = "\n".join(m["content"] for m in llm.calls[0])
+    cited = [line.split("]")[0] + "]" for line in grounded.split("Sources: ")[1].split("; ")]
+    assert cited and all(c in prompt for c in cited)
+    first = svc.bank.get(cited[0].strip("[]"))
+    assert all(k.text in prompt for k in first.rubric.key_points if k.weight == "core")
+    last = first.rubric.model_answer.split(". ")[-1].strip()
+    assert len(first.rubric.model_answer.split(". ")) <= 3 or last not in prompt  # not the whole model answer
+
+    monkeypatch.setattr(svc, "llm", FakeBackend(default=None))  # raises BackendError: a dead endpoint
+    dead = "".join(answer_question(svc, "why does BERT mask only 15% of the tokens?", llm=True))
+    assert dead.startswith(grounded) and "(LLM unavailable:" in dead and "the answer above is the bank's own" in dead
+
+
 def test_an_installed_wheel_keeps_its_data_out_of_site_packages(monkeypatch, tmp_path):
     """Run from a checkout, data lives in ./data; installed (bank packaged under interviewer/_data),
     in the user's data directory — never inside site-packages."""
