@@ -368,6 +368,10 @@ def test_a_non_english_answer_says_only_english_is_graded(svc, dropout):
     assert "keyword" not in " ".join(g.flags)
 
 
+DROPOUT_STILL_ON = ("Dropout randomly zeroes units during training to stop co-adaptation and overfitting, and it is "
+                    "also kept on at test time, dropping units at random when you make predictions.")
+
+
 def test_misconception_corrections_are_checked_only_for_candidates(svc, dropout):
     """The correction of a misconception is a claim check of its own; it is only paid for when the
     misconception itself looks stated (grade-batch spends its time on claim checks)."""
@@ -388,7 +392,9 @@ def test_misconception_corrections_are_checked_only_for_candidates(svc, dropout)
     assert not good.misconceptions and not corrections & set(rec.claims)
     assert {k.text for k in dropout.rubric.key_points} <= set(rec.claims)
     rec.claims.clear()
-    wrong = grader.grade_item(dropout, DROPOUT_WRONG, use_llm=False)
+    wrong = grader.grade_item(dropout, DROPOUT_STILL_ON, use_llm=False)  # makes m2: dropout on at inference
     made = {m.correction for m in dropout.rubric.misconceptions if m.id in {h.id for h in wrong.misconceptions}}
     assert made and made <= set(rec.claims)
-    assert wrong.model_dump() == svc.grader.grade_item(dropout, DROPOUT_WRONG, use_llm=False).model_dump()
+    same = svc.grader.grade_item(dropout, DROPOUT_STILL_ON, use_llm=False)  # (bf16 batches differ in the 4th digit)
+    assert (wrong.score, [h.id for h in wrong.misconceptions], [k.status for k in wrong.key_points]) == \
+        (same.score, [h.id for h in same.misconceptions], [k.status for k in same.key_points])
