@@ -149,17 +149,19 @@ def bench_ask(svc, n: int = 6) -> dict:
     try:
         for q in qs:
             t = time.perf_counter()
-            seen_marker, chunks = False, 0
+            seen_marker, chunks, llm_at = False, 0, None
             for i, chunk in enumerate(answer_question(svc, q["question"], llm=True)):
                 now = time.perf_counter() - t
                 if i == 0:
                     first_text.append(now)
-                if seen_marker and chunks == 0 and chunk.strip():
-                    first_llm.append(now)
                 if seen_marker:
                     chunks += 1
+                    if llm_at is None and chunk.strip():  # the first non-blank chunk after the label
+                        llm_at = now
                 if "**In short (" in chunk:
                     seen_marker = True
+            if llm_at is not None:
+                first_llm.append(llm_at)
             total.append(time.perf_counter() - t)
             tokens.append(chunks)
     finally:
