@@ -443,14 +443,17 @@ def main() -> None:
                                                       think_s=(5.0, 15.0))
             print(res[f"ui_card_{n}_paced"])
     previous = res.get("meta", {})
-    res["meta"] = {"embedding_precision": getattr(svc.embedder, "precision", "fp32"),
+    cpu = _cpu()
+    res["meta"] = {"cpu": cpu, "embedding_precision": getattr(svc.embedder, "precision", "fp32"),
                    "claim_checker": svc.checker.model_id, "claim_checker_precision": svc.checker.precision,
                    "git_sha": _git_sha(), "date": datetime.now(UTC).strftime("%Y-%m-%d"), "cpus": os.cpu_count(),
                    "machine": f"{os.cpu_count()} cores, {platform.machine()}, no GPU", "python": platform.python_version(),
                    "command": " ".join(["python", "eval/bench.py", *sys.argv[1:]]),
                    "sections_measured": sorted(only) if only else "all"}
     # where each section's numbers come from: a partial run (--only) keeps the other sections' sources
-    stamp = {k: res["meta"][k] for k in ("git_sha", "date", "command")}
+    stamp = {k: res["meta"][k] for k in ("git_sha", "date", "command", "cpu")}
+    # runs before 2026-12-02 (fourth session) did not record the CPU: they ran on an Intel CPU with
+    # AVX-512 and AMX (bf16 in hardware); later machines may differ, hence the CPU per section
     base = previous.get("full_run") or {k: previous.get(k) for k in ("git_sha", "date", "command")}
     res["meta"]["full_run"] = stamp if not only else base
     res["meta"]["sections"] = {**(previous.get("sections") or {} if only else {}),
@@ -459,6 +462,18 @@ def main() -> None:
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(res, indent=2) + "\n")
     print(f"written to {OUT}")
+
+
+def _cpu() -> str:
+    """CPU model and the vector ISA that decides llama.cpp's and torch's speed here."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or "unknown"
+    model = next((ln.split(":", 1)[1].strip() for ln in info.splitlines() if ln.startswith("model name")), "?")
+    flags = set(next((ln.split(":", 1)[1].split() for ln in info.splitlines() if ln.startswith("flags")), []))
+    isa = "AMX" if "amx_tile" in flags else "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
+    return f"{model} ({isa})"
 
 
 if __name__ == "__main__":

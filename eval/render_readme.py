@@ -163,7 +163,10 @@ def block_bench() -> str:
     sections, full = m.get("sections") or {}, m.get("full_run") or m
 
     def src(st: dict) -> str:
-        return f"`{st.get('command', 'python eval/bench.py')}` (git {str(st.get('git_sha', '?'))[:10]}, {st.get('date', '?')})"
+        # runs that did not record their CPU ran on the Intel AVX-512/AMX machine (eval/bench.py)
+        cpu = st.get("cpu") or "Intel, AVX-512 + AMX"
+        return (f"`{st.get('command', 'python eval/bench.py')}` (git {str(st.get('git_sha', '?'))[:10]}, "
+                f"{st.get('date', '?')}, {cpu})")
 
     parts = [f"{src(full)}"] if set(sections) != {"grading", "checker_concurrency", "llm", "ask", "batch", "ui_start", "cli_start", "ui_card"} else []
     for st in {json.dumps(v, sort_keys=True): v for v in sections.values()}.values():

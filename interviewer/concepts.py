@@ -23,7 +23,7 @@ from interviewer.prompts import render
 
 #: below this cosine similarity the best bank item is not about the question (calibrated on the
 #: dev half of eval/ask/questions.jsonl by `interviewer eval ask --calibrate`; see eval/README.md)
-COVERAGE_MIN = 0.334
+COVERAGE_MIN = 0.377
 SECOND_MIN_GAP = 0.08  # a second item is cited when its confidence is within this of the first
 _SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
 
@@ -87,13 +87,16 @@ def compose(question: str, relevant: list[tuple[Any, float]]) -> str:
 
 
 def llm_context(relevant: list[tuple[Any, float]]) -> str:
-    """The entries as the user was shown them (not the whole model answers): the LLM connects what
-    is on the screen, and a short prompt keeps its first token close (eval/bench.py, Ask row)."""
+    """What the LLM reads: each cited entry's id and question, and the core key points shown for the
+    first — the facts on the screen, in their shortest form. Every prompt token costs the user wait
+    before the LLM's first token (about 40-50 tokens a second on two cores, eval/bench.py's Ask row),
+    so the opening sentences, which the user has just read, are not sent again."""
     out = []
     for n, (it, _) in enumerate(relevant):
         lead, core = _shown(it, n == 0)
-        out.append(f"[{it.id}] Q: {it.question}\nA: {lead}" + "".join(f"\n- {c}" for c in core))
-    return "\n\n".join(out)
+        facts = core or [lead]
+        out.append(f"[{it.id}] {it.question}" + "".join(f"\n- {c}" for c in facts))
+    return "\n".join(out)
 
 
 NOT_IN_BANK = "The bank has nothing on"  # how an answer starts that names what the bank lacks

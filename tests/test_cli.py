@@ -150,7 +150,7 @@ def test_ask_names_what_the_bank_lacks_and_cites_both_sides_of_a_comparison(svc)
 
 def test_ask_with_an_llm_connects_only_what_was_shown_and_survives_a_dead_backend(svc, monkeypatch):
     """The grounded answer streams first; the LLM (here the product's scripted backend) gets the entries
-    as shown — ids, opening sentences, core key points, not whole model answers — and its paragraph is
+    as shown — ids, questions, the core key points shown, not whole model answers — and its paragraph is
     labelled. A dead backend leaves the grounded answer and says so."""
     from interviewer.concepts import answer_question
     from interviewer.llm.fake import FakeBackend
