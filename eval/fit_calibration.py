@@ -10,6 +10,13 @@ What is fitted on what (also in eval/README.md):
 - ``reference`` (rubrics derived from a reference answer): the validation questions of the ASAG
   *train* files (10 % of questions, held out of the claim checker's training by the same rule),
   scaled to 0-10. Never an official test split.
+  Plus anchors (added 2026-12-02): the bank's own model answers, graded against their own rubric,
+  are answers an interviewer gives 10 — the rubric was written from them. The model answers of
+  items that no evaluation set uses (all but the 88 in eval/claims/splits.json) enter the authored
+  fit as (raw, 10) with a total weight equal to the human rows' (each anchor weighs
+  n_human / n_anchors), so they set the top of the curve without outvoting the people. The 88
+  held-out items' model answers stay a test (``interviewer eval grading --set model-answers``
+  reports them separately).
 Gated answers (empty, gibberish, off-topic, ...) have no raw score and are not used.
 The (raw, human) pairs are written to eval/results/calibration-inputs.json.
 """
@@ -80,6 +87,12 @@ def main() -> int:
         svc.grader.checker._cache.clear()
         grades = grade_rows(svc, dev)
         auth = [(g.raw_score, h) for g, h in zip(grades, human, strict=True) if g.raw_score is not None]
+        held_out = set(json.loads((ROOT / "eval" / "claims" / "splits.json").read_text())[
+            "held_out_items_for_claim_checker"])
+        items = [it for it in svc.bank.items.values() if it.rubric is not None and it.id not in held_out]
+        ag = grade_rows(svc, [{"id": it.id, "question": it.question, "student_answer": it.rubric.model_answer}
+                              for it in items])
+        anchors = [(g.raw_score, 10.0) for g in ag if g.raw_score is not None]
         val = []
         for name in ("scientsbank", "beetle", "saf"):
             for line in (ASAG / f"{name}-train.jsonl").read_text(encoding="utf-8").splitlines():
@@ -96,8 +109,12 @@ def main() -> int:
         raise
     saved.unlink(missing_ok=True)
     curves = {
-        "authored": {"knots": calibration.fit([a for a, _ in auth], [b for _, b in auth]), "n": len(auth),
-                     "fitted_on": "eval/grading/labelled-s1.jsonl, labelled-s2.jsonl (dev) + d2 dev questions"},
+        "authored": {"knots": calibration.fit([a for a, _ in auth + anchors], [b for _, b in auth + anchors],
+                                              weight=[1.0] * len(auth) + [len(auth) / len(anchors)] * len(anchors)),
+                     "n": len(auth), "anchors": len(anchors),
+                     "fitted_on": "eval/grading/labelled-s1.jsonl, labelled-s2.jsonl (dev) + d2 dev questions; "
+                                  "anchors: model answers of the items no evaluation set uses (= 10, total weight "
+                                  "equal to the human rows')"},
         "reference": {"knots": calibration.fit([a for a, _ in ref], [b for _, b in ref], min_block=20),
                       "n": len(ref), "fitted_on": "ASAG train files, validation questions (sha256 rule), "
                                                   "scores scaled to 0-10"},
@@ -110,7 +127,7 @@ def main() -> int:
            "curves": curves}
     calibration.CURVES.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
     (ROOT / "eval" / "results" / "calibration-inputs.json").write_text(
-        json.dumps({"policy_features": used, "authored": auth, "reference": ref}) + "\n", encoding="utf-8")
+        json.dumps({"policy_features": used, "authored": auth, "anchors": anchors, "reference": ref}) + "\n", encoding="utf-8")
     print("weights", weights)
     for k, v in curves.items():
         print(k, v["n"], v["knots"])

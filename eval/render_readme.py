@@ -126,8 +126,12 @@ def block_model_answers() -> str:
     res = _load("model-answers.json")
     if res is None:
         return "_not measured yet_\n"
+    held = res.get("held_out_items")
+    test = (f" Of the {held['n']} held-out items' model answers (the calibration's anchors are the others'), "
+            f"{held['below_9']} score below 9 (minimum {held['min']}).") if held else ""
     return (f"Every model answer graded against its own rubric: {res['items']} items, {res['below_9']} below 9, "
-            f"minimum {res['min']}, mean {res['mean']} (`{res['meta']['command']}` → `eval/results/model-answers.json`).\n")
+            f"minimum {res['min']}, mean {res['mean']}.{test} (`{res['meta']['command']}` → "
+            "`eval/results/model-answers.json`).\n")
 
 
 def block_checker() -> str:

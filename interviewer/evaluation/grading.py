@@ -230,7 +230,15 @@ def run_model_answers(svc: Any, out: Path | None = None) -> str:
         scores.append({"id": it.id, "score": g.score, "gate": g.gate,
                        "not_covered": [k.id for k in g.key_points if k.status != "covered"]})
     low = [s for s in scores if s["score"] < 9]
-    res = {"items": len(items), "below_9": len(low), "min": min(s["score"] for s in scores),
+    # the model answers of the items no evaluation set uses are calibration anchors
+    # (eval/fit_calibration.py); the held-out items' are the test of "a model answer scores >= 9"
+    held_out = set(json.loads(SPLITS.read_text())["held_out_items_for_claim_checker"])
+    test = [s for s in scores if s["id"] in held_out]
+    res = {"items": len(items), "below_9": len(low),
+           "held_out_items": {"n": len(test), "below_9": sum(s["score"] < 9 for s in test),
+                              "min": min((s["score"] for s in test), default=None),
+                              "note": "not used by the calibration's anchors"},
+           "min": min(s["score"] for s in scores),
            "mean": round(sum(s["score"] for s in scores) / len(scores), 2), "low": low,
            "meta": meta(svc, "interviewer eval grading --set model-answers",
                         seconds=round(time.perf_counter() - t, 1))}

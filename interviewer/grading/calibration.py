@@ -42,13 +42,15 @@ def apply(raw: float, curve: str | tuple[tuple[float, float], ...] = "authored")
     return float(np.interp(raw, [x for x, _ in knots], [y for _, y in knots]))
 
 
-def fit(raw: list[float], human: list[float], min_block: int = 3) -> tuple[tuple[float, float], ...]:
+def fit(raw: list[float], human: list[float], min_block: int = 3,
+        weight: list[float] | None = None) -> tuple[tuple[float, float], ...]:
     """Isotonic regression smoothed into a strictly increasing curve through (0, 0) and (10, 10):
     one knot at the mean raw score of each constant block of the fit (blocks smaller than
-    ``min_block`` rows are merged into their neighbour, so single rows cannot bend the curve)."""
+    ``min_block`` rows are merged into their neighbour, so single rows cannot bend the curve).
+    ``weight``: per-row weights for the regression (default 1)."""
     from sklearn.isotonic import IsotonicRegression
 
-    iso = IsotonicRegression(y_min=0, y_max=10, out_of_bounds="clip").fit(raw, human)
+    iso = IsotonicRegression(y_min=0, y_max=10, out_of_bounds="clip").fit(raw, human, sample_weight=weight)
     fitted = iso.predict(raw)
     blocks: dict[float, list[float]] = {}
     for x, y in zip(raw, fitted, strict=True):
