@@ -62,7 +62,7 @@ def fit_weights(feats: list[dict[str, float]], human: list[float]) -> dict[str, 
 
 
 def main() -> int:
-    from interviewer.evaluation.grading import ASAG, DEV_FILES, _git_sha, load_d2, load_own
+    from interviewer.evaluation.grading import ASAG, DEV_FILES, _git_sha, held_out_items, load_d2, load_own
     from interviewer.grading import calibration
     from interviewer.grading.batch import grade_rows
     from interviewer.settings import load_settings
@@ -87,8 +87,7 @@ def main() -> int:
         svc.grader.checker._cache.clear()
         grades = grade_rows(svc, dev)
         auth = [(g.raw_score, h) for g, h in zip(grades, human, strict=True) if g.raw_score is not None]
-        held_out = set(json.loads((ROOT / "eval" / "claims" / "splits.json").read_text())[
-            "held_out_items_for_claim_checker"])
+        held_out = held_out_items()
         items = [it for it in svc.bank.items.values() if it.rubric is not None and it.id not in held_out]
         ag = grade_rows(svc, [{"id": it.id, "question": it.question, "student_answer": it.rubric.model_answer}
                               for it in items])

@@ -36,7 +36,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 ASAG = ROOT.parent / "shared" / "datasets" / "asag"
-SPLITS = ROOT / "eval" / "claims" / "splits.json"
 LABELS = ("entailed", "partly", "contradicted", "not_stated", "non_domain")
 SEMEVAL = {"correct": "entailed", "partially_correct_incomplete": "partly", "contradictory": "contradicted",
            "irrelevant": "not_stated", "non_domain": "non_domain"}
@@ -193,7 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(2)
     bf16 = resolve_precision("auto") == "bf16"
 
-    held_out = set(json.loads(SPLITS.read_text())["held_out_items_for_claim_checker"])
+    from interviewer.evaluation.grading import held_out_items
+
+    held_out = held_out_items()
     a_train, a_val = asag_pairs()
     b_train, b_val = ([], []) if args.no_bank else bank_pairs(held_out, args.seed, args.with_indep)
     assert not {r["group"] for r in b_train} & {f"bank:{i}" for i in held_out}

@@ -87,10 +87,11 @@ def compose(question: str, relevant: list[tuple[Any, float]]) -> str:
 
 
 def llm_context(relevant: list[tuple[Any, float]]) -> str:
-    """What the LLM reads: each cited entry's id and question, and the core key points shown for the
-    first — the facts on the screen, in their shortest form. Every prompt token costs the user wait
+    """What the LLM reads: each cited entry's id and question, then the core key points shown for the
+    first entry, or the one opening sentence shown for the others (and for an entry without core key
+    points) — the facts on the screen, in their shortest form. Every prompt token costs the user wait
     before the LLM's first token (about 40-50 tokens a second on two cores, eval/bench.py's Ask row),
-    so the opening sentences, which the user has just read, are not sent again."""
+    so the first entry's opening sentences, which its key points restate, are not sent."""
     out = []
     for n, (it, _) in enumerate(relevant):
         lead, core = _shown(it, n == 0)

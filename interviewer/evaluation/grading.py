@@ -220,6 +220,12 @@ def run_bank_set(svc: Any, which: str, with_llm: bool = False, out: Path | None 
     return "\n".join(lines)
 
 
+def held_out_items() -> set[str]:
+    """The bank items that some evaluation set uses (``eval/claims/splits.json``): never trained on
+    by the claim checker, never calibration anchors."""
+    return set(json.loads(SPLITS.read_text(encoding="utf-8"))["held_out_items_for_claim_checker"])
+
+
 def run_model_answers(svc: Any, out: Path | None = None) -> str:
     """Every model answer in the bank, graded against its own rubric."""
     items = [it for it in svc.bank.items.values() if it.rubric is not None]
@@ -232,7 +238,7 @@ def run_model_answers(svc: Any, out: Path | None = None) -> str:
     low = [s for s in scores if s["score"] < 9]
     # the model answers of the items no evaluation set uses are calibration anchors
     # (eval/fit_calibration.py); the held-out items' are the test of "a model answer scores >= 9"
-    held_out = set(json.loads(SPLITS.read_text())["held_out_items_for_claim_checker"])
+    held_out = held_out_items()
     test = [s for s in scores if s["id"] in held_out]
     res = {"items": len(items), "below_9": len(low),
            "held_out_items": {"n": len(test), "below_9": sum(s["score"] < 9 for s in test),
