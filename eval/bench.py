@@ -138,7 +138,7 @@ def bench_ask(svc, n: int = 6) -> dict:
     """Ask with the bundled model (``--llm``): the grounded extractive answer streams first, then the
     LLM's short connecting paragraph. Times to the first text, to the LLM's first token and to the end,
     on the first covered dev questions of eval/ask/questions.jsonl."""
-    from interviewer.concepts import answer_question
+    from interviewer.concepts import LLM_PART, answer_question
     from interviewer.llm.registry import local_backend
 
     qs = [json.loads(line) for line in (ROOT / "eval" / "ask" / "questions.jsonl").read_text().splitlines() if line.strip()]
@@ -158,7 +158,7 @@ def bench_ask(svc, n: int = 6) -> dict:
                     chunks += 1
                     if llm_at is None and chunk.strip():  # the first non-blank chunk after the label
                         llm_at = now
-                if "**In short (" in chunk:
+                if LLM_PART.strip() in chunk:
                     seen_marker = True
             if llm_at is not None:
                 first_llm.append(llm_at)

@@ -28,13 +28,18 @@ SECOND_MIN_GAP = 0.08  # a second item is cited when its confidence is within th
 _SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
 
 
-def retrieve_for_question(svc: Any, question: str, k: int = 3) -> list[tuple[Any, float]]:
+def retrieve_for_question(svc: Any, question: str, k: int = 3,
+                          keyword_only: bool = False) -> list[tuple[Any, float]]:
     """Hybrid hits in the hybrid search's order, each with its dense similarity to the question
     (the confidence signal). The order is kept: re-sorting by that similarity cited the right item
-    first less often on the dev questions (eval/README.md, "Ask")."""
-    retr = svc.retriever
+    first less often on the dev questions (eval/README.md, "Ask"). ``keyword_only``: BM25 hits, for
+    when the vector store is unreachable (the similarities are computed here, so the same
+    coverage threshold applies)."""
     vec = svc.embedder.embed([question])[0]
-    hits = retr.search(question, k=k, vector=vec)
+    if keyword_only:
+        hits = svc.keyword_retriever.search(question, k=k, method="bm25")
+    else:
+        hits = svc.retriever.search(question, k=k, vector=vec)
     items = [svc.bank.items[h.id] for h in hits]
     if not items:
         return []
@@ -101,6 +106,8 @@ def llm_context(relevant: list[tuple[Any, float]]) -> str:
 
 
 NOT_IN_BANK = "The bank has nothing on"  # how an answer starts that names what the bank lacks
+KEYWORD_ONLY = "Keyword search only: the vector store is unreachable"
+LLM_PART = "\n\n**In short ("  # how the LLM's connecting paragraph starts (the bench times its first token)
 _WORD = re.compile(r"[a-z0-9][a-z0-9\-+]*")
 # "Hinton-style" is about style, "GPU0" is a GPU: such suffixes are stripped before a name is looked up
 _GENERIC_SUFFIX = re.compile(r"-(?:style|like|based|heavy|level|wise|ish|aware|free|only)$|(?<=[A-Za-z])\d+$")
@@ -177,7 +184,11 @@ def answer_question(svc: Any, question: str, stream: bool = True, llm: bool | No
     if not question:
         yield "Please ask a question."
         return
-    hits = retrieve_for_question(svc, question)
+    try:
+        hits = retrieve_for_question(svc, question)
+    except BackendError as e:  # e.g. the Chroma server is down: keyword search still knows the bank
+        hits = retrieve_for_question(svc, question, keyword_only=True)
+        yield f"*{KEYWORD_ONLY} ({e}).*\n\n"
     relevant = confident(hits, threshold)
     use_llm = svc.settings.ask.llm if llm is None else llm
     backend = svc.llm if (use_llm or own_knowledge) else None
@@ -205,7 +216,7 @@ def answer_question(svc: Any, question: str, stream: bool = True, llm: bool | No
         first = True
         for chunk in backend.stream(messages, svc.settings.ask.max_tokens):
             if first:
-                yield f"\n\n**In short ({getattr(backend, 'name', 'LLM')}, from the entries above):** "
+                yield f"{LLM_PART}{getattr(backend, 'name', 'LLM')}, from the entries above):** "
                 first = False
             yield chunk
     except BackendError as e:

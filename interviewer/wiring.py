@@ -79,6 +79,14 @@ class Services:
         return Retriever(self.bank, self.index, self.embedder)
 
     @functools.cached_property
+    def keyword_retriever(self) -> Retriever:
+        """BM25 over the bank alone, needing no vector store: Ask falls back to it while the
+        Chroma server is unreachable."""
+        from interviewer.retrieval.search import Retriever
+
+        return Retriever(self.bank, None, self.embedder)
+
+    @functools.cached_property
     def llm(self) -> ChatBackend | None:
         from interviewer.llm.registry import make_backend
 

@@ -104,3 +104,20 @@ def test_exact_question_text_returns_its_item_first(svc):
     assert not wrong, f"{len(wrong)} items not first for their own question, e.g. {wrong[:5]}"
     assert svc.retriever.search("What is BLEU score?", k=2)[0].id == "002-019"
     assert svc.retriever.search("what is a large language model (llm)", k=1)[0].id == "002-034"
+
+
+def test_ask_falls_back_to_keyword_search_while_the_chroma_server_is_down(svc, tmp_path):
+    """No Chroma server where one is configured: Ask still answers from the bank by keyword search,
+    says so and why, and still refuses what the bank does not cover."""
+    from interviewer.concepts import KEYWORD_ONLY, NOT_IN_BANK, answer_question
+
+    port = free_port()
+    s = make_services(tmp_path, vectorstore={"mode": "http", "port": port})
+    s.__dict__["embedder"], s.__dict__["bank"] = svc.embedder, svc.bank
+    text = "".join(answer_question(s, svc.bank.get("004-048").question, llm=False))
+    assert text.startswith(f"*{KEYWORD_ONLY} (cannot open the Chroma http store at 127.0.0.1:{port}"), text
+    assert "[004-048]" in text
+    text = "".join(answer_question(s, "How does a B-tree split a node when it is full?", llm=False))
+    assert text.startswith(f"*{KEYWORD_ONLY}") and ("does not cover" in text or NOT_IN_BANK in text), text
+    with pytest.raises(InterviewerError, match="cannot open the Chroma http store"):
+        s.retriever.search("dropout")  # only Ask falls back; search says what is wrong

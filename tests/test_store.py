@@ -28,7 +28,7 @@ def test_a_database_written_by_the_previous_release_migrates_forward_in_place(tm
     db = tmp_path / "progress.sqlite3"
     shutil.copy(RELEASE_DB, db)
     s = ProgressStore(db)
-    assert s.revision == "0002"
+    assert s.revision == "0003"
     # everything the old release stored is still there and readable
     sid = s.latest_active_session("alice")
     assert sid == "c4883debb29c"
@@ -39,11 +39,11 @@ def test_a_database_written_by_the_previous_release_migrates_forward_in_place(tm
     assert s.load_session(sid)["state"]["current"] == "004-048"
     # the new revision's index exists, and the database keeps working for writes
     idx = {r[0] for r in sqlite3.connect(db).execute("SELECT name FROM sqlite_master WHERE type='index'")}
-    assert "sessions_user_status" in idx
+    assert {"sessions_user_status", "login_failures_user_at"} <= idx
     s.put_card("alice", "question", "002-001", "NLP Basics", "{}", datetime.now(UTC), 9.0, "{}")
     assert s.get_card("alice", "question", "002-001")["reviews"] == 2
     s.close()
-    assert ProgressStore(db).revision == "0002"  # opening again is a no-op
+    assert ProgressStore(db).revision == "0003"  # opening again is a no-op
 
 
 def test_a_transaction_stores_all_or_nothing(tmp_path):
@@ -249,6 +249,22 @@ def test_passwords_and_login_rate_limit(tmp_path):
     assert check("bob", "another long passphrase")  # other users are not locked out
     clock[0] += 61
     assert check("alice", "correct horse battery")
+
+    # two replicas sharing one progress database share the limit (failures on one lock the other)
+    store = ProgressStore(tmp_path / "shared.sqlite3")
+    wall = [1_800_000_000.0]
+    replica_a, replica_b = (make_auth(UI, RateLimiter(attempts=5, window=60, clock=lambda: wall[0], store=store))
+                            for _ in range(2))
+    for _ in range(5):
+        assert not replica_a("alice", "wrong guess")
+    assert not replica_b("alice", "correct horse battery")
+    assert replica_b("bob", "another long passphrase")
+    assert store.login_failures("alice", wall[0] - 60) == (5, 5)
+    wall[0] += 61
+    assert replica_b("alice", "correct horse battery")
+    store.add_login_failure("mallory", wall[0] + 7200)  # failures older than an hour are forgotten
+    assert store.login_failures("alice", 0) == (0, 1)
+    store.close()
 
     class Weak:
         users_file, username, password, trusted_user_header = "", "admin", " ", ""

@@ -235,6 +235,7 @@ def test_files_are_served_to_their_owner_only(svc, tmp_path):
     users = tmp_path / "users.json"
     add_user(users, "alice", "correct horse battery")
     add_user(users, "bob", "another long passphrase")
+    add_user(users, "carol", "a third long passphrase")
     s = make_services(tmp_path / "d", ui={"voice": True, "users_file": str(users)}, voice={"tts": "espeak"})
     for shared in ("embedder", "bank", "chroma", "index", "retriever", "grader"):
         s.__dict__[shared] = getattr(svc, shared)
@@ -267,5 +268,11 @@ def test_files_are_served_to_their_owner_only(svc, tmp_path):
             assert b.get(u).status_code == 404, u
             assert anonymous.get(u).status_code in (401, 403, 404), u
         assert "Dropout" in a.get(urls[0]).text
+        # the same bytes uploaded by bob land on the same path: both uploaders keep access, no one else
+        up_b = b.post("gradio_api/upload", files={"files": ("take.wav", b"RIFF....WAVEfmt ", "audio/wav")})
+        assert up_b.json() == up.json()
+        shared, carol = urls[-1], login("carol", "a third long passphrase")
+        assert a.get(shared).status_code == 200 and b.get(shared).status_code == 200
+        assert carol.get(shared).status_code == 404
     finally:
         demo.close()

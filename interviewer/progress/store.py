@@ -82,6 +82,14 @@ review_logs = sa.Table(
     sa.Column("log", sa.Text, nullable=False),
     sa.Column("created_at", sa.Text, nullable=False),
 )
+login_failures = sa.Table(  # the login rate limit's memory, shared by every replica on this database
+    "login_failures", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("user", sa.Text, nullable=False),
+    sa.Column("at", sa.Float, nullable=False),  # seconds since the epoch
+    sa.Index("login_failures_at", "at"),
+    sa.Index("login_failures_user_at", "user", "at"),
+)
 checklist_marks = sa.Table(
     "checklist_marks", metadata,
     sa.Column("user", sa.Text, primary_key=True),
@@ -253,6 +261,22 @@ class ProgressStore:
     def count_sessions(self) -> int:
         with self._conn() as c:
             return int(c.execute(sa.select(sa.func.count()).select_from(sessions)).scalar() or 0)
+
+    # ------------------------------------------------------------ failed logins
+    def add_login_failure(self, user: str, at: float, keep: float = 3600.0) -> None:
+        """Record a failed login (and forget those older than ``keep`` seconds)."""
+        with self._conn() as c:
+            c.execute(login_failures.insert().values(user=user[:200], at=at))
+            c.execute(login_failures.delete().where(login_failures.c.at < at - keep))
+
+    def login_failures(self, user: str, since: float) -> tuple[int, int]:
+        """Failed logins since ``since``: (for ``user``, for everyone)."""
+        recent = login_failures.c.at >= since
+        with self._conn() as c:
+            mine = c.execute(sa.select(sa.func.count()).select_from(login_failures)
+                             .where(recent, login_failures.c.user == user[:200])).scalar()
+            everyone = c.execute(sa.select(sa.func.count()).select_from(login_failures).where(recent)).scalar()
+        return int(mine or 0), int(everyone or 0)
 
     # ------------------------------------------------------------ turns
     def add_turn(self, sid: str, item_id: str | None, kind: str, prompt: str = "", answer: str | None = None,

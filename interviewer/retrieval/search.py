@@ -10,7 +10,7 @@ import numpy as np
 
 from interviewer.bank.loader import Bank
 from interviewer.bank.schema import DIFFICULTIES, TOPICS
-from interviewer.errors import InterviewerError
+from interviewer.errors import BackendError, InterviewerError
 from interviewer.retrieval.embeddings import Embedder
 from interviewer.retrieval.store import QuestionIndex
 
@@ -79,7 +79,8 @@ def resolve_difficulty(name: str) -> str:
 class Retriever:
     """Search over the bank. Models and the BM25 index are built once, then reused per query."""
 
-    def __init__(self, bank: Bank, index: QuestionIndex, embedder: Embedder) -> None:
+    def __init__(self, bank: Bank, index: QuestionIndex | None, embedder: Embedder) -> None:
+        """``index`` None: keyword (BM25) search only, for when the vector store is unreachable."""
         import bm25s
 
         self.bank = bank
@@ -136,6 +137,8 @@ class Retriever:
 
     def rank_dense(self, query: str, where: dict[str, Any] | None = None,
                    vector: np.ndarray | None = None) -> list[tuple[str, float]]:
+        if self.index is None:
+            raise BackendError("this retriever has no vector index (keyword search only)")
         vec = vector if vector is not None else self.embedder.embed([query])[0]
         return self.index.query(vec.tolist(), POOL, where)
 

@@ -512,7 +512,10 @@ def serve(svc: Any, host: str | None = None, port: int | None = None, block: boo
     host = host or ui.host
     from interviewer.ui.auth import make_auth
 
-    auth = make_auth(ui)  # refuses weak passwords and unreadable users files before anything starts
+    # refuses weak passwords and unreadable users files before anything starts; failed logins are
+    # counted in the progress database, so replicas sharing it share the limit
+    logins = (ui.users_file or ui.username) and not ui.trusted_user_header
+    auth = make_auth(ui, store=svc.progress if logins else None)
     if svc.settings.vectorstore.mode == "http":
         _ = svc.chroma  # a dead Chroma server is an error now, not an opaque failure in the Ask tab later
     if host not in ("127.0.0.1", "localhost") and auth is None:

@@ -16,6 +16,7 @@ anything but 127.0.0.1.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -25,8 +26,9 @@ import time
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from interviewer.errors import InterviewerError
+from interviewer.errors import BackendError, InterviewerError
 
 ITERATIONS = 600_000
 MIN_PASSWORD = 10
@@ -94,11 +96,15 @@ def add_user(path: Path, username: str, password: str) -> None:
 
 class RateLimiter:
     """At most ``attempts`` failed logins per user name (and ``10 x attempts`` in all) per ``window``
-    seconds; while limited, even the right password is refused. Per process: behind several
-    replicas, put the proxy's own limit in front as well."""
+    seconds; while limited, even the right password is refused. With a ``store`` (the progress
+    database) the failures are also kept there, so every replica sharing the database enforces one
+    limit; this process's own count still holds while the database is unreachable."""
 
-    def __init__(self, attempts: int = 5, window: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self.attempts, self.window, self.clock = attempts, window, clock
+    def __init__(self, attempts: int = 5, window: float = 60.0, clock: Callable[[], float] | None = None,
+                 store: Any = None) -> None:
+        self.attempts, self.window, self.store = attempts, window, store
+        # replicas compare times: the wall clock with a store, a monotonic one in one process
+        self.clock = clock or (time.time if store is not None else time.monotonic)
         self._fails: dict[str, deque[float]] = {}
         self._all: deque[float] = deque()
         self._lock = threading.Lock()
@@ -112,10 +118,21 @@ class RateLimiter:
         now = self.clock()
         with self._lock:
             per = self._trim(self._fails.setdefault(username, deque()), now)
-            return len(per) >= self.attempts or len(self._trim(self._all, now)) >= 10 * self.attempts
+            if len(per) >= self.attempts or len(self._trim(self._all, now)) >= 10 * self.attempts:
+                return True
+        if self.store is not None:
+            try:
+                mine, everyone = self.store.login_failures(username, now - self.window)
+            except BackendError:
+                return False
+            return mine >= self.attempts or everyone >= 10 * self.attempts
+        return False
 
     def failed(self, username: str) -> None:
         now = self.clock()
+        if self.store is not None:
+            with contextlib.suppress(BackendError):  # this process's count below still holds
+                self.store.add_login_failure(username, now, keep=max(3600.0, self.window))
         with self._lock:
             self._fails.setdefault(username, deque()).append(now)
             self._all.append(now)
@@ -123,8 +140,9 @@ class RateLimiter:
                 self._fails = {k: v for k, v in self._fails.items() if self._trim(v, now)}
 
 
-def make_auth(ui: object, limiter: RateLimiter | None = None) -> Callable[[str, str], bool] | None:
-    """Gradio's ``auth`` callable for the configured login, or None (no login page)."""
+def make_auth(ui: object, limiter: RateLimiter | None = None, store: Any = None) -> Callable[[str, str], bool] | None:
+    """Gradio's ``auth`` callable for the configured login, or None (no login page). ``store``: the
+    progress database, where failed logins are counted for every replica that shares it."""
     users_file = getattr(ui, "users_file", "")
     single = (getattr(ui, "username", ""), getattr(ui, "password", ""))
     if getattr(ui, "trusted_user_header", ""):
@@ -140,7 +158,7 @@ def make_auth(ui: object, limiter: RateLimiter | None = None) -> Callable[[str, 
         if why:
             raise InterviewerError(f"ui.password is refused: {why}")
         users = {single[0]: hash_password(single[1], 50_000)}
-    limiter = limiter or RateLimiter()
+    limiter = limiter or RateLimiter(store=store)
 
     def check(username: str, password: str) -> bool:
         username = (username or "").strip()

@@ -5,6 +5,8 @@ recordings) at ``/gradio_api/file=<path>`` to any logged-in client that knows th
 configured, this middleware makes the path alone useless: a file the app writes carries its owner in
 its name (``owner_tag``), an uploaded file gets an owner note beside it when it arrives, and a file
 request from anyone else — or for a file with no owner — is answered 404 as if it did not exist.
+Gradio stores uploads by content, so two users who upload byte-identical files get the same path:
+the note lists every uploader (each already has those bytes), one per line.
 No per-user state is kept in the process: ownership lives in file names and beside the files.
 """
 
@@ -33,17 +35,26 @@ def owner_tag(user: str) -> str:
     return f"__u{owner_hash(user)}__"
 
 
-def file_owner(path: Path) -> str | None:
-    """The owner hash of a served file: from its name, else from the note written at upload."""
+def file_owners(path: Path) -> frozenset[str]:
+    """The owner hashes of a served file: from its name, else from the note written at upload."""
     name = path.name
     if "__u" in name:
         tag = name.split("__u", 1)[1].split("__", 1)[0]
         if len(tag) == 20:
-            return tag
+            return frozenset((tag,))
     try:
-        return path.with_name(path.name + OWNER_SUFFIX).read_text(encoding="utf-8").strip() or None
+        note = path.with_name(path.name + OWNER_SUFFIX).read_text(encoding="utf-8")
     except OSError:
-        return None
+        return frozenset()
+    return frozenset(line.strip() for line in note.splitlines() if line.strip())
+
+
+def add_owner(path: Path, user: str) -> None:
+    """Record ``user`` as an uploader of ``path`` (appended: earlier uploaders of the same bytes keep it)."""
+    note = path.with_name(path.name + OWNER_SUFFIX)
+    if owner_hash(user) not in file_owners(path):
+        with note.open("a", encoding="utf-8") as f:
+            f.write(owner_hash(user) + "\n")
 
 
 class FileOwnerMiddleware(BaseHTTPMiddleware):
@@ -67,7 +78,7 @@ class FileOwnerMiddleware(BaseHTTPMiddleware):
         if "/file=" in path:
             user = self.user(request)
             target = Path(unquote(path.split("/file=", 1)[1]))
-            if user is None or file_owner(target) != owner_hash(user):
+            if user is None or owner_hash(user) not in file_owners(target):
                 return PlainTextResponse("no such file", status_code=404)
             return await call_next(request)
         response = await call_next(request)
@@ -80,7 +91,7 @@ class FileOwnerMiddleware(BaseHTTPMiddleware):
                 paths = []
             for p in paths if isinstance(paths, list) and user else []:
                 with contextlib.suppress(OSError, TypeError):
-                    Path(p).with_name(Path(p).name + OWNER_SUFFIX).write_text(owner_hash(user or ""), encoding="utf-8")
+                    add_owner(Path(p), user or "")
             headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
             return Response(body, status_code=response.status_code, headers=headers, media_type=response.media_type)
         return response
