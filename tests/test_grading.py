@@ -183,16 +183,38 @@ def test_agreement_floor_on_dev_rows(svc):
 
 
 def test_model_answers_score_high_against_their_own_rubric(svc):
-    """The target is >= 9 for every model answer; today about 90 % reach it (README, "Known limits"):
-    this floor catches regressions (none below 6, at least 85 % at 9 or more)."""
-    scores = {}
-    for it in svc.bank.items.values():
-        g = svc.grader.grade_item(it, it.rubric.model_answer, use_llm=False)
-        assert g.gate is None and g.cap is None, (it.id, g.gate, g.flags)
-        scores[it.id] = g.score
+    """The target is >= 9 for every model answer; the floor here catches regressions (none below 6, at
+    most 15 % below 9; README, "Known limits"). Grading all ~530 takes about an hour on a 2-core
+    AVX2 CPU in fp32, so the run over every item is the eval (`interviewer eval grading --set
+    model-answers`); this test holds its committed results to the floor, checks they were made with
+    this bank, checker, calibration and policy, and re-grades a seeded sample of items (and the
+    lowest ones) to show the grader still reproduces them. A change to the rubrics, checker,
+    calibration or policy fails here until the eval is re-run, as does a grader change that moves a
+    sampled grade."""
+    import random
+
+    from interviewer.evaluation.grading import RESULTS, meta
+
+    res = json.loads((RESULTS / "model-answers.json").read_text(encoding="utf-8"))
+    now, then = meta(svc, ""), res["meta"]
+    for key in ("bank_version", "claim_checker", "embedding_model", "calibration_sha256", "policy"):
+        current = svc.bank.version if key == "bank_version" else now[key]
+        assert then.get(key) == current, f"model-answers.json is stale ({key}): re-run `{then['command']}`"
+    scores = res["scores"]
+    with_rubric = sorted(i for i, it in svc.bank.items.items() if it.rubric is not None)
+    assert sorted(scores) == with_rubric
     low = sorted((s, i) for i, s in scores.items() if s < 9.0)
     assert min(scores.values()) >= 6.0, low[:5]
     assert len(low) <= 0.15 * len(scores), f"{len(low)} model answers below 9, e.g. {low[:8]}"
+    sample = sorted({i for _, i in low[:6]} | set(random.Random(13).sample(with_rubric, 24)))
+    same = then["claim_checker_precision"] == now["claim_checker_precision"] \
+        and then["embedding_precision"] == now["embedding_precision"]
+    tol = 0.15 if same else 0.6  # bf16 vs fp32: test_bf16_and_fp32_give_the_same_grades
+    for i in sample:
+        it = svc.bank.items[i]
+        g = svc.grader.grade_item(it, it.rubric.model_answer, use_llm=False)
+        assert g.gate is None and g.cap is None, (i, g.gate, g.flags)
+        assert abs(g.score - scores[i]) <= tol, (i, g.score, scores[i])
 
 
 def test_cli_grade_json_and_batch(svc, data_dir, tmp_path):

@@ -241,13 +241,14 @@ def run_model_answers(svc: Any, out: Path | None = None) -> str:
     held_out = held_out_items()
     test = [s for s in scores if s["id"] in held_out]
     res = {"items": len(items), "below_9": len(low),
+           "scores": {s["id"]: s["score"] for s in scores},
            "held_out_items": {"n": len(test), "below_9": sum(s["score"] < 9 for s in test),
                               "min": min((s["score"] for s in test), default=None),
                               "note": "not used by the calibration's anchors"},
            "min": min(s["score"] for s in scores),
            "mean": round(sum(s["score"] for s in scores) / len(scores), 2), "low": low,
            "meta": meta(svc, "interviewer eval grading --set model-answers",
-                        seconds=round(time.perf_counter() - t, 1))}
+                        bank_version=svc.bank.version, seconds=round(time.perf_counter() - t, 1))}
     dest = out or RESULTS / "model-answers.json"
     _write(dest, res)
     return f"model answers: {len(items)} graded, {len(low)} below 9, min {res['min']}, mean {res['mean']}; {dest}"

@@ -103,7 +103,7 @@ class ClaimChecker:
 
         self._torch = torch
         self.tokenizer = AutoTokenizer.from_pretrained(str(self.path))
-        self.model = AutoModelForSequenceClassification.from_pretrained(str(self.path), torch_dtype=torch.float32)
+        self.model = AutoModelForSequenceClassification.from_pretrained(str(self.path), dtype=torch.float32)
         self.model.eval()
         self.labels = tuple(self.model.config.id2label[i] for i in range(self.model.config.num_labels))
         self.precision = resolve_precision(precision)
