@@ -38,10 +38,31 @@ def data_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("data")
 
 
+class MemoEmbedder:
+    """The real embedder, remembering what it embedded in this test run: tests that ingest the whole
+    bank again (into a fresh store, into a Chroma server) reuse the session's vectors, which are the
+    real model's, instead of spending minutes on a 2-core CPU recomputing them."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self._memo = inner, {}
+
+    def __getattr__(self, name: str):
+        return getattr(self.inner, name)
+
+    def embed(self, texts):
+        import numpy as np
+
+        todo = [t for t in dict.fromkeys(texts) if t not in self._memo]
+        if todo:
+            self._memo.update(zip(todo, self.inner.embed(todo), strict=True))
+        return np.stack([self._memo[t] for t in texts]) if texts else self.inner.embed([])
+
+
 @pytest.fixture(scope="session")
 def svc(data_dir):
     """Real bank, real MiniLM embedder, real embedded Chroma, real SQLite; no LLM."""
     s = make_services(data_dir)
+    s.__dict__["embedder"] = MemoEmbedder(s.embedder)
     s.ensure_index()
     return s
 
