@@ -95,7 +95,7 @@ def llm_context(relevant: list[tuple[Any, float]]) -> str:
     """What the LLM reads: each cited entry's id and question, then the core key points shown for the
     first entry, or the one opening sentence shown for the others (and for an entry without core key
     points) — the facts on the screen, in their shortest form. Every prompt token costs the user wait
-    before the LLM's first token (about 40-50 tokens a second on two cores, eval/bench.py's Ask row),
+    before the LLM's first token (about 37 tokens a second on two AVX2 cores, eval/bench.py's Ask row),
     so the first entry's opening sentences, which its key points restate, are not sent."""
     out = []
     for n, (it, _) in enumerate(relevant):
