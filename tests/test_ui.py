@@ -1,5 +1,6 @@
 """The Gradio app on 127.0.0.1: driven by gradio_client and by a real headless chromium."""
 
+import os
 import threading
 
 import pytest
@@ -260,7 +261,8 @@ def test_files_are_served_to_their_owner_only(svc, tmp_path):
         voice = alice.predict(text_of(chat[-1]), True, api_name="/speak")
         urls = [f["url"] for f in files] + [voice["url"]]
         a, b = login("alice", "correct horse battery"), login("bob", "another long passphrase")
-        up = a.post("gradio_api/upload", files={"files": ("take.wav", b"RIFF....WAVEfmt ", "audio/wav")})
+        take = b"RIFF" + os.urandom(8) + b"WAVEfmt "  # fresh bytes: Gradio's upload cache outlives the server
+        up = a.post("gradio_api/upload", files={"files": ("take.wav", take, "audio/wav")})
         urls.append(f"{url}gradio_api/file={up.json()[0]}")
         anonymous = httpx.Client(timeout=60)
         for u in urls:
@@ -269,7 +271,7 @@ def test_files_are_served_to_their_owner_only(svc, tmp_path):
             assert anonymous.get(u).status_code in (401, 403, 404), u
         assert "Dropout" in a.get(urls[0]).text
         # the same bytes uploaded by bob land on the same path: both uploaders keep access, no one else
-        up_b = b.post("gradio_api/upload", files={"files": ("take.wav", b"RIFF....WAVEfmt ", "audio/wav")})
+        up_b = b.post("gradio_api/upload", files={"files": ("take.wav", take, "audio/wav")})
         assert up_b.json() == up.json()
         shared, carol = urls[-1], login("carol", "a third long passphrase")
         assert a.get(shared).status_code == 200 and b.get(shared).status_code == 200
