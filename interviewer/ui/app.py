@@ -510,12 +510,11 @@ def _write_anki(svc: Any, st: SessionState, path: Path) -> None:
 def serve(svc: Any, host: str | None = None, port: int | None = None, block: bool = True) -> Any:
     ui = svc.settings.ui
     host = host or ui.host
-    from interviewer.ui.auth import make_auth
+    from interviewer.ui.auth import login_configured, make_auth
 
     # refuses weak passwords and unreadable users files before anything starts; failed logins are
     # counted in the progress database, so replicas sharing it share the limit
-    logins = (ui.users_file or ui.username) and not ui.trusted_user_header
-    auth = make_auth(ui, store=svc.progress if logins else None)
+    auth = make_auth(ui, store=svc.progress if login_configured(ui) else None)
     if svc.settings.vectorstore.mode == "http":
         _ = svc.chroma  # a dead Chroma server is an error now, not an opaque failure in the Ask tab later
     if host not in ("127.0.0.1", "localhost") and auth is None:

@@ -118,15 +118,18 @@ class RateLimiter:
         now = self.clock()
         with self._lock:
             per = self._trim(self._fails.setdefault(username, deque()), now)
-            if len(per) >= self.attempts or len(self._trim(self._all, now)) >= 10 * self.attempts:
+            if self._over(len(per), len(self._trim(self._all, now))):
                 return True
         if self.store is not None:
             try:
-                mine, everyone = self.store.login_failures(username, now - self.window)
+                return self._over(*self.store.login_failures(username, now - self.window))
             except BackendError:
                 return False
-            return mine >= self.attempts or everyone >= 10 * self.attempts
         return False
+
+    def _over(self, mine: int, everyone: int) -> bool:
+        """Failures in the window, for this name and for all: is that the limit?"""
+        return mine >= self.attempts or everyone >= 10 * self.attempts
 
     def failed(self, username: str) -> None:
         now = self.clock()
@@ -140,15 +143,21 @@ class RateLimiter:
                 self._fails = {k: v for k, v in self._fails.items() if self._trim(v, now)}
 
 
+def login_configured(ui: object) -> bool:
+    """Whether the app shows its own login page: a users file or a single user and password, and
+    no authenticating proxy (``trusted_user_header``) in front."""
+    if getattr(ui, "trusted_user_header", ""):
+        return False
+    return bool(getattr(ui, "users_file", "") or (getattr(ui, "username", "") and getattr(ui, "password", "")))
+
+
 def make_auth(ui: object, limiter: RateLimiter | None = None, store: Any = None) -> Callable[[str, str], bool] | None:
     """Gradio's ``auth`` callable for the configured login, or None (no login page). ``store``: the
     progress database, where failed logins are counted for every replica that shares it."""
+    if not login_configured(ui):
+        return None
     users_file = getattr(ui, "users_file", "")
     single = (getattr(ui, "username", ""), getattr(ui, "password", ""))
-    if getattr(ui, "trusted_user_header", ""):
-        return None
-    if not users_file and not (single[0] and single[1]):
-        return None
     if users_file:
         users = read_users(Path(users_file))
         if not users:
@@ -172,5 +181,5 @@ def make_auth(ui: object, limiter: RateLimiter | None = None, store: Any = None)
     return check
 
 
-__all__ = ["RateLimiter", "add_user", "hash_password", "make_auth", "read_users", "verify_password",
+__all__ = ["RateLimiter", "add_user", "hash_password", "login_configured", "make_auth", "read_users", "verify_password",
            "weak_password"]
