@@ -198,21 +198,31 @@ def block_ask() -> str:
     res = _load("ask.json")
     if res is None:
         return "_not measured yet_\n"
-    out = ["| ask, questions written for this | n | cites a right item (covered) | first citation right (covered) | "
+    out = ["| ask, questions written for this | rule | n | cites a right item (covered) | first citation right (covered) | "
            "cites a right item (partly covered) | refusal precision | refusal recall | not covered but answered: "
-           "says what the bank lacks | answerable, yet flagged |", "|---|---|---|---|---|---|---|---|---|"]
+           "says what the bank lacks | answerable, yet flagged |", "|---|---|---|---|---|---|---|---|---|---|"]
+    runs = [(res, "shipped")]
+    other = _load("ask-cosine.json")
+    if other is not None and other.get("method") != res.get("method"):
+        runs.append((other, "`ask.reranker = false`"))
     for split in ("dev", "test"):
-        m = res[split]
-        cov, part = m.get("covered", {}), m.get("partly", {})
-        leak = (f"{m['of_which_flagged_unknown_term']} of {m['not_covered_answered']}"
-                if "not_covered_answered" in m else "—")
-        out.append(f"| {split} | {m['n']} | {_f(cov.get('citation_correct_any'))} | {_f(cov.get('citation_correct_first'))} | "
-                   f"{_f(part.get('citation_correct_any'))} | {_f(m['refusal_precision'])} | {_f(m['refusal_recall'])} | "
-                   f"{leak} | {m.get('answerable_flagged_unknown_term', '—')} |")
+        for r, label in runs:
+            m = r[split]
+            cov, part = m.get("covered", {}), m.get("partly", {})
+            leak = (f"{m['of_which_flagged_unknown_term']} of {m['not_covered_answered']}"
+                    if "not_covered_answered" in m else "—")
+            rule = f"{r.get('method', 'cosine')} ≥ {r['threshold_in_use']} ({label})"
+            out.append(f"| {split} | {rule} | {m['n']} | {_f(cov.get('citation_correct_any'))} | "
+                       f"{_f(cov.get('citation_correct_first'))} | {_f(part.get('citation_correct_any'))} | "
+                       f"{_f(m['refusal_precision'])} | {_f(m['refusal_recall'])} | {leak} | "
+                       f"{m.get('answerable_flagged_unknown_term', '—')} |")
     lat = res["latency_s"]
-    out += ["", f"Threshold {res['threshold_in_use']} (chosen on dev). Whole grounded answer: p50 "
-                f"{lat['p50'] * 1000:.0f} ms, p95 {lat['p95'] * 1000:.0f} ms. Source: `interviewer eval ask` → "
-                f"`eval/results/ask.json` (git {str(res['meta']['git_sha'])[:10]})."]
+    cmds = ["`interviewer eval ask` → `eval/results/ask.json`",
+            "`INTERVIEWER_ASK__RERANKER=false interviewer eval ask --out eval/results/ask-cosine.json` → "
+            "`eval/results/ask-cosine.json`"]
+    src = [f"{cmd} (git {str(r['meta']['git_sha'])[:10]})" for (r, _), cmd in zip(runs, cmds, strict=False)]
+    out += ["", f"Thresholds chosen on dev. Whole grounded answer (shipped rule): p50 {lat['p50'] * 1000:.0f} ms, "
+                f"p95 {lat['p95'] * 1000:.0f} ms. Source: " + "; ".join(src) + "."]
     return "\n".join(out) + "\n"
 
 

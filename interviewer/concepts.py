@@ -1,8 +1,10 @@
 """``ask``: answer a free-form concept question from the bank, grounded and instant.
 
-1. Retrieve (hybrid search) and measure confidence: the cosine similarity of the question to each
-   hit's text. Below ``COVERAGE_MIN`` (calibrated on the dev half of ``eval/ask/questions.jsonl``,
-   see ``interviewer eval ask``) the answer says the bank does not cover the question and shows the
+1. Retrieve (hybrid search) and measure confidence: the trained reranker's probability that each
+   hit answers the question (``interviewer/retrieval/rerank.py``; with ``ask.reranker = false``, the
+   cosine similarity of the question to the hit's text). Below the threshold (``RERANK_MIN`` or
+   ``COVERAGE_MIN``, calibrated on the dev half of ``eval/ask/questions.jsonl``, see
+   ``interviewer eval ask``) the answer says the bank does not cover the question and shows the
    nearest items — it never answers from an LLM's own knowledge unless asked to (``own_knowledge``),
    and then labels it.
 2. Compose the answer **extractively** from the cited items: the model answer's opening sentences
@@ -16,25 +18,52 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from interviewer.errors import BackendError
 from interviewer.prompts import render
 
 #: below this cosine similarity the best bank item is not about the question (calibrated on the
-#: dev half of eval/ask/questions.jsonl by `interviewer eval ask --calibrate`; see eval/README.md)
+#: dev half of eval/ask/questions.jsonl by `interviewer eval ask --calibrate`; see eval/README.md);
+#: used when the reranker is off (``ask.reranker = false``)
 COVERAGE_MIN = 0.377
 SECOND_MIN_GAP = 0.08  # a second item is cited when its confidence is within this of the first
+#: the same two decisions on the reranker's probability (chosen on the dev half, eval/README.md "Ask
+#: reranker"): its probabilities are low for paraphrased questions, and on dev the uncovered questions
+#: sit far below this while most covered ones are above it
+RERANK_MIN = 0.114
+RERANK_SECOND_GAP = 0.1
 _SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """When the bank covers a question, and when a second item is cited: ``minimum`` confidence of the
+    best hit, and a second hit within ``second_gap`` of it (and above ``minimum`` itself)."""
+
+    method: str  # "reranker" (P(entry answers the question)) or "cosine" (embedding similarity)
+    minimum: float
+    second_gap: float
+
+
+def coverage_rule(svc: Any) -> Coverage:
+    if svc.reranker is not None:
+        return Coverage("reranker", RERANK_MIN, RERANK_SECOND_GAP)
+    return Coverage("cosine", COVERAGE_MIN, SECOND_MIN_GAP)
 
 
 def retrieve_for_question(svc: Any, question: str, k: int = 3,
                           keyword_only: bool = False) -> list[tuple[Any, float]]:
-    """Hybrid hits in the hybrid search's order, each with its dense similarity to the question
-    (the confidence signal). The order is kept: re-sorting by that similarity cited the right item
-    first less often on the dev questions (eval/README.md, "Ask"). ``keyword_only``: BM25 hits, for
-    when the vector store is unreachable (the similarities are computed here, so the same
-    coverage threshold applies)."""
+    """The hybrid search's best ``k`` hits, in its order, each with its confidence: with the reranker
+    (the default) its probability that the entry answers the question, else the hit's dense
+    similarity to the question. The order is kept either way: re-sorting by the confidence cited the
+    right item first less often on the dev questions (eval/README.md, "Ask" and "Ask reranker").
+    ``keyword_only``: BM25 hits, for when the vector store is unreachable (the confidences are
+    computed here, so the same rule applies)."""
+    from interviewer.retrieval.rerank import entry_text
+
+    reranker = svc.reranker
     vec = svc.embedder.embed([question])[0]
     if keyword_only:
         hits = svc.keyword_retriever.search(question, k=k, method="bm25")
@@ -43,6 +72,9 @@ def retrieve_for_question(svc: Any, question: str, k: int = 3,
     items = [svc.bank.items[h.id] for h in hits]
     if not items:
         return []
+    if reranker is not None:
+        probs = reranker.scores(question, [entry_text(it) for it in items])
+        return [(it, float(p)) for it, p in zip(items, probs, strict=True)]
     texts = [it.question + "\n" + " ".join(k.text for k in (it.rubric.key_points if it.rubric else []))
              for it in items]
     sims = svc.embedder.embed(texts) @ vec
@@ -51,18 +83,17 @@ def retrieve_for_question(svc: Any, question: str, k: int = 3,
 
 
 def confidence(hits: list[tuple[Any, float]]) -> float:
-    """How sure we are that the bank covers the question: the best similarity among the hits."""
+    """How sure we are that the bank covers the question: the best confidence among the hits."""
     return max((s for _, s in hits), default=0.0)
 
 
-def confident(hits: list[tuple[Any, float]], threshold: float | None = None) -> list[tuple[Any, float]]:
-    """The items to cite (the hybrid search's first, and its second when about as close), or []
-    when the bank does not cover the question."""
-    t = COVERAGE_MIN if threshold is None else threshold
+def confident(hits: list[tuple[Any, float]], rule: Coverage) -> list[tuple[Any, float]]:
+    """The items to cite (the first hit, and the second when about as close), or [] when the bank
+    does not cover the question."""
     best = confidence(hits)
-    if not hits or best < t:
+    if not hits or best < rule.minimum:
         return []
-    return [hits[0]] + [(it, s) for it, s in hits[1:2] if s >= t and best - s <= SECOND_MIN_GAP]
+    return [hits[0]] + [(it, s) for it, s in hits[1:2] if s >= rule.minimum and best - s <= rule.second_gap]
 
 
 def _sources(it: Any) -> str:
@@ -162,8 +193,9 @@ def comparison_sides(question: str) -> list[str]:
 def _add_compared(svc: Any, question: str, relevant: list[tuple[Any, float]]) -> list[tuple[Any, float]]:
     """For "X vs Y", also cite the bank's best item on each side the citations miss (at most 3)."""
     out = list(relevant)
+    rule = coverage_rule(svc)
     for side in comparison_sides(question):
-        hits = confident(retrieve_for_question(svc, side, k=1))
+        hits = confident(retrieve_for_question(svc, side, k=1), rule)
         if hits and hits[0][0].id not in {it.id for it, _ in out} and len(out) < 3:
             out.append(hits[0])
     return out
@@ -176,7 +208,7 @@ def not_covered(hits: list[tuple[Any, float]]) -> str:
 
 
 def answer_question(svc: Any, question: str, stream: bool = True, llm: bool | None = None,
-                    own_knowledge: bool = False, threshold: float | None = None) -> Iterator[str]:
+                    own_knowledge: bool = False, rule: Coverage | None = None) -> Iterator[str]:
     """Yield the answer text. ``llm``: let the configured LLM add a short connecting paragraph
     (default: the ``ask.llm`` setting); ``own_knowledge``: when the bank does not cover the
     question, let the LLM answer from its own knowledge, clearly labelled."""
@@ -189,7 +221,7 @@ def answer_question(svc: Any, question: str, stream: bool = True, llm: bool | No
     except BackendError as e:  # e.g. the Chroma server is down: keyword search still knows the bank
         hits = retrieve_for_question(svc, question, keyword_only=True)
         yield f"*{KEYWORD_ONLY} ({e}).*\n\n"
-    relevant = confident(hits, threshold)
+    relevant = confident(hits, rule or coverage_rule(svc))
     use_llm = svc.settings.ask.llm if llm is None else llm
     backend = svc.llm if (use_llm or own_knowledge) else None
     if not relevant:

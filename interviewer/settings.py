@@ -95,6 +95,8 @@ class AskSettings(BaseModel):
     llm: bool = Field(False, description="after the instant, extractive answer from the bank, let the LLM add "
                       "a short connecting paragraph (streamed, labelled; about 10 s with the bundled 1.5B model)")
     max_tokens: int = Field(120, description="cap on the LLM's connecting paragraph")
+    reranker: bool = Field(True, description="decide coverage and citations with the trained reranker "
+                           "(interviewer/models/ask-reranker); false: the embedding similarity alone")
 
 
 class UISettings(BaseModel):

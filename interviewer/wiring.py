@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from interviewer.llm.base import ChatBackend
     from interviewer.progress.store import ProgressStore
     from interviewer.retrieval.embeddings import Embedder
+    from interviewer.retrieval.rerank import Reranker
     from interviewer.retrieval.search import Retriever
     from interviewer.retrieval.store import QuestionIndex
 
@@ -91,6 +92,16 @@ class Services:
         from interviewer.llm.registry import make_backend
 
         return make_backend(self.settings)
+
+    @functools.cached_property
+    def reranker(self) -> Reranker | None:
+        """Ask's trained (question, entry) reranker, or None when ``ask.reranker`` is off."""
+        from interviewer.retrieval.rerank import Reranker
+
+        if not self.settings.ask.reranker:
+            return None
+        with self._lock:
+            return Reranker(precision=self.settings.embedding.precision)
 
     @functools.cached_property
     def checker(self) -> ClaimChecker:

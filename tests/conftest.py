@@ -71,7 +71,7 @@ def svc(data_dir):
 def fresh_svc(tmp_path, svc):
     """A new progress database and index dir, sharing the already-loaded embedder."""
     s = make_services(tmp_path)
-    for shared in ("embedder", "bank", "chroma", "index", "retriever", "grader"):
+    for shared in ("embedder", "bank", "chroma", "index", "retriever", "grader", "reranker"):
         s.__dict__[shared] = getattr(svc, shared)
     return s
 

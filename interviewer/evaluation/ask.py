@@ -25,15 +25,15 @@ def _pct(xs: list[float], q: float) -> float:
     return round(xs[min(len(xs) - 1, int(q * (len(xs) - 1) + 0.5))], 4) if xs else 0.0
 
 
-def _score(rows: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
+def _score(rows: list[dict[str, Any]], rule: Any) -> dict[str, Any]:
     from interviewer.concepts import NOT_IN_BANK, confident
 
-    refused = [not confident(r["_hits"], threshold) for r in rows]
+    refused = [not confident(r["_hits"], rule) for r in rows]
     should_refuse = [r["kind"] == "not_covered" for r in rows]
     tp = sum(a and b for a, b in zip(refused, should_refuse, strict=True))
     fp = sum(a and not b for a, b in zip(refused, should_refuse, strict=True))
     fn = sum(b and not a for a, b in zip(refused, should_refuse, strict=True))
-    out: dict[str, Any] = {"n": len(rows), "threshold": round(threshold, 3),
+    out: dict[str, Any] = {"n": len(rows), "threshold": round(rule.minimum, 3),
                            "refusal_precision": round(tp / (tp + fp), 3) if tp + fp else None,
                            "refusal_recall": round(tp / (tp + fn), 3) if tp + fn else None}
     if all("_text" in r for r in rows):
@@ -49,9 +49,9 @@ def _score(rows: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
         if not sel:
             continue
         answered = [(r, ref) for r, ref in sel if not ref]
-        first_ok = sum(1 for r, _ in answered if confident(r["_hits"], threshold)[0][0].id in r["_expected"])
+        first_ok = sum(1 for r, _ in answered if confident(r["_hits"], rule)[0][0].id in r["_expected"])
         any_ok = sum(1 for r, _ in answered
-                     if {it.id for it, _ in confident(r["_hits"], threshold)} & set(r["_expected"]))
+                     if {it.id for it, _ in confident(r["_hits"], rule)} & set(r["_expected"]))
         out[kind] = {"n": len(sel), "answered": len(answered),
                      "citation_correct_first": round(first_ok / len(sel), 3),
                      "citation_correct_any": round(any_ok / len(sel), 3),
@@ -59,17 +59,18 @@ def _score(rows: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
     return out
 
 
-def best_threshold(rows: list[dict[str, Any]]) -> float:
+def best_threshold(rows: list[dict[str, Any]], rule: Any) -> float:
     """Balanced accuracy of answer-vs-refuse on these rows, maximised over the observed confidences."""
-    from interviewer.concepts import confidence
+    import dataclasses
+
+    from interviewer.concepts import confidence, confident
 
     cands = sorted({round(confidence(r["_hits"]), 3) for r in rows if r["_hits"]} | {0.0})
-    best, best_t = -1.0, 0.45
+    best, best_t = -1.0, rule.minimum
     for t in cands:
-        from interviewer.concepts import confident
-
-        refuse_ok = [not confident(r["_hits"], t) for r in rows if r["kind"] == "not_covered"]
-        answer_ok = [bool(confident(r["_hits"], t)) for r in rows if r["kind"] != "not_covered"]
+        at = dataclasses.replace(rule, minimum=t)
+        refuse_ok = [not confident(r["_hits"], at) for r in rows if r["kind"] == "not_covered"]
+        answer_ok = [bool(confident(r["_hits"], at)) for r in rows if r["kind"] != "not_covered"]
         bal = (sum(refuse_ok) / max(1, len(refuse_ok)) + sum(answer_ok) / max(1, len(answer_ok))) / 2
         if bal > best:
             best, best_t = bal, t
@@ -77,7 +78,7 @@ def best_threshold(rows: list[dict[str, Any]]) -> float:
 
 
 def run_ask_eval(svc: Any, calibrate: bool = False, out: Path | None = None) -> str:
-    from interviewer.concepts import COVERAGE_MIN, answer_question, confidence, retrieve_for_question
+    from interviewer.concepts import answer_question, confidence, coverage_rule, retrieve_for_question
     from interviewer.evaluation.grading import _git_sha
 
     rows = [json.loads(x) for x in QUESTIONS.read_text(encoding="utf-8").splitlines() if x.strip()]
@@ -91,24 +92,27 @@ def run_ask_eval(svc: Any, calibrate: bool = False, out: Path | None = None) -> 
         lat.append(time.perf_counter() - t)
     dev = [r for r in rows if r.get("split") == "dev"]
     test = [r for r in rows if r.get("split") != "dev"]
-    chosen = best_threshold(dev)
+    rule = coverage_rule(svc)
+    chosen = best_threshold(dev, rule)
     res: dict[str, Any] = {
-        "threshold_in_use": COVERAGE_MIN, "threshold_best_on_dev": chosen,
-        "dev": _score(dev, COVERAGE_MIN), "test": _score(test, COVERAGE_MIN), "all": _score(rows, COVERAGE_MIN),
+        "method": rule.method, "threshold_in_use": rule.minimum, "second_gap": rule.second_gap,
+        "threshold_best_on_dev": chosen,
+        "dev": _score(dev, rule), "test": _score(test, rule), "all": _score(rows, rule),
         "latency_s": {"p50": _pct(lat, 0.5), "p95": _pct(lat, 0.95), "note": "whole extractive answer, no LLM"},
         "per_question": [{"question": r["question"], "kind": r["kind"], "split": r.get("split"),
                           "expected": r["_expected"], "confidence": round(confidence(r["_hits"]), 3) if r["_hits"] else None,
                           "top": [it.id for it, _ in r["_hits"][:3]]} for r in rows],
         "meta": {"git_sha": _git_sha(), "command": "interviewer eval ask", "questions": len(rows),
                  "embedding_model": svc.embedder.model_id,
+                 "reranker": svc.reranker.model_id if svc.reranker is not None else None,
                  "note": "the threshold was chosen on the dev split only (balanced accuracy of answer vs refuse)"},
     }
     if calibrate:
-        return f"best threshold on dev: {chosen} (in use: {COVERAGE_MIN})"
+        return f"best {rule.method} threshold on dev: {chosen} (in use: {rule.minimum})"
     dest = out or OUT
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(json.dumps(res, indent=1) + "\n", encoding="utf-8")
     t = res["test"]
-    return (f"ask: {len(rows)} questions; threshold {COVERAGE_MIN} (best on dev {chosen}); test: refusal "
+    return (f"ask: {len(rows)} questions; {rule.method} threshold {rule.minimum} (best on dev {chosen}); test: refusal "
             f"precision {t['refusal_precision']} recall {t['refusal_recall']}, covered citation "
             f"{t.get('covered', {}).get('citation_correct_any')}; latency p50 {res['latency_s']['p50']} s; {dest}")

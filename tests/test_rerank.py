@@ -1,0 +1,81 @@
+"""The Ask reranker: shipped weights that verify, a clear error when damaged, the decision it was
+trained for (answers vs. shares words), and training data kept apart from the Ask evaluation."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from interviewer.errors import BackendError
+from interviewer.retrieval.rerank import DEFAULT_DIR, Reranker, entry_text
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def reranker():
+    return Reranker()
+
+
+def test_weights_ship_with_a_manifest_that_says_how_they_were_made(reranker):
+    m = reranker.manifest
+    assert m["command"].startswith("python eval/train_reranker.py")
+    assert m["trained_on"]["pairs"] > 3000 and m["trained_on"]["held_out_entries"] > 20
+    assert m["validation"]["auc"] > 0.9
+    assert reranker.model_id.startswith("ask-reranker:")
+
+
+def test_a_damaged_weights_file_is_a_clear_error(tmp_path):
+    copy = tmp_path / "ask-reranker"
+    shutil.copytree(DEFAULT_DIR, copy)
+    data = bytearray((copy / "model.safetensors").read_bytes())
+    data[-100] ^= 0xFF
+    (copy / "model.safetensors").write_bytes(bytes(data))
+    with pytest.raises(BackendError, match="do not match MANIFEST"):
+        Reranker(copy)
+    (copy / "model.safetensors").unlink()
+    with pytest.raises(BackendError, match="not found"):
+        Reranker(copy)
+
+
+def test_it_tells_an_answer_from_shared_words(reranker, svc):
+    bank = svc.bank
+    from interviewer.concepts import RERANK_MIN
+
+    trees, bert = entry_text(bank.get("c003-decision-trees")), entry_text(bank.get("002-036"))
+    yes = reranker.scores("why does BERT only mask 15% of the tokens during pretraining?", [bert, trees])
+    assert yes[0] >= RERANK_MIN > yes[1]
+    no = reranker.scores("How does a B-tree split a node when an insert overflows it?", [trees])
+    assert no[0] < RERANK_MIN
+    # a question far longer than the model reads is truncated, not an error
+    assert reranker.scores("why does BERT mask tokens? " * 300, [bert]).shape == (1,)
+    assert reranker.scores("anything", []).shape == (0,)
+
+
+def test_training_questions_are_not_evaluation_questions(svc):
+    bank = svc.bank
+    def norm(s: str) -> str:
+        return " ".join(s.lower().split())
+
+    evals = {norm(json.loads(x)["question"]) for x in (ROOT / "eval" / "ask" / "questions.jsonl")
+             .read_text(encoding="utf-8").splitlines() if x.strip()}
+    rows = [json.loads(x) for f in sorted((ROOT / "eval" / "ask" / "train").glob("questions-*.jsonl"))
+            for x in f.read_text(encoding="utf-8").splitlines() if x.strip()]
+    assert len(rows) > 2000
+    assert not {norm(r["question"]) for r in rows} & evals
+    assert {r["item"] for r in rows if r["item"] is not None} <= set(bank.items)
+
+
+def test_the_reranker_can_be_switched_off(svc):
+    from conftest import make_services
+
+    from interviewer.concepts import COVERAGE_MIN, coverage_rule
+
+    assert coverage_rule(svc).method == "reranker"
+    off = make_services(svc.settings.data_dir, ask={"reranker": False})
+    assert off.reranker is None
+    rule = coverage_rule(off)
+    assert (rule.method, rule.minimum) == ("cosine", COVERAGE_MIN)
