@@ -82,9 +82,15 @@ class Services:
     @functools.cached_property
     def keyword_retriever(self) -> Retriever:
         """BM25 over the bank alone, needing no vector store: Ask falls back to it while the
-        Chroma server is unreachable."""
+        Chroma server is unreachable. Shares the hybrid retriever's BM25 index when that exists."""
+        import copy
+
         from interviewer.retrieval.search import Retriever
 
+        if "retriever" in self.__dict__:
+            keyword = copy.copy(self.__dict__["retriever"])
+            keyword.index = None
+            return keyword
         return Retriever(self.bank, None, self.embedder)
 
     @functools.cached_property

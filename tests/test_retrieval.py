@@ -121,3 +121,13 @@ def test_ask_falls_back_to_keyword_search_while_the_chroma_server_is_down(svc, t
     assert text.startswith(f"*{KEYWORD_ONLY}") and ("does not cover" in text or NOT_IN_BANK in text), text
     with pytest.raises(InterviewerError, match="cannot open the Chroma http store"):
         s.retriever.search("dropout")  # only Ask falls back; search says what is wrong
+
+
+def test_keyword_fallback_shares_the_hybrid_retrievers_bm25_index(svc, tmp_path):
+    s = make_services(tmp_path)
+    s.__dict__.update(embedder=svc.embedder, bank=svc.bank, retriever=svc.retriever)
+    kw = s.keyword_retriever
+    assert kw.bm25 is svc.retriever.bm25 and kw.index is None and svc.retriever.index is not None
+    assert kw.search("What is BLEU score?", k=2, method="bm25")[0].id == "002-019"
+    with pytest.raises(InterviewerError):
+        kw.search("What is BLEU score?", k=2, method="dense")

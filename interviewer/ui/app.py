@@ -531,6 +531,7 @@ def serve(svc: Any, host: str | None = None, port: int | None = None, block: boo
         try:
             svc.ensure_index()
             svc.grader.prefetch(["warm-up"])
+            _ = svc.reranker  # Ask's reranker, so the first question does not wait for it
         except InterviewerError as e:
             print(f"warning: {e}")
 
