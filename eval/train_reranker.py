@@ -44,9 +44,9 @@ def held_out(item_id: str) -> bool:
     return int(hashlib.sha256(("rerank:" + item_id).encode()).hexdigest(), 16) % 10 == 0
 
 
-def read_questions(train_dir: Path = TRAIN_DIR) -> list[dict]:
+def read_questions(train_dir: Path = TRAIN_DIR, patterns: tuple[str, ...] = ("questions-*.jsonl",)) -> list[dict]:
     rows = []
-    for f in sorted(train_dir.glob("questions-*.jsonl")):
+    for f in sorted({f for p in patterns for f in train_dir.glob(p)}):
         for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1):
             if line.strip():
                 r = json.loads(line)
@@ -56,7 +56,8 @@ def read_questions(train_dir: Path = TRAIN_DIR) -> list[dict]:
     return rows
 
 
-def build_pairs(bank, embedder, rows: list[dict], eval_questions: list[str], seed: int) -> tuple[list[dict], dict]:
+def build_pairs(bank, embedder, rows: list[dict], eval_questions: list[str], seed: int,
+                other_negatives: int = 2) -> tuple[list[dict], dict]:
     """(question, entry text, target, group) pairs; group = the entry the question was written for."""
     import numpy as np
 
@@ -89,7 +90,7 @@ def build_pairs(bank, embedder, rows: list[dict], eval_questions: list[str], see
         own = pos[item]
         pairs.append({"q": q, "e": texts[own], "y": TARGET[lab], "group": item, "kind": lab})
         if lab == "answers":
-            others = [j for j in near if j != own and dup[own, j] < 0.75][:2]
+            others = [j for j in near if j != own and dup[own, j] < 0.75][:other_negatives]
             for j in others:
                 pairs.append({"q": q, "e": texts[j], "y": 0.0, "group": item, "kind": "other_entry"})
     rng.shuffle(pairs)
@@ -128,6 +129,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--init", type=Path, default=ROOT / "interviewer" / "models" / "claim-checker")
     ap.add_argument("--out", type=Path, default=ROOT / "interviewer" / "models" / "ask-reranker")
     ap.add_argument("--results", type=Path, default=ROOT / "eval" / "results" / "ask-reranker-train.json")
+    ap.add_argument("--with-symptoms", action="store_true",
+                    help="also read ask/train/questions2-*.jsonl (two more answered questions per entry, asked "
+                         "as a symptom or indirectly, without naming the concept)")
+    ap.add_argument("--other-negatives", type=int, default=2,
+                    help="other entries near an answered question, used as negatives for it")
     args = ap.parse_args(argv)
 
     import numpy as np
@@ -150,7 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     embedder = SentenceTransformerEmbedder(settings.embedding.model)
     eval_qs = [json.loads(x)["question"] for x in (ROOT / "eval" / "ask" / "questions.jsonl")
                .read_text(encoding="utf-8").splitlines() if x.strip()]
-    pairs, counts = build_pairs(bank, embedder, read_questions(), eval_qs, args.seed)
+    patterns = ("questions-*.jsonl", "questions2-*.jsonl") if args.with_symptoms else ("questions-*.jsonl",)
+    pairs, counts = build_pairs(bank, embedder, read_questions(TRAIN_DIR, patterns), eval_qs, args.seed,
+                                args.other_negatives)
     train = [p for p in pairs if not held_out(p["group"])]
     val = [p for p in pairs if held_out(p["group"])]
     print(f"pairs: train {len(train)}, val {len(val)}; {counts}", flush=True)
@@ -210,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         "init_sha256": init_manifest.get("sha256", {}),
         "trained_on": {"pairs": len(train), "validation_pairs": len(val), **counts,
                        "held_out_entries": len({p["group"] for p in val})},
-        "data": "eval/ask/train/questions-*.jsonl (written for this project; none of eval/ask/questions.jsonl)",
+        "data": f"eval/ask/train/{' + '.join(patterns)} (written for this project; none of eval/ask/questions.jsonl)",
         "command": "python eval/train_reranker.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "git_sha": sha, "seed": args.seed, "epochs": args.epochs, "lr": args.lr, "batch": args.batch,
         "precision": "bf16 autocast" if bf16 else "fp32", "train_seconds": round(time.time() - t0),

@@ -62,7 +62,7 @@ def test_training_questions_are_not_evaluation_questions(svc):
 
     evals = {norm(json.loads(x)["question"]) for x in (ROOT / "eval" / "ask" / "questions.jsonl")
              .read_text(encoding="utf-8").splitlines() if x.strip()}
-    rows = [json.loads(x) for f in sorted((ROOT / "eval" / "ask" / "train").glob("questions-*.jsonl"))
+    rows = [json.loads(x) for f in sorted((ROOT / "eval" / "ask" / "train").glob("questions*.jsonl"))
             for x in f.read_text(encoding="utf-8").splitlines() if x.strip()]
     assert len(rows) > 2000
     assert not {norm(r["question"]) for r in rows} & evals
