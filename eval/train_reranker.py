@@ -29,13 +29,15 @@ import hashlib
 import json
 import math
 import random
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "eval"))
+from train_claim_checker import head_sha, save_fp16  # noqa: E402  (the same fp16 save and manifest SHA)
+
 TRAIN_DIR = ROOT / "eval" / "ask" / "train"
 TARGET = {"answers": 1.0, "partly": 0.8, "does_not_answer": 0.0, "off_topic": 0.0}
 
@@ -202,14 +204,8 @@ def main(argv: list[str] | None = None) -> int:
         history.append({"step": step, "seconds": round(time.time() - t0), "val": evaluate(model, tok, val, torch)})
         print(json.dumps(history[-1]), flush=True)
 
-    from safetensors.torch import save_file
-
-    args.out.mkdir(parents=True, exist_ok=True)
-    model.config.save_pretrained(str(args.out))
-    tok.save_pretrained(str(args.out))
-    state = {k: v.detach().to(torch.float16).contiguous() for k, v in model.state_dict().items()}
-    save_file(state, str(args.out / "model.safetensors"), metadata={"format": "pt"})
-    sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    save_fp16(model, tok, args.out)
+    sha = head_sha()
     init_manifest = json.loads((args.init / "MANIFEST.json").read_text(encoding="utf-8"))
     manifest = {
         "what": "Ask reranker: (user question, bank entry) -> P(the entry answers it, fully or in part)",

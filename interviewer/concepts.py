@@ -64,7 +64,7 @@ def retrieve_for_question(svc: Any, question: str, k: int = 3,
     from interviewer.retrieval.rerank import entry_text
 
     reranker = svc.reranker
-    vec = svc.embedder.embed([question])[0]
+    vec = None if keyword_only and reranker is not None else svc.embedder.embed([question])[0]
     if keyword_only:
         hits = svc.keyword_retriever.search(question, k=k, method="bm25")
     else:
@@ -190,10 +190,10 @@ def comparison_sides(question: str) -> list[str]:
     return [x for x in sides if re.search(r"[A-Za-z]{2,}", x)]
 
 
-def _add_compared(svc: Any, question: str, relevant: list[tuple[Any, float]]) -> list[tuple[Any, float]]:
+def _add_compared(svc: Any, question: str, relevant: list[tuple[Any, float]],
+                  rule: Coverage) -> list[tuple[Any, float]]:
     """For "X vs Y", also cite the bank's best item on each side the citations miss (at most 3)."""
     out = list(relevant)
-    rule = coverage_rule(svc)
     for side in comparison_sides(question):
         hits = confident(retrieve_for_question(svc, side, k=1), rule)
         if hits and hits[0][0].id not in {it.id for it, _ in out} and len(out) < 3:
@@ -221,7 +221,8 @@ def answer_question(svc: Any, question: str, stream: bool = True, llm: bool | No
     except BackendError as e:  # e.g. the Chroma server is down: keyword search still knows the bank
         hits = retrieve_for_question(svc, question, keyword_only=True)
         yield f"*{KEYWORD_ONLY} ({e}).*\n\n"
-    relevant = confident(hits, rule or coverage_rule(svc))
+    rule = rule or coverage_rule(svc)
+    relevant = confident(hits, rule)
     use_llm = svc.settings.ask.llm if llm is None else llm
     backend = svc.llm if (use_llm or own_knowledge) else None
     if not relevant:
@@ -233,7 +234,7 @@ def answer_question(svc: Any, question: str, stream: bool = True, llm: bool | No
             except BackendError as e:
                 yield f"(LLM unavailable: {e})"
         return
-    relevant = _add_compared(svc, question, relevant)
+    relevant = _add_compared(svc, question, relevant, rule)
     missing = unknown_terms(question, svc.bank)
     if missing:
         names = ", ".join(f"“{t}”" for t in missing)

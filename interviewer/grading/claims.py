@@ -76,25 +76,31 @@ def windows(answer: str, words: int = WINDOW_WORDS, stride: int = WINDOW_STRIDE)
     return out
 
 
+def verified_manifest(path: Path, what: str, rebuild: str, verify: bool = True) -> dict:
+    """The ``MANIFEST.json`` of shipped weights in ``path``, after checking that ``model.safetensors``
+    is there and (``verify``) matches the sha256 the manifest records; a clear BackendError if not."""
+    manifest = path / "MANIFEST.json"
+    weights = path / "model.safetensors"
+    if not weights.is_file() or not manifest.is_file():
+        raise BackendError(f"{what} weights not found in {path}; they ship with the package "
+                           f"(re-install it, or rebuild them with `{rebuild}`)")
+    data: dict = json.loads(manifest.read_text(encoding="utf-8"))
+    if verify:
+        want = data.get("sha256", {}).get("model.safetensors")
+        got = file_sha256(weights)
+        if want and got != want:
+            raise BackendError(f"{what} weights in {weights} do not match MANIFEST.json "
+                               f"(sha256 {got[:12]}… ≠ {want[:12]}…): the file is damaged or was replaced")
+    return data
+
+
 class ClaimChecker:
     """Loads the trained cross-encoder once per process; thread-safe, holds no user state."""
 
     def __init__(self, path: str | Path | None = None, precision: str = "auto", batch_size: int = 32,
                  verify: bool = True) -> None:
         self.path = Path(path) if path else DEFAULT_DIR
-        manifest = self.path / "MANIFEST.json"
-        weights = self.path / "model.safetensors"
-        if not weights.is_file() or not manifest.is_file():
-            raise BackendError(
-                f"claim checker weights not found in {self.path}; they ship with the package "
-                "(re-install it, or rebuild them with `python eval/train_claim_checker.py`)")
-        self.manifest = json.loads(manifest.read_text(encoding="utf-8"))
-        if verify:
-            want = self.manifest.get("sha256", {}).get("model.safetensors")
-            got = file_sha256(weights)
-            if want and got != want:
-                raise BackendError(f"claim checker weights in {weights} do not match MANIFEST.json "
-                                   f"(sha256 {got[:12]}… ≠ {want[:12]}…): the file is damaged or was replaced")
+        self.manifest = verified_manifest(self.path, "claim checker", "python eval/train_claim_checker.py", verify)
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         import torch
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -169,4 +175,4 @@ class ClaimChecker:
         return [self._verdict(p) for p in self.probabilities(list(pairs))]
 
 
-__all__ = ["LABELS", "ClaimChecker", "Verdict", "windows"]
+__all__ = ["LABELS", "ClaimChecker", "Verdict", "verified_manifest", "windows"]

@@ -13,7 +13,6 @@ weights ship inside the package (``interviewer/models/ask-reranker/``, fp16 safe
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from collections.abc import Sequence
@@ -21,8 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from interviewer.errors import BackendError
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "models" / "ask-reranker"
 MAX_LENGTH = 192
@@ -42,22 +39,10 @@ class Reranker:
     """Loads the trained cross-encoder once per process; thread-safe, holds no user state."""
 
     def __init__(self, path: str | Path | None = None, precision: str = "auto", verify: bool = True) -> None:
-        from interviewer.grading.claims import file_sha256
+        from interviewer.grading.claims import verified_manifest
 
         self.path = Path(path) if path else DEFAULT_DIR
-        manifest = self.path / "MANIFEST.json"
-        weights = self.path / "model.safetensors"
-        if not weights.is_file() or not manifest.is_file():
-            raise BackendError(
-                f"Ask reranker weights not found in {self.path}; they ship with the package "
-                "(re-install it, or rebuild them with `python eval/train_reranker.py`)")
-        self.manifest = json.loads(manifest.read_text(encoding="utf-8"))
-        if verify:
-            want = self.manifest.get("sha256", {}).get("model.safetensors")
-            got = file_sha256(weights)
-            if want and got != want:
-                raise BackendError(f"Ask reranker weights in {weights} do not match MANIFEST.json "
-                                   f"(sha256 {got[:12]}… ≠ {want[:12]}…): the file is damaged or was replaced")
+        self.manifest = verified_manifest(self.path, "Ask reranker", "python eval/train_reranker.py", verify)
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         import torch
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
