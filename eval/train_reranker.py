@@ -124,17 +124,17 @@ def evaluate(model, tok, recs: list[dict], torch) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--epochs", type=float, default=2.0)
+    ap.add_argument("--epochs", type=float, default=1.5)
     ap.add_argument("--lr", type=float, default=4e-5)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--init", type=Path, default=ROOT / "interviewer" / "models" / "claim-checker")
     ap.add_argument("--out", type=Path, default=ROOT / "interviewer" / "models" / "ask-reranker")
     ap.add_argument("--results", type=Path, default=ROOT / "eval" / "results" / "ask-reranker-train.json")
-    ap.add_argument("--with-symptoms", action="store_true",
+    ap.add_argument("--with-symptoms", action=argparse.BooleanOptionalAction, default=True,
                     help="also read ask/train/questions2-*.jsonl (two more answered questions per entry, asked "
                          "as a symptom or indirectly, without naming the concept)")
-    ap.add_argument("--other-negatives", type=int, default=2,
+    ap.add_argument("--other-negatives", type=int, default=1,
                     help="other entries near an answered question, used as negatives for it")
     args = ap.parse_args(argv)
 

@@ -147,7 +147,13 @@ def cmd_eval_retrieval(args: argparse.Namespace) -> int:
 def cmd_eval_ask(args: argparse.Namespace) -> int:
     from interviewer.evaluation.ask import run_ask_eval
 
-    print(run_ask_eval(_services(args), calibrate=args.calibrate, out=Path(args.out) if args.out else None))
+    svc = _services(args)
+    if args.reranker:
+        from interviewer.retrieval.rerank import Reranker
+
+        svc.reranker = Reranker(args.reranker, precision=svc.settings.embedding.precision)
+    print(run_ask_eval(svc, calibrate=args.calibrate, out=Path(args.out) if args.out else None,
+                       threshold=args.threshold, command="interviewer " + " ".join(sys.argv[1:])))
     return 0
 
 
@@ -372,6 +378,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = ev.add_parser("ask", help="ask: citation correctness, refusal precision/recall, latency")
     s.add_argument("--calibrate", action="store_true", help="print the best refusal threshold on the dev split")
     s.add_argument("--out", help="results JSON (default eval/results/ask.json)")
+    s.add_argument("--reranker", help="score other reranker weights (a directory like interviewer/models/ask-reranker)")
+    s.add_argument("--threshold", type=float, help="refusal threshold to use instead of the shipped one")
     s.set_defaults(func=cmd_eval_ask)
     s = ev.add_parser("grading", help="agreement with human grades on every set (see eval/README.md)")
     s.add_argument("--set", default="all", choices=["all", "own", "d2", "asag", "model-answers"],
