@@ -81,9 +81,13 @@ def block_d2_llm() -> str:
                    f"{_f(r['per_split']['test']['substantive']['spearman'])} | "
                    f"{sum(x[key] >= 8 for x in top)}/{len(top)} |")
     llm = res.get("llm", {})
+    reused = llm.get("reused_verdicts", 0)
+    timing = (f"{llm.get('seconds', '?')} s for {res['meta'].get('answers', '?')} answers" if not reused else
+              f"{reused} of {res['meta'].get('answers', '?')} verdicts reused from `eval/results/llm-verdicts.jsonl` "
+              "(same model and prompt; the judge calls were made by an earlier run)")
     out += ["", f"Judge: `{llm.get('model', '?')}`, fused with weight {llm.get('weight', '?')}, "
-                f"{llm.get('judge_failures', 0)} failed calls, {llm.get('seconds', '?')} s for "
-                f"{res['meta'].get('answers', '?')} answers. Source: {_source(res, 'grading-d2-llm.json')}"]
+                f"{llm.get('judge_failures', 0)} failed calls, {timing}. "
+                f"Source: {_source(res, 'grading-d2-llm.json')}"]
     return "\n".join(out) + "\n"
 
 
