@@ -60,8 +60,9 @@ def test_training_questions_are_not_evaluation_questions(svc):
     def norm(s: str) -> str:
         return " ".join(s.lower().split())
 
-    evals = {norm(json.loads(x)["question"]) for x in (ROOT / "eval" / "ask" / "questions.jsonl")
-             .read_text(encoding="utf-8").splitlines() if x.strip()}
+    evals = {norm(json.loads(x)["question"]) for name in ("questions.jsonl", "questions-b.jsonl")
+             for x in (ROOT / "eval" / "ask" / name).read_text(encoding="utf-8").splitlines() if x.strip()}
+    assert len(evals) > 250
     rows = [json.loads(x) for f in sorted((ROOT / "eval" / "ask" / "train").glob("questions*.jsonl"))
             for x in f.read_text(encoding="utf-8").splitlines() if x.strip()]
     assert len(rows) > 2000
@@ -79,3 +80,29 @@ def test_the_reranker_can_be_switched_off(svc):
     assert off.reranker is None
     rule = coverage_rule(off)
     assert (rule.method, rule.minimum) == ("cosine", COVERAGE_MIN)
+
+
+def test_ask_eval_scores_each_held_out_set_apart_with_a_given_threshold(svc, tmp_path, monkeypatch):
+    """`interviewer eval ask --threshold`: the dev/test file and the later test-b file are scored
+    separately, test-b never enters the dev threshold search, and the threshold given is the one used."""
+    from interviewer.evaluation import ask
+
+    main = [{"question": "why does word2vec use negative sampling instead of a full softmax?", "kind": "covered",
+             "expected": ["002-043"], "split": "dev"},
+            {"question": "how does a B-tree split a full node on insert?", "kind": "not_covered", "expected": [],
+             "split": "dev"},
+            {"question": "what does dropout do at inference time?", "kind": "covered", "expected": [], "split": "test"}]
+    later = [{"question": "SQL: ROW_NUMBER vs RANK with ties?", "kind": "not_covered", "expected": []},
+             {"question": "my gradients vanish in a deep sigmoid network, why?", "kind": "covered", "expected": []}]
+    for name, rows in (("q.jsonl", main), ("qb.jsonl", later)):
+        (tmp_path / name).write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    monkeypatch.setattr(ask, "QUESTIONS", tmp_path / "q.jsonl")
+    monkeypatch.setattr(ask, "QUESTIONS_B", tmp_path / "qb.jsonl")
+    out = tmp_path / "ask.json"
+    ask.run_ask_eval(svc, out=out, threshold=0.999)
+    res = json.loads(out.read_text())
+    assert (res["dev"]["n"], res["test"]["n"], res["test_b"]["n"], res["all"]["n"]) == (2, 1, 2, 3)
+    assert res["threshold_in_use"] == 0.999 and res["test_b"]["threshold"] == 0.999
+    # at 0.999 everything is refused: both uncovered questions count as refused, nothing is cited
+    assert res["test_b"]["refusal_recall"] == 1.0 and res["test_b"]["covered"]["answered"] == 0
+    assert {q["split"] for q in res["per_question"]} == {"dev", "test", "test-b"}
