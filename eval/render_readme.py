@@ -138,6 +138,23 @@ def block_model_answers() -> str:
             "`eval/results/model-answers.json`).\n")
 
 
+def block_key_points() -> str:
+    res = _load("key-points.json")
+    if res is None:
+        return "_not measured yet_\n"
+    out = [f"What the grade card says about each key point, against labels written with the answers: "
+           f"{res['rules']['shipped']['points']:,} labelled key points in {res['answers']} answers to the "
+           f"{res['items']} held-out items (the claim checker's validation questions) — "
+           f"{_source(res, 'key-points.json')}.", "",
+           "| card rule | agrees with the label | not stated, shown covered | contradicted, shown covered "
+           "| stated, shown missing |", "|---|---|---|---|---|"]
+    for rule, m in res["rules"].items():
+        out.append(f"| {rule} | {m['agreement']:.3f} | {m['not_stated_shown_covered']} of {m['not_stated']} "
+                   f"| {m['contradicted_shown_covered']} of {m['contradicted']} "
+                   f"| {m['entailed_shown_missing']} of {m['entailed']} |")
+    return "\n".join(out) + "\n"
+
+
 def block_checker() -> str:
     res = _load("claim-checker-train.json")
     if res is None:
@@ -273,6 +290,7 @@ def block_load() -> str:
 
 
 BLOCKS = {"load": block_load, "d2": block_d2, "d2-llm": block_d2_llm, "own": block_own, "asag": block_asag, "model-answers": block_model_answers,
+          "key-points": block_key_points,
           "checker": block_checker, "bench": block_bench, "retrieval": block_retrieval,
           "ask": block_ask, "sandbox": block_sandbox}
 

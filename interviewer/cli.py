@@ -382,9 +382,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--threshold", type=float, help="refusal threshold to use instead of the shipped one")
     s.set_defaults(func=cmd_eval_ask)
     s = ev.add_parser("grading", help="agreement with human grades on every set (see eval/README.md)")
-    s.add_argument("--set", default="all", choices=["all", "own", "d2", "asag", "model-answers"],
+    s.add_argument("--set", default="all", choices=["all", "own", "d2", "asag", "model-answers", "key-points"],
                    help="own = this project's labelled answers; d2 = the independent interview answers; "
-                   "asag = SciEntsBank/Beetle/SAF test splits; model-answers = the bank graded against itself")
+                   "asag = SciEntsBank/Beetle/SAF test splits; model-answers = the bank graded against itself; "
+                   "key-points = the card's per-point status against labelled points")
     s.add_argument("--out", help="results JSON (default: eval/results/grading[-SET][-llm].json)")
     s.add_argument("--with-llm", action="store_true", help="also LLM-only and fused columns (slow on CPU)")
     s.add_argument("--limit", type=int, default=0, help="asag: only the first N rows of each file")

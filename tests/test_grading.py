@@ -62,6 +62,50 @@ def test_a_confident_wrong_answer_is_shown_as_contradicted_and_costs(svc, dropou
     assert "Contradicted" in g.feedback or "Careful" in g.feedback
 
 
+# Wrong on both definitions while reusing the rubric's vocabulary (written for this test; not from any dataset).
+PREFIX_WRONG = ("Prefix tuning trains only the bottom transformer layers, the prefix of the network, and keeps the upper "
+                "layers frozen. Prompt tuning does the opposite and unfreezes just the top layers and the output head, "
+                "which is why it needs a model of around 10B parameters. Both are parameter-efficient since only a "
+                "few layers get gradients.")
+
+
+def test_the_card_calls_a_point_covered_only_on_evidence_the_score_counts(svc):
+    """Key-point status mixes the claim checker and embedding similarity as the fitted score does
+    (today: the checker alone). A point the answer only talks around — high similarity, the checker
+    says not stated — is not shown as covered (it was, when the card took the stronger signal)."""
+    from interviewer.grading.policy import DEFAULT_POLICY, embedding_credit
+
+    g = svc.grader.grade_item(svc.bank.get("c000-prefix-tuning"), PREFIX_WRONG)
+    a = DEFAULT_POLICY.checker_share()
+    for k in g.key_points:
+        mixed = a * (k.entailed + k.partly / 2) + (1 - a) * embedding_credit(k.similarity)
+        assert k.credit == pytest.approx(mixed, abs=2e-3), (k.id, k.credit, mixed)
+        if k.status != "contradicted":
+            assert (k.status == "covered") == (k.credit >= DEFAULT_POLICY.covered), (k.id, k.status, k.credit)
+    talked_around = [k for k in g.key_points if embedding_credit(k.similarity) >= 0.9 and k.entailed < 0.2]
+    assert talked_around and all(k.status != "covered" for k in talked_around), \
+        [(k.id, k.status, k.similarity, k.entailed) for k in g.key_points]
+    core = [k for k in g.key_points if k.weight == "core"]
+    n_ok = sum(k.status == "covered" for k in core)
+    assert f"You stated {n_ok} of {len(core)} core points." in g.feedback
+    # the follow-up goes to the missed point least like anything the answer said
+    missed = g.missed
+    for x, y in zip(missed, missed[1:], strict=False):
+        if (x.weight == "core") == (y.weight == "core") and x.status == y.status:
+            assert x.similarity <= y.similarity
+
+
+def test_the_mix_follows_the_weights_in_force():
+    from interviewer.grading.policy import DEFAULT_WEIGHTS, Policy, embedding_credit
+
+    only_checker = Policy(weights={**DEFAULT_WEIGHTS, "embedding_core": 0.0})
+    assert only_checker.combined_credit(0.1, 0.9) == pytest.approx(0.1)
+    defaults = Policy(weights=dict(DEFAULT_WEIGHTS))
+    a = DEFAULT_WEIGHTS["checker_core"] / (DEFAULT_WEIGHTS["checker_core"] + DEFAULT_WEIGHTS["embedding_core"])
+    assert defaults.combined_credit(0.1, 0.9) == pytest.approx(a * 0.1 + (1 - a) * embedding_credit(0.9))
+    assert 0.1 < defaults.combined_credit(0.1, 0.9) < 1.0
+
+
 @pytest.mark.parametrize("answer,limit", [
     ("", 0.0), ("   ", 0.0), ("I don't know", 0.0),
     ("asdkj qwpoeiru zxmcnv lkjhg poiuy qwerty", 0.0),

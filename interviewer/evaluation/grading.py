@@ -10,6 +10,9 @@ Sets (``--set``):
   the claim checker's 5-way/3-way classification and reference-only grading (Pearson/RMSE), next
   to the MiniLM cosine baseline.
 - ``model-answers``: every model answer in the bank graded against its own rubric.
+- ``key-points``: what the grade card says about each key point (covered / partly / missing /
+  contradicted) against per-point labels, on the claim checker's validation answers for the 88
+  held-out items (``eval/claims/answers-*.jsonl``; never trained on).
 
 Each results file records the git SHA, the models (embedder, claim checker), precision, the
 calibration curves used and the command. For each set: all rows, substantive rows only (no
@@ -254,6 +257,67 @@ def run_model_answers(svc: Any, out: Path | None = None) -> str:
     return f"model answers: {len(items)} graded, {len(low)} below 9, min {res['min']}, mean {res['mean']}; {dest}"
 
 
+# ------------------------------------------------------------------ key-point status on the card
+CLAIM_ANSWERS = ROOT / "eval" / "claims"
+CARD_FOR_LABEL = {"entailed": "covered", "partly": "partial", "not_stated": "missing", "contradicted": "contradicted"}
+
+
+def run_key_points(svc: Any, out: Path | None = None) -> str:
+    """Per key point: the label a person gave (entailed / partly / not stated / contradicted) against
+    the status the card shows, for the shipped rule and for the rule it replaced (the stronger of
+    checker credit and embedding credit), both computed from the same grading pass."""
+    from interviewer.grading.policy import embedding_credit
+
+    pol = svc.grader.policy
+    held_out = held_out_items()
+    rows = []
+    for f in sorted(CLAIM_ANSWERS.glob("answers-*.jsonl")):
+        for line in f.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                r = json.loads(line)
+                if svc.bank.resolve(r["item_id"]) in held_out:
+                    rows.append(r)
+    t = time.perf_counter()
+    rules: dict[str, dict[str, int]] = {"shipped": {}, "stronger signal (before 2026-12-03)": {}}
+    for r in rows:
+        it = svc.bank.items[svc.bank.resolve(r["item_id"])]
+        g = svc.grader.grade_item(it, r["answer"], use_llm=False)
+        for k in g.key_points:
+            label = r["key_points"].get(k.id)
+            if label not in CARD_FOR_LABEL:
+                continue
+            old = max((k.entailed or 0.0) + (k.partly or 0.0) / 2, embedding_credit(k.similarity))
+            old_status = k.status if k.status == "contradicted" else \
+                "covered" if old >= pol.covered else "partial" if old >= pol.partial else "missing"
+            for rule, status in (("shipped", k.status), ("stronger signal (before 2026-12-03)", old_status)):
+                key = f"{label} -> {status}"
+                rules[rule][key] = rules[rule].get(key, 0) + 1
+    summary = {}
+    for rule, conf in rules.items():
+        def n(pred: Any, conf: dict[str, int] = conf) -> int:
+            return sum(v for k, v in conf.items() if pred(*k.split(" -> ")))
+        total = n(lambda a, b: True)
+        summary[rule] = {
+            "points": total,
+            "agreement": round(n(lambda a, b: CARD_FOR_LABEL[a] == b) / total, 3) if total else None,
+            "not_stated_shown_covered": n(lambda a, b: a == "not_stated" and b == "covered"),
+            "not_stated": n(lambda a, b: a == "not_stated"),
+            "contradicted_shown_covered": n(lambda a, b: a == "contradicted" and b == "covered"),
+            "contradicted": n(lambda a, b: a == "contradicted"),
+            "entailed_shown_missing": n(lambda a, b: a == "entailed" and b == "missing"),
+            "entailed": n(lambda a, b: a == "entailed"),
+            "confusion": dict(sorted(conf.items()))}
+    res = {"answers": len(rows), "items": len({r["item_id"] for r in rows}), "rules": summary,
+           "note": "labels were written with the answers (eval/claims/); these items are the claim checker's "
+                   "validation questions, never trained on",
+           "meta": meta(svc, "interviewer eval grading --set key-points", seconds=round(time.perf_counter() - t, 1))}
+    dest = out or RESULTS / "key-points.json"
+    _write(dest, res)
+    s = summary["shipped"]
+    return (f"key points: {s['points']} labelled points in {len(rows)} answers; card agrees {s['agreement']}, "
+            f"not-stated shown covered {s['not_stated_shown_covered']}; {dest}")
+
+
 # ------------------------------------------------------------------ ASAG (public human-graded sets)
 ASAG_TESTS = ("scientsbank-test-ua", "scientsbank-test-uq", "scientsbank-test-ud", "beetle-test-ua",
               "beetle-test-uq", "saf-test-ua", "saf-test-uq")
@@ -404,12 +468,14 @@ def _llm_columns(svc: Any, rows: list[dict[str, Any]], grades: list[Any]) -> tup
 def run_grading_eval(svc: Any, which: str = "all", with_llm: bool = False, out: Path | None = None,
                      limit: int = 0) -> str:
     parts = []
-    sets = ["own", "d2", "model-answers", "asag"] if which == "all" else [which]
+    sets = ["own", "d2", "model-answers", "key-points", "asag"] if which == "all" else [which]
     for s in sets:
         if s in ("own", "d2"):
             parts.append(run_bank_set(svc, s, with_llm, out if len(sets) == 1 else None))
         elif s == "model-answers":
             parts.append(run_model_answers(svc, out if len(sets) == 1 else None))
+        elif s == "key-points":
+            parts.append(run_key_points(svc, out if len(sets) == 1 else None))
         elif s == "asag":
             parts.append(run_asag(svc, out if len(sets) == 1 else None, limit))
         else:

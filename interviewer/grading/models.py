@@ -62,7 +62,9 @@ class Grade(BaseModel):
 
     @property
     def missed(self) -> list[KeyPointResult]:
-        """Missing, then partial key points, core before supporting."""
+        """Contradicted, missing, then partial key points, core before supporting; within each, the
+        least similar to anything the answer says first (a follow-up asks about the first, so a point
+        the answer may have put in other words is asked about last)."""
         order = {"contradicted": 0, "missing": 1, "partial": 2}
         rest = [k for k in self.key_points if k.status != "covered"]
-        return sorted(rest, key=lambda k: (k.weight != "core", order[k.status]))
+        return sorted(rest, key=lambda k: (k.weight != "core", order[k.status], k.similarity))

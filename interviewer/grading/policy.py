@@ -34,7 +34,7 @@ def embedding_credit(similarity: float) -> float:
 
 @dataclass(frozen=True)
 class Policy:
-    covered: float = 0.6  # expected credit (entailed + partly/2, or the embedding credit) at or above: covered
+    covered: float = 0.6  # credit (entailed + partly/2, mixed with the embedding credit as the score mixes them) at or above: covered
     partial: float = 0.3  # ... at or above: partly covered
     contradiction: float = 0.5  # P(contradicted) at or above (and above P(entailed)): contradicted
     misconception: float = 0.8  # P(the answer states an authored misconception) at or above: made (0.5 flagged correct answers on dev)
@@ -46,9 +46,23 @@ class Policy:
     late_penalty: float = 1.0
     weights: dict[str, float] | None = None  # None: the fitted weights in calibration.json, else the defaults
 
+    def checker_share(self) -> float:
+        """How much of the core coverage score the claim checker carries (vs embedding similarity),
+        from the weights in force: 1.0 with the fitted weights today (the fit gave similarity none)."""
+        from interviewer.grading.calibration import fitted_weights
+
+        w = self.weights or fitted_weights() or DEFAULT_WEIGHTS
+        total = w["checker_core"] + w["embedding_core"]
+        return w["checker_core"] / total if total > 0 else 1.0
+
     def combined_credit(self, checker_credit: float, similarity: float) -> float:
-        """One key point's credit as shown to the user: the stronger of the two signals."""
-        return max(checker_credit, embedding_credit(similarity))
+        """One key point's credit as shown to the user (covered / partly / missing): the two signals
+        mixed as the score mixes them, so the card never calls a point covered on evidence the score
+        does not count. (It used the stronger of the two until 2026-12-03: on the checker's held-out
+        validation answers that showed 349 of 1,502 not-stated points and 86 of 145 contradicted ones
+        as covered; eval/README, "What the card calls covered".)"""
+        a = self.checker_share()
+        return a * checker_credit + (1.0 - a) * embedding_credit(similarity)
 
     def status(self, credit: float, entailed: float, contradicted: float) -> str:
         if contradicted >= self.contradiction and contradicted > entailed:
