@@ -388,7 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "key-points = the card's per-point status against labelled points")
     s.add_argument("--out", help="results JSON (default: eval/results/grading[-SET][-llm].json)")
     s.add_argument("--with-llm", action="store_true", help="also LLM-only and fused columns (slow on CPU)")
-    s.add_argument("--limit", type=int, default=0, help="asag: only the first N rows of each file")
+    s.add_argument("--limit", type=int, default=0, help="asag: only the first N rows of each file; key-points: only the first N answers")
     s.set_defaults(func=cmd_eval_grading)
 
     s = sub.add_parser("grade", help="grade one answer")

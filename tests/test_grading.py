@@ -406,6 +406,21 @@ def test_eval_runner_reports_every_set_with_provenance(svc, tmp_path):
     assert set(r["per_split"]) == {"dev", "test"}
 
 
+def test_key_points_eval_compares_the_card_with_labelled_points(svc, tmp_path):
+    from interviewer.evaluation.grading import run_key_points
+
+    out = tmp_path / "kp.json"
+    run_key_points(svc, out=out, limit=12)
+    res = json.loads(out.read_text())
+    assert res["answers"] == 12 and res["items"] >= 1
+    new, old = res["rules"]["shipped"], res["rules"]["stronger signal (before 2026-12-03)"]
+    assert new["points"] == old["points"] == sum(new["confusion"].values()) > 12
+    # the shipped mix never exceeds the stronger signal, so it never shows more points as covered
+    covered = [sum(v for k, v in r["confusion"].items() if k.endswith("-> covered")) for r in (new, old)]
+    assert covered[0] <= covered[1] and new["not_stated_shown_covered"] <= old["not_stated_shown_covered"]
+    assert res["meta"]["command"].endswith("--set key-points")
+
+
 @pytest.mark.parametrize("row,msg", [
     ({"question": "q", "reference_answer": "r", "student_answer": "a", "score_max": "ten"}, "'score_max' must be a number"),
     ({"question": "q", "reference_answer": 5, "student_answer": "a"}, "'reference_answer' must be a string"),

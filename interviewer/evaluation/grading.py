@@ -262,7 +262,7 @@ CLAIM_ANSWERS = ROOT / "eval" / "claims"
 CARD_FOR_LABEL = {"entailed": "covered", "partly": "partial", "not_stated": "missing", "contradicted": "contradicted"}
 
 
-def run_key_points(svc: Any, out: Path | None = None) -> str:
+def run_key_points(svc: Any, out: Path | None = None, limit: int = 0) -> str:
     """Per key point: the label a person gave (entailed / partly / not stated / contradicted) against
     the status the card shows, for the shipped rule and for the rule it replaced (the stronger of
     checker credit and embedding credit), both computed from the same grading pass."""
@@ -277,6 +277,7 @@ def run_key_points(svc: Any, out: Path | None = None) -> str:
                 r = json.loads(line)
                 if svc.bank.resolve(r["item_id"]) in held_out:
                     rows.append(r)
+    rows = rows[:limit] if limit else rows
     t = time.perf_counter()
     rules: dict[str, dict[str, int]] = {"shipped": {}, "stronger signal (before 2026-12-03)": {}}
     for r in rows:
@@ -475,7 +476,7 @@ def run_grading_eval(svc: Any, which: str = "all", with_llm: bool = False, out: 
         elif s == "model-answers":
             parts.append(run_model_answers(svc, out if len(sets) == 1 else None))
         elif s == "key-points":
-            parts.append(run_key_points(svc, out if len(sets) == 1 else None))
+            parts.append(run_key_points(svc, out if len(sets) == 1 else None, limit))
         elif s == "asag":
             parts.append(run_asag(svc, out if len(sets) == 1 else None, limit))
         else:
