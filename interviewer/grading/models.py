@@ -20,7 +20,8 @@ class KeyPointResult(BaseModel):
     entailed: float | None = Field(None, description="claim checker: P(the answer states the point)")
     partly: float | None = Field(None, description="claim checker: P(the answer states it in part)")
     contradicted: float | None = Field(None, description="claim checker: P(the answer contradicts it)")
-    credit: float = Field(0.0, description="expected credit 0-1 (entailed + partly / 2)")
+    credit: float = Field(0.0, description="credit 0-1 behind the status: the checker's entailed + partly / 2, mixed "
+                          "with embedding similarity as the fitted score mixes them (Policy.combined_credit)")
     llm_status: Status | None = None
 
 
