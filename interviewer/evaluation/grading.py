@@ -288,8 +288,7 @@ def run_key_points(svc: Any, out: Path | None = None, limit: int = 0) -> str:
             if label not in CARD_FOR_LABEL:
                 continue
             old = max((k.entailed or 0.0) + (k.partly or 0.0) / 2, embedding_credit(k.similarity))
-            old_status = k.status if k.status == "contradicted" else \
-                "covered" if old >= pol.covered else "partial" if old >= pol.partial else "missing"
+            old_status = pol.status(old, k.entailed or 0.0, k.contradicted or 0.0)
             for rule, status in (("shipped", k.status), ("stronger signal (before 2026-12-03)", old_status)):
                 key = f"{label} -> {status}"
                 rules[rule][key] = rules[rule].get(key, 0) + 1

@@ -46,12 +46,16 @@ class Policy:
     late_penalty: float = 1.0
     weights: dict[str, float] | None = None  # None: the fitted weights in calibration.json, else the defaults
 
+    def signal_weights(self) -> dict[str, float]:
+        """The weights in force: this policy's own, else the fitted ones in calibration.json, else the defaults."""
+        from interviewer.grading.calibration import fitted_weights
+
+        return self.weights or fitted_weights() or DEFAULT_WEIGHTS
+
     def checker_share(self) -> float:
         """How much of the core coverage score the claim checker carries (vs embedding similarity),
         from the weights in force: 1.0 with the fitted weights today (the fit gave similarity none)."""
-        from interviewer.grading.calibration import fitted_weights
-
-        w = self.weights or fitted_weights() or DEFAULT_WEIGHTS
+        w = self.signal_weights()
         total = w["checker_core"] + w["embedding_core"]
         return w["checker_core"] / total if total > 0 else 1.0
 
@@ -86,9 +90,7 @@ class Policy:
         return f
 
     def raw_score(self, points: list[tuple[str, float, float, str]], misconceptions_made: int) -> tuple[float, dict]:
-        from interviewer.grading.calibration import fitted_weights
-
-        w = self.weights or fitted_weights() or DEFAULT_WEIGHTS
+        w = self.signal_weights()
         f = self.features(points, misconceptions_made)
         raw = 10.0 * sum(w[k] * f[k] for k in ("checker_core", "embedding_core", "checker_supporting",
                                                "embedding_supporting"))
