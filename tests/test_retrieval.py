@@ -131,3 +131,35 @@ def test_keyword_fallback_shares_the_hybrid_retrievers_bm25_index(svc, tmp_path)
     assert kw.search("What is BLEU score?", k=2, method="bm25")[0].id == "002-019"
     with pytest.raises(InterviewerError):
         kw.search("What is BLEU score?", k=2, method="dense")
+
+
+def test_the_embedder_serves_concurrent_callers_with_the_same_vectors(svc):
+    """Concurrent grades embed side by side (the tokenizer behind a lock, the forward passes in
+    parallel): many small calls from two threads at once give exactly what one ``encode`` gives."""
+    import threading
+
+    import numpy as np
+
+    emb = svc.embedder.inner
+    texts = [f"{it.question} {(it.reference_answer or '')[:200]}" for it in list(svc.bank.items.values())[:80]]
+    want = np.asarray(emb._model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True))
+    got: dict[int, np.ndarray] = {}
+    errors: list[BaseException] = []
+
+    def worker(start: int) -> None:
+        try:
+            for j in range(start, len(texts), 6):  # 3-text calls, interleaved with the other thread's
+                for k, v in enumerate(emb.embed(texts[j:j + 3])):
+                    got[j + k] = v
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker, args=(s,)) for s in (0, 3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert sorted(got) == list(range(len(texts)))
+    np.testing.assert_allclose(np.stack([got[i] for i in range(len(texts))]), want, atol=1e-5)
+    assert emb.embed([]).shape == (0, want.shape[1])

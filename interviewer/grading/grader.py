@@ -15,7 +15,6 @@ evidence, and telling whether an answer is about the question at all.
 from __future__ import annotations
 
 import re
-import threading
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -209,14 +208,12 @@ class Grader:
         self.llm_weight = llm_weight
         self.policy = policy
         self._cache: dict[str, np.ndarray] = {}
-        self._lock = threading.Lock()
 
     # ------------------------------------------------------------ embeddings
     def _embed(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
         if todo:
-            with self._lock:
-                vecs = self.embedder.embed(todo)
+            vecs = self.embedder.embed(todo)  # thread-safe; concurrent grades embed side by side
             for t, v in zip(todo, vecs, strict=True):
                 self._cache[t] = v
             if len(self._cache) > 200_000:  # bound memory in long batch runs

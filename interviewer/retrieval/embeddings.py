@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import os
 import re
 import threading
 from pathlib import Path
@@ -15,7 +16,8 @@ from interviewer.errors import BackendError
 
 
 class Embedder(Protocol):
-    """Turns texts into L2-normalised vectors."""
+    """Turns texts into L2-normalised vectors. ``embed`` may be called from several threads at once
+    (``serve`` grades concurrent sessions side by side)."""
 
     model_id: str
 
@@ -45,8 +47,6 @@ class SentenceTransformerEmbedder:
     """sentence-transformers on the CPU, loaded once from a local path (no hub access)."""
 
     def __init__(self, model: str, batch_size: int = 64, precision: str = "auto") -> None:
-        import os
-
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         path = resolve_model_path(model)
@@ -56,17 +56,37 @@ class SentenceTransformerEmbedder:
         self.model_id = f"st:{Path(model).name}"
         self.batch_size = batch_size
         self.precision = resolve_precision(precision)
-        self._lock = threading.Lock()  # one encode at a time: torch's thread pool is shared
+        # as in the claim checker: the (Rust) tokenizer one call at a time — a fast tokenizer used
+        # from two threads at once can fail with "Already borrowed" — and the forward passes of
+        # concurrent callers side by side, one per core (with ``serve``'s one torch thread per
+        # request, two sessions' grades then use both cores: eval/bench.py's embedder_concurrency row)
+        self._lock = threading.Lock()
+        self._forwards = threading.Semaphore(max(1, os.cpu_count() or 1))
 
     def embed(self, texts: list[str]) -> np.ndarray:
+        """What ``SentenceTransformer.encode(normalize_embeddings=True)`` computes — longest texts
+        first in batches, mean pooling, L2 norm — with the tokenizer behind a lock."""
         import torch
 
+        if not texts:
+            dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+            return np.zeros((0, dim() or 0), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        out = np.zeros((len(texts), 0), dtype=np.float32)
         # bf16 autocast keeps the weights and the pooling/normalisation in fp32 and runs the
         # matmuls in bf16: cosine 0.9999+ to the fp32 vectors, deterministic on a given CPU.
-        with self._lock, torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16"):
-            vecs = self._model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
-                                      show_progress_bar=False, convert_to_numpy=True)
-        return np.asarray(vecs, dtype=np.float32)
+        with self._forwards, torch.inference_mode(), \
+                torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+            for s in range(0, len(order), self.batch_size):
+                idx = order[s:s + self.batch_size]
+                with self._lock:
+                    features = self._model.preprocess([texts[i] for i in idx])
+                emb = self._model(features)["sentence_embedding"].float()
+                emb = torch.nn.functional.normalize(emb, p=2, dim=1).numpy()
+                if not out.shape[1]:
+                    out = np.zeros((len(texts), emb.shape[1]), dtype=np.float32)
+                out[idx] = emb
+        return out
 
 
 def resolve_precision(precision: str) -> str:
