@@ -188,3 +188,27 @@ def test_an_installed_wheel_keeps_its_data_out_of_site_packages(monkeypatch, tmp
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert settings.default_data_dir() == tmp_path / "home" / ".local" / "share" / "interviewer"
     assert "site-packages" not in str(settings.Settings(_env_file=None).data_dir)
+
+
+def test_every_command_and_option_explains_itself_in_help():
+    """`--help` of every (sub)command describes each of its arguments: a user should not have to
+    read the source to learn what `--reference` or `--mode drill` does."""
+    import argparse
+
+    from interviewer.cli import build_parser
+
+    missing = []
+
+    def walk(parser: argparse.ArgumentParser, path: str) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                helps = {a.dest: a.help for a in action._choices_actions}
+                for name, sub in action.choices.items():
+                    if not helps.get(name):
+                        missing.append(f"{path} {name}")
+                    walk(sub, f"{path} {name}")
+            elif not isinstance(action, argparse._HelpAction) and not action.help:
+                missing.append(f"{path} {'/'.join(action.option_strings) or action.dest}")
+
+    walk(build_parser(), "interviewer")
+    assert not missing, missing
