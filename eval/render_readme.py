@@ -223,9 +223,10 @@ def block_ask() -> str:
            "cites a right item (partly covered) | refusal precision | refusal recall | not covered but answered: "
            "says what the bank lacks | answerable, yet flagged |", "|---|---|---|---|---|---|---|---|---|---|"]
     runs = [(res, "shipped", "`interviewer eval ask` → `eval/results/ask.json`")]
-    v1 = _load("ask-reranker-v1.json")
-    if v1 is not None:
-        runs.append((v1, "first reranker", "`" + str(v1["meta"]["command"]) + "` → `eval/results/ask-reranker-v1.json`"))
+    for n, label in (("v1", "first reranker"), ("v2", "second reranker")):
+        earlier = _load(f"ask-reranker-{n}.json")
+        if earlier is not None:
+            runs.append((earlier, label, "`" + str(earlier["meta"]["command"]) + f"` → `eval/results/ask-reranker-{n}.json`"))
     other = _load("ask-cosine.json")
     if other is not None and other.get("method") != res.get("method"):
         runs.append((other, "`ask.reranker = false`",

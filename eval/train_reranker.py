@@ -40,6 +40,7 @@ from train_claim_checker import head_sha, save_fp16  # noqa: E402  (the same fp1
 
 TRAIN_DIR = ROOT / "eval" / "ask" / "train"
 TARGET = {"answers": 1.0, "partly": 0.8, "does_not_answer": 0.0, "off_topic": 0.0}
+ADJACENT_GUARD = 0.6  # MiniLM cosine to any evaluation question above which an adjacent question is dropped
 
 
 def held_out(item_id: str) -> bool:
@@ -77,9 +78,13 @@ def build_pairs(bank, embedder, rows: list[dict], eval_questions: list[str], see
     rng = random.Random(seed)
     pairs: list[dict] = []
     dropped = 0
+    dropped_adjacent = 0
     for r, qv, lk in zip(rows, qvec, leak, strict=True):
-        if lk >= 0.85:
+        # adjacent off-bank questions are dropped already when they share a topic with an evaluation
+        # question (0.6), not only when they paraphrase one (0.85): their topics are what is tested
+        if lk >= (ADJACENT_GUARD if r.get("style") == "adjacent" else 0.85):
             dropped += 1
+            dropped_adjacent += r.get("style") == "adjacent"
             continue
         q, lab, item = r["question"], r["label"], r.get("item")
         if item is not None and item not in pos:
@@ -96,7 +101,10 @@ def build_pairs(bank, embedder, rows: list[dict], eval_questions: list[str], see
             for j in others:
                 pairs.append({"q": q, "e": texts[j], "y": 0.0, "group": item, "kind": "other_entry"})
     rng.shuffle(pairs)
-    return pairs, {"questions": len(rows), "dropped_close_to_eval": dropped}
+    counts = {"questions": len(rows), "dropped_close_to_eval": dropped}
+    if any(r.get("style") == "adjacent" for r in rows):
+        counts["adjacent_dropped_same_topic_as_eval"] = dropped_adjacent
+    return pairs, counts
 
 
 def evaluate(model, tok, recs: list[dict], torch) -> dict:
@@ -134,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--with-symptoms", action=argparse.BooleanOptionalAction, default=True,
                     help="also read ask/train/questions2-*.jsonl (two more answered questions per entry, asked "
                          "as a symptom or indirectly, without naming the concept)")
+    ap.add_argument("--with-adjacent", action=argparse.BooleanOptionalAction, default=True,
+                    help="also read ask/train/questions3-*.jsonl (ML-adjacent questions the bank does not answer, "
+                         "and homonyms, against their nearest entries) and guard against both evaluation sets")
     ap.add_argument("--other-negatives", type=int, default=1,
                     help="other entries near an answered question, used as negatives for it")
     args = ap.parse_args(argv)
@@ -156,9 +167,14 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings()
     bank = load_bank(ROOT / "knowledge")
     embedder = SentenceTransformerEmbedder(settings.embedding.model)
-    eval_qs = [json.loads(x)["question"] for x in (ROOT / "eval" / "ask" / "questions.jsonl")
+    # the training questions near an evaluation question are dropped; with --with-adjacent the second
+    # held-out set (questions-b.jsonl, written after the first two candidates) is guarded too
+    eval_files = ("questions.jsonl", "questions-b.jsonl") if args.with_adjacent else ("questions.jsonl",)
+    eval_qs = [json.loads(x)["question"] for f in eval_files for x in (ROOT / "eval" / "ask" / f)
                .read_text(encoding="utf-8").splitlines() if x.strip()]
     patterns = ("questions-*.jsonl", "questions2-*.jsonl") if args.with_symptoms else ("questions-*.jsonl",)
+    if args.with_adjacent:
+        patterns += ("questions3-*.jsonl",)
     pairs, counts = build_pairs(bank, embedder, read_questions(TRAIN_DIR, patterns), eval_qs, args.seed,
                                 args.other_negatives)
     train = [p for p in pairs if not held_out(p["group"])]
@@ -214,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         "init_sha256": init_manifest.get("sha256", {}),
         "trained_on": {"pairs": len(train), "validation_pairs": len(val), **counts,
                        "held_out_entries": len({p["group"] for p in val})},
-        "data": f"eval/ask/train/{' + '.join(patterns)} (written for this project; none of eval/ask/questions.jsonl)",
+        "data": f"eval/ask/train/{' + '.join(patterns)} (written for this project; none of {' or '.join('eval/ask/' + f for f in eval_files)})",
         "command": "python eval/train_reranker.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "git_sha": sha, "seed": args.seed, "epochs": args.epochs, "lr": args.lr, "batch": args.batch,
         "precision": "bf16 autocast" if bf16 else "fp32", "train_seconds": round(time.time() - t0),

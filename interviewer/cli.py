@@ -377,7 +377,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", help="results JSON (default eval/results/retrieval.json)")
     s.set_defaults(func=cmd_eval_retrieval)
     s = ev.add_parser("ask", help="ask: citation correctness, refusal precision/recall, latency")
-    s.add_argument("--calibrate", action="store_true", help="print the best refusal threshold on the dev split")
+    s.add_argument("--calibrate", action="store_true",
+                   help="dev split only: the best refusal threshold and the dev scores at it (held-out questions "
+                   "are not run)")
     s.add_argument("--out", help="results JSON (default eval/results/ask.json)")
     s.add_argument("--reranker", help="score other reranker weights (a directory like interviewer/models/ask-reranker)")
     s.add_argument("--threshold", type=float, help="refusal threshold to use instead of the shipped one")

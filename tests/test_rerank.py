@@ -106,3 +106,14 @@ def test_ask_eval_scores_each_held_out_set_apart_with_a_given_threshold(svc, tmp
     # at 0.999 everything is refused: both uncovered questions count as refused, nothing is cited
     assert res["test_b"]["refusal_recall"] == 1.0 and res["test_b"]["covered"]["answered"] == 0
     assert {q["split"] for q in res["per_question"]} == {"dev", "test", "test-b"}
+    # --calibrate runs the dev half alone: no held-out question is even retrieved, nothing is written
+    import interviewer.concepts as concepts
+
+    seen: list[str] = []
+
+    orig = concepts.retrieve_for_question
+    monkeypatch.setattr(concepts, "retrieve_for_question",
+                        lambda svc_, q, **kw: seen.append(q) or orig(svc_, q, **kw))
+    msg = ask.run_ask_eval(svc, calibrate=True, out=tmp_path / "never.json")
+    assert set(seen) == {r["question"] for r in main if r["split"] == "dev"}
+    assert "balanced accuracy" in msg and "refusal recall" in msg and not (tmp_path / "never.json").exists()

@@ -65,19 +65,25 @@ def _score(rows: list[dict[str, Any]], rule: Any) -> dict[str, Any]:
     return out
 
 
+def balanced_accuracy(rows: list[dict[str, Any]], rule: Any) -> float:
+    """Mean of refusal recall (uncovered questions refused) and answer recall (the others answered)."""
+    from interviewer.concepts import confident
+
+    refuse_ok = [not confident(r["_hits"], rule) for r in rows if r["kind"] == "not_covered"]
+    answer_ok = [bool(confident(r["_hits"], rule)) for r in rows if r["kind"] != "not_covered"]
+    return (sum(refuse_ok) / max(1, len(refuse_ok)) + sum(answer_ok) / max(1, len(answer_ok))) / 2
+
+
 def best_threshold(rows: list[dict[str, Any]], rule: Any) -> float:
     """Balanced accuracy of answer-vs-refuse on these rows, maximised over the observed confidences."""
     import dataclasses
 
-    from interviewer.concepts import confidence, confident
+    from interviewer.concepts import confidence
 
     cands = sorted({round(confidence(r["_hits"]), 3) for r in rows if r["_hits"]} | {0.0})
     best, best_t = -1.0, rule.minimum
     for t in cands:
-        at = dataclasses.replace(rule, minimum=t)
-        refuse_ok = [not confident(r["_hits"], at) for r in rows if r["kind"] == "not_covered"]
-        answer_ok = [bool(confident(r["_hits"], at)) for r in rows if r["kind"] != "not_covered"]
-        bal = (sum(refuse_ok) / max(1, len(refuse_ok)) + sum(answer_ok) / max(1, len(answer_ok))) / 2
+        bal = balanced_accuracy(rows, dataclasses.replace(rule, minimum=t))
         if bal > best:
             best, best_t = bal, t
     return best_t
@@ -101,6 +107,8 @@ def run_ask_eval(svc: Any, calibrate: bool = False, out: Path | None = None, thr
     from interviewer.evaluation.grading import _git_sha
 
     rows = _read(QUESTIONS) + _read(QUESTIONS_B, "test-b")
+    if calibrate:  # the dev half alone: choosing a threshold (or a model) never looks at a held-out question
+        rows = [r for r in rows if r.get("split") == "dev"]
     svc.ensure_index()
     lat = []
     for r in rows:
@@ -132,7 +140,13 @@ def run_ask_eval(svc: Any, calibrate: bool = False, out: Path | None = None, thr
                          "test-b was written afterwards and is scored with that threshold"},
     }
     if calibrate:
-        return f"best {rule.method} threshold on dev: {chosen} (in use: {rule.minimum})"
+        at = dataclasses.replace(rule, minimum=chosen)
+        d = _score(dev, at)
+        return (f"best {rule.method} threshold on dev: {chosen} (in use: {rule.minimum}); at it, dev: balanced "
+                f"accuracy {balanced_accuracy(dev, at):.3f}, refusal recall {d['refusal_recall']} precision "
+                f"{d['refusal_precision']}, covered citation {d.get('covered', {}).get('citation_correct_any')}, "
+                f"partly answered {d.get('partly', {}).get('answered')}/{d.get('partly', {}).get('n')} "
+                "(held-out questions were not run)")
     dest = out or OUT
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(json.dumps(res, indent=1) + "\n", encoding="utf-8")
