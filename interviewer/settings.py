@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 _PKG = Path(__file__).resolve().parent
@@ -141,6 +141,15 @@ class Settings(BaseSettings):
     ui: UISettings = UISettings()
     store: StoreSettings = StoreSettings()
     voice: VoiceSettings = VoiceSettings()
+
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _data_dir(cls, v: object) -> object:
+        """An empty value (``INTERVIEWER_DATA_DIR=``) means the default, not the current directory
+        (which would scatter the index and caches into wherever the command runs); ``~`` expands."""
+        if v is None or (isinstance(v, str) and not v.strip()):
+            return default_data_dir()
+        return Path(v).expanduser() if isinstance(v, str | Path) else v
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,

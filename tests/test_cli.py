@@ -212,3 +212,16 @@ def test_every_command_and_option_explains_itself_in_help():
 
     walk(build_parser(), "interviewer")
     assert not missing, missing
+
+
+def test_an_empty_data_dir_setting_means_the_default_not_the_current_directory(monkeypatch, tmp_path):
+    from pathlib import Path
+
+    from interviewer.settings import default_data_dir, load_settings
+
+    monkeypatch.setenv("INTERVIEWER_DATA_DIR", "")
+    assert load_settings().data_dir == default_data_dir() != Path("")
+    monkeypatch.setenv("INTERVIEWER_DATA_DIR", "~/interviewer-data")
+    assert load_settings().data_dir == Path.home() / "interviewer-data"
+    monkeypatch.setenv("INTERVIEWER_DATA_DIR", str(tmp_path))
+    assert load_settings().data_dir == tmp_path
