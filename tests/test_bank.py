@@ -282,6 +282,19 @@ def test_claim_checker_training_answers_never_touch_held_out_items(bank):
             assert a["answer"].strip(), where
             n += 1
     assert n >= 3000, n
+    # the answers staged for the next training run (eval/claims/next/README.md): training-split items
+    # only, every key point and misconception labelled (misconceptions: stated as such, or corrected)
+    staged = sorted((root / "next").glob("answers-hard-*.jsonl"))
+    assert staged
+    for f in staged:
+        for line_no, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1):
+            a, where = json.loads(line), f"{f.name}:{line_no}"
+            it = bank.items[a["item_id"]]
+            assert it.id not in held_out and it.rubric is not None, where
+            assert set(a["key_points"]) == {k.id for k in it.rubric.key_points}, where
+            assert set(a["misconceptions"]) == {m.id for m in it.rubric.misconceptions}, where
+            assert set(a["key_points"].values()) <= kp_labels, where
+            assert set(a["misconceptions"].values()) <= {"entailed", "contradicted", "not_stated"}, where
 
     import importlib.util
 
