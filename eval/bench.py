@@ -73,69 +73,54 @@ def bench_grading(svc, rows) -> dict:
             "checker_one_answer_p95_ms": round(1000 * pct(ck, 0.95), 1)}
 
 
-def bench_checker_concurrency(svc, rows, n: int = 40) -> dict:
-    """The claim checker under concurrent requests, as in ``serve`` (one torch thread per request):
-    ``n`` answers checked by one caller, then the same answers split between two callers at once."""
+def one_vs_two_callers(jobs: list, work, before_each=None) -> dict:
+    """``jobs`` done by one caller, then split between two callers at once, one torch thread each
+    (as in ``serve``); ``before_each`` empties any cache between the two runs."""
     import threading
 
     import torch
 
     torch.set_num_threads(1)
+    work(jobs[0])  # warm-up
+
+    def run(part: list) -> None:
+        for job in part:
+            work(job)
+
+    out = {}
+    for callers in (1, 2):
+        if before_each is not None:
+            before_each()
+        threads = [threading.Thread(target=run, args=(jobs[i::callers],)) for i in range(callers)]
+        t = time.perf_counter()
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        out[f"{callers}_caller_s"] = round(time.perf_counter() - t, 2)
+    torch.set_num_threads(os.cpu_count() or 1)
+    return {"answers": len(jobs), **out, "speedup": round(out["1_caller_s"] / out["2_caller_s"], 2)}
+
+
+def bench_checker_concurrency(svc, rows, n: int = 40) -> dict:
+    """The claim checker under concurrent requests: ``n`` answers, each against its whole rubric."""
     checker = svc.checker
     jobs = []
     for r in (rows * (n // len(rows) + 1))[:n]:
         rub = svc.bank.get(r["id"]).rubric
         jobs.append(([k.text for k in rub.key_points] + [m.text for m in rub.misconceptions], r["student_answer"]))
-    checker.check(*jobs[0])  # warm-up
-
-    def run(part: list) -> None:
-        for claims, answer in part:
-            checker.check(claims, answer)
-
-    out = {}
-    for callers in (1, 2):
-        checker._cache.clear()
-        threads = [threading.Thread(target=run, args=(jobs[i::callers],)) for i in range(callers)]
-        t = time.perf_counter()
-        for th in threads:
-            th.start()
-        for th in threads:
-            th.join()
-        out[f"{callers}_caller_s"] = round(time.perf_counter() - t, 2)
-    torch.set_num_threads(os.cpu_count() or 1)
-    return {"answers": n, **out, "speedup": round(out["1_caller_s"] / out["2_caller_s"], 2)}
+    return one_vs_two_callers(jobs, lambda job: checker.check(*job), before_each=checker._cache.clear)
 
 
 def bench_embedder_concurrency(svc, rows, n: int = 40) -> dict:
-    """The embedder as a grade uses it (one answer's spans per call), ``n`` answers by one caller,
-    then split between two callers at once; one torch thread each, as in ``serve``."""
-    import threading
-
-    import torch
-
+    """The embedder as a grade uses it (one answer's spans per call) under concurrent requests
+    (it keeps no cache of its own; the grader's is bypassed)."""
     from interviewer.grading.grader import split_spans
 
-    torch.set_num_threads(1)
     emb = getattr(svc.embedder, "inner", svc.embedder)
     jobs = [[sp.text for sp in split_spans(r["student_answer"])] or [r["student_answer"] or "-"]
             for r in (rows * (n // len(rows) + 1))[:n]]
-    emb.embed(jobs[0])  # warm-up
-
-    def run(part: list) -> None:
-        for texts in part:
-            emb.embed(texts)
-
-    out = {}
-    for callers in (1, 2):
-        threads = [threading.Thread(target=run, args=(jobs[i::callers],)) for i in range(callers)]
-        t = time.perf_counter()
-        for th in threads:
-            th.start()
-        for th in threads:
-            th.join()
-        out[f"{callers}_caller_s"] = round(time.perf_counter() - t, 2)
-    torch.set_num_threads(os.cpu_count() or 1)
-    return {"answers": n, **out, "speedup": round(out["1_caller_s"] / out["2_caller_s"], 2)}
+    return one_vs_two_callers(jobs, emb.embed)
 
 
 def bench_llm(svc, rows, n: int = 5) -> dict:
