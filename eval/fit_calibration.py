@@ -62,9 +62,8 @@ def fit_weights(feats: list[dict[str, float]], human: list[float]) -> dict[str, 
 
 
 def main() -> int:
-    from interviewer.evaluation.grading import ASAG, DEV_FILES, _git_sha, held_out_items, load_d2, load_own
+    from interviewer.evaluation.grading import stored_verdicts
     from interviewer.grading import calibration
-    from interviewer.grading.batch import grade_rows
     from interviewer.settings import load_settings
     from interviewer.wiring import Services
 
@@ -73,40 +72,56 @@ def main() -> int:
         calibration.CURVES.replace(saved)  # fit from the defaults: no curve, default weights
     calibration.curves.cache_clear()
     calibration.fitted_weights.cache_clear()
+    svc = Services(load_settings(llm={"mode": "none"}))
     try:
-        svc = Services(load_settings(llm={"mode": "none"}))
-        dev = [r for r in load_own() if r["_file"] in DEV_FILES] + [r for r in load_d2() if r["_split"] == "dev"]
-        human = [float(r["score"]) * 10 / float(r.get("score_max") or 10) for r in dev]
-        grades = grade_rows(svc, dev)
-        used = [(g.features, h) for g, h in zip(grades, human, strict=True) if g.features is not None]
-        weights = fit_weights([f for f, _ in used], [h for _, h in used])
-        # raw scores with the fitted weights (no curve yet), then the curves
-        from interviewer.grading.policy import Policy
-
-        svc.grader.policy = Policy(hint_penalty=svc.settings.grading.hint_penalty, weights=weights)
-        svc.grader.checker._cache.clear()
-        grades = grade_rows(svc, dev)
-        auth = [(g.raw_score, h) for g, h in zip(grades, human, strict=True) if g.raw_score is not None]
-        held_out = held_out_items()
-        items = [it for it in svc.bank.items.values() if it.rubric is not None and it.id not in held_out]
-        ag = grade_rows(svc, [{"id": it.id, "question": it.question, "student_answer": it.rubric.model_answer}
-                              for it in items])
-        anchors = [(g.raw_score, 10.0) for g in ag if g.raw_score is not None]
-        val = []
-        for name in ("scientsbank", "beetle", "saf"):
-            for line in (ASAG / f"{name}-train.jsonl").read_text(encoding="utf-8").splitlines():
-                r = json.loads(line)
-                if int(hashlib.sha256(f"{name}:{r['question_id']}".encode()).hexdigest(), 16) % 10 == 0:
-                    val.append(r)
-        vg = grade_rows(svc, [{"question": r["question"], "reference_answer": r["reference_answer"],
-                               "student_answer": r["student_answer"]} for r in val], use_bank=False)
-        ref = [(g.raw_score, 10.0 * float(r["score"]) / float(r["score_max"] or 1))
-               for r, g in zip(val, vg, strict=True) if g.raw_score is not None]
+        with stored_verdicts(svc):
+            inputs = _grade_inputs(svc)
     except BaseException:
         if saved.exists():
             saved.replace(calibration.CURVES)
         raise
     saved.unlink(missing_ok=True)
+    return _write(svc, *inputs)
+
+
+def _grade_inputs(svc) -> tuple:  # type: ignore[no-untyped-def]
+    """Grade the dev rows, the anchors and the ASAG validation rows from the default curve."""
+    from interviewer.evaluation.grading import ASAG, DEV_FILES, held_out_items, load_d2, load_own
+    from interviewer.grading.batch import grade_rows
+    from interviewer.grading.policy import Policy
+
+    dev = [r for r in load_own() if r["_file"] in DEV_FILES] + [r for r in load_d2() if r["_split"] == "dev"]
+    human = [float(r["score"]) * 10 / float(r.get("score_max") or 10) for r in dev]
+    grades = grade_rows(svc, dev)
+    used = [(g.features, h) for g, h in zip(grades, human, strict=True) if g.features is not None]
+    weights = fit_weights([f for f, _ in used], [h for _, h in used])
+    # raw scores with the fitted weights (no curve yet), then the curves; the checker's verdicts
+    # do not depend on the weights, so its cache stays
+    svc.grader.policy = Policy(hint_penalty=svc.settings.grading.hint_penalty, weights=weights)
+    grades = grade_rows(svc, dev)
+    auth = [(g.raw_score, h) for g, h in zip(grades, human, strict=True) if g.raw_score is not None]
+    held_out = held_out_items()
+    items = [it for it in svc.bank.items.values() if it.rubric is not None and it.id not in held_out]
+    ag = grade_rows(svc, [{"id": it.id, "question": it.question, "student_answer": it.rubric.model_answer}
+                          for it in items])
+    anchors = [(g.raw_score, 10.0) for g in ag if g.raw_score is not None]
+    val = []
+    for name in ("scientsbank", "beetle", "saf"):
+        for line in (ASAG / f"{name}-train.jsonl").read_text(encoding="utf-8").splitlines():
+            r = json.loads(line)
+            if int(hashlib.sha256(f"{name}:{r['question_id']}".encode()).hexdigest(), 16) % 10 == 0:
+                val.append(r)
+    vg = grade_rows(svc, [{"question": r["question"], "reference_answer": r["reference_answer"],
+                           "student_answer": r["student_answer"]} for r in val], use_bank=False)
+    ref = [(g.raw_score, 10.0 * float(r["score"]) / float(r["score_max"] or 1))
+           for r, g in zip(val, vg, strict=True) if g.raw_score is not None]
+    return weights, used, auth, anchors, ref
+
+
+def _write(svc, weights, used, auth, anchors, ref) -> int:  # type: ignore[no-untyped-def]
+    from interviewer.evaluation.grading import _git_sha
+    from interviewer.grading import calibration
+
     curves = {
         "authored": {"knots": calibration.fit([a for a, _ in auth + anchors], [b for _, b in auth + anchors],
                                               weight=[1.0] * len(auth) + [len(auth) / len(anchors)] * len(anchors)),

@@ -161,11 +161,20 @@ def block_checker() -> str:
         return "_not trained yet_\n"
     v = res["validation"]
     t = res["trained_on"]
+    chain = []  # earlier runs this one continued from, oldest first
     prev = res.get("continued_from") or {}
+    while prev:
+        chain.insert(0, prev)
+        prev = prev.get("continued_from") or {}
     how = f"`{res['command'].strip()}` in {res['train_seconds'] / 60:.0f} min"
-    if prev:
-        how = (f"`{(prev.get('command') or '').strip()}` ({prev.get('epochs', 1):g} epoch), then continued with "
-               f"{how} ({res['epochs']:g} epochs in all)")
+    if chain:
+        done = 0.0
+        steps = []
+        for c in chain:
+            ep = float(c.get("epochs") or 1) - done
+            done += ep
+            steps.append(f"`{(c.get('command') or '').strip()}` ({ep:g} epoch)")
+        how = (", then ".join(steps) + f", then continued with {how} ({res['epochs']:g} epochs in all)")
     out = [f"Trained by {how} on this 2-core CPU "
            f"({res['precision']}, seed {res['seed']}): {t['asag_train_pairs']:,} human-graded ASAG pairs + "
            f"{t['bank_train_pairs']:,} pairs for this bank's key points; {t['held_out_bank_items']} bank items that "
@@ -173,7 +182,18 @@ def block_checker() -> str:
            "(`eval/results/claim-checker-train.json`):", "",
            "| validation set (unseen questions) | pairs | accuracy | macro-F1 |", "|---|---|---|---|"]
     for k, m in v.items():
-        out.append(f"| {k} | {m['n']} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} |")
+        if not k.startswith("hard-"):
+            out.append(f"| {k} | {m['n']} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} |")
+    hard = {k: m for k, m in v.items() if k.startswith("hard-")}
+    if hard:
+        out += ["", "Unseen answers to training items — the held-out fifth of the hard answers "
+                "(`eval/claims/next/`: a number changed, spoken paraphrase, wrong in the rubric's words, compact "
+                "expert), every key point (kp) and misconception (mc) pair:", "",
+                "| held-out hard answers | pairs | accuracy | macro-F1 |", "|---|---|---|---|"]
+        for k, m in hard.items():
+            name = k.removeprefix("hard-").replace("-misconception", " (mc)")
+            name = name if name.endswith("(mc)") else name + " (kp)"
+            out.append(f"| {name} | {m['n']} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} |")
     return "\n".join(out) + "\n"
 
 

@@ -40,6 +40,7 @@ LABELS = ("entailed", "partly", "contradicted", "not_stated", "non_domain")
 SEMEVAL = {"correct": "entailed", "partially_correct_incomplete": "partly", "contradictory": "contradicted",
            "irrelevant": "not_stated", "non_domain": "non_domain"}
 KP_LABEL = {"entailed": "entailed", "partly": "partly", "not_stated": "not_stated", "contradicted": "contradicted"}
+MC_LABEL = {"stated": "entailed", "entailed": "entailed", "not_stated": "not_stated", "contradicted": "contradicted"}
 
 
 def _h(s: str) -> int:
@@ -64,7 +65,15 @@ def asag_pairs(asag_dir: Path = ASAG) -> tuple[list[dict], list[dict]]:
     return train, val
 
 
-def bank_pairs(held_out: set[str], seed: int = 13, with_indep: bool = False) -> tuple[list[dict], list[dict]]:
+def hard_held_out(item_id: str) -> bool:
+    """The staged hard answers (``eval/claims/next/``) keep a fifth of their items out of training
+    (sha256 rule, fixed before the first run that read them): their pairs are validation only, the
+    measure of whether the checker reads a changed number or a wrong claim in the rubric's words."""
+    return _h(f"hard:{item_id}") % 5 == 0
+
+
+def bank_pairs(held_out: set[str], seed: int = 13, with_indep: bool = False,
+               with_hard: bool = False) -> tuple[list[dict], list[dict]]:
     from interviewer.bank.loader import load_bank
 
     bank = load_bank(ROOT / "knowledge")
@@ -98,7 +107,10 @@ def bank_pairs(held_out: set[str], seed: int = 13, with_indep: bool = False) -> 
     files = sorted((ROOT / "eval" / "claims").glob("answers-*.jsonl"))
     if with_indep:  # answers written from the question alone, labelled after (not in the shipped weights)
         files += sorted((ROOT / "eval" / "claims" / "indep").glob("*.jsonl"))
+    if with_hard:  # numbers changed, spoken paraphrase, same-vocabulary wrong, compact expert (eval/claims/next/)
+        files += sorted((ROOT / "eval" / "claims" / "next").glob("answers-hard-*.jsonl"))
     for f in files:
+        hard = f.name.startswith("answers-hard-")
         for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip():
                 continue
@@ -112,13 +124,22 @@ def bank_pairs(held_out: set[str], seed: int = 13, with_indep: bool = False) -> 
                 continue
             kp = {k.id: k.text for k in it.rubric.key_points}
             mc = {m.id: m.text for m in it.rubric.misconceptions}
+            source = f"bank-hard-{a.get('style')}" if hard else f"bank-answer-{a.get('style')}"
+            pairs = []
             for kid, lab in (a.get("key_points") or {}).items():
                 if kid in kp and lab in KP_LABEL:
-                    put(it.id, kp[kid], a["answer"], KP_LABEL[lab], f"bank-answer-{a.get('style')}")
+                    pairs.append((kp[kid], KP_LABEL[lab], source))
             for mid, lab in (a.get("misconceptions") or {}).items():
-                if mid in mc and lab in ("stated", "not_stated"):
-                    put(it.id, mc[mid], a["answer"], "entailed" if lab == "stated" else "not_stated",
-                        f"bank-answer-{a.get('style')}-misconception")
+                # earlier files: stated / not_stated; the hard files also mark a misconception whose
+                # correction the answer states: the answer contradicts the misconception's claim
+                if mid in mc and lab in MC_LABEL:
+                    pairs.append((mc[mid], MC_LABEL[lab], f"{source}-misconception"))
+            for claim, label, src in pairs:
+                if hard and hard_held_out(it.id):
+                    val.append({"claim": claim, "answer": a["answer"], "label": label, "group": f"bank:{it.id}",
+                                "source": src.removeprefix("bank-")})
+                else:
+                    put(it.id, claim, a["answer"], label, src)
     return train, val
 
 
@@ -188,9 +209,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-bank", action="store_true", help="train on the human-graded data only")
     ap.add_argument("--with-indep", action="store_true",
                     help="also read eval/claims/indep/ (answers written before reading the rubric)")
+    ap.add_argument("--with-hard", action="store_true",
+                    help="also read eval/claims/next/answers-hard-*.jsonl (a fifth of their items held out for "
+                         "validation)")
     ap.add_argument("--focus", default="",
                     help="continued training: every pair whose source contains this (e.g. _indep, the answers "
                          "written before reading the rubric) plus --rest-fraction of the others")
+    ap.add_argument("--focus-repeat", type=int, default=1,
+                    help="with --focus: how many times each focus pair appears in the epoch")
     ap.add_argument("--rest-fraction", type=float, default=1.0,
                     help="with --focus: the share of the other training pairs mixed in (seeded sample)")
     args = ap.parse_args(argv)
@@ -212,7 +238,8 @@ def main(argv: list[str] | None = None) -> int:
 
     held_out = held_out_items()
     a_train, a_val = asag_pairs()
-    b_train, b_val = ([], []) if args.no_bank else bank_pairs(held_out, args.seed, args.with_indep)
+    b_train, b_val = ([], []) if args.no_bank else bank_pairs(held_out, args.seed, args.with_indep,
+                                                                         args.with_hard)
     assert not {r["group"] for r in b_train} & {f"bank:{i}" for i in held_out}
     train = a_train + b_train
     rng = random.Random(args.seed)
@@ -222,9 +249,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.focus:
         focus = [r for r in train if args.focus in r["source"]]
         rest = [r for r in train if args.focus not in r["source"]]
-        train = focus + rest[:round(len(rest) * args.rest_fraction)]  # rest is already shuffled (seeded)
+        train = focus * args.focus_repeat + rest[:round(len(rest) * args.rest_fraction)]  # rest: shuffled (seeded)
         rng.shuffle(train)
-        print(f"focus {args.focus!r}: {len(focus)} pairs + {len(train) - len(focus)} of {len(rest)} others", flush=True)
+        print(f"focus {args.focus!r}: {len(focus)} pairs x{args.focus_repeat} + "
+              f"{len(train) - len(focus) * args.focus_repeat} of {len(rest)} others", flush=True)
     val = a_val + b_val
     print(f"train {len(train)} pairs {Counter(r['label'] for r in train)}; val {len(val)}", flush=True)
 
@@ -295,7 +323,8 @@ def main(argv: list[str] | None = None) -> int:
         "continued_from": ({"sha256": previous.get("sha256", {}), "command": previous.get("command"),
                             "epochs": previous.get("epochs"), "continued_from": previous.get("continued_from")}
                            if previous else None),
-        "focus": {"source_contains": args.focus, "rest_fraction": args.rest_fraction} if args.focus else None,
+        "focus": ({"source_contains": args.focus, "repeat": args.focus_repeat, "rest_fraction": args.rest_fraction}
+                  if args.focus else None),
         "lr": args.lr, "batch": args.batch,
         "precision": "bf16 autocast" if bf16 else "fp32", "train_seconds": round(time.time() - t0),
         "validation": history[-1]["val"],

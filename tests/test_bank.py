@@ -304,3 +304,17 @@ def test_claim_checker_training_answers_never_touch_held_out_items(bank):
     train, val = train_cc.bank_pairs(held_out, with_indep=True)
     assert not {r["group"] for r in train} & {f"bank:{i}" for i in held_out}
     assert {r["group"] for r in val} == {f"bank:{i}" for i in held_out if bank.items.get(i) and bank.items[i].rubric}
+    assert not any("hard" in r["source"] for r in train + val)  # read only with --with-hard
+    # --with-hard: a fifth of the staged items (hard_held_out) are validation only; a misconception whose
+    # correction the answer states becomes a contradiction pair
+    train_h, val_h = train_cc.bank_pairs(held_out, with_indep=True, with_hard=True)
+    hard_train = {r["group"] for r in train_h if r["source"].startswith("bank-hard-")}
+    hard_val = {r["group"] for r in val_h if r["source"].startswith("hard-")}
+    assert hard_train and hard_val and not hard_train & hard_val
+    assert all(train_cc.hard_held_out(g.split(":", 1)[1]) for g in hard_val)
+    assert not any(train_cc.hard_held_out(g.split(":", 1)[1]) for g in hard_train)
+    # held out are the answers (unseen answers to items whose rubric pairs and earlier answers are trained on)
+    assert not {r["answer"] for r in train_h} & {r["answer"] for r in val_h if r["source"].startswith("hard-")}
+    labels = {(r["source"].endswith("-misconception"), r["label"]) for r in train_h if "hard" in r["source"]}
+    assert (True, "contradicted") in labels and (True, "entailed") in labels and (False, "contradicted") in labels
+    assert len(train_h) - len(train) == sum(1 for r in train_h if r["source"].startswith("bank-hard-"))

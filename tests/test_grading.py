@@ -307,6 +307,38 @@ def test_bf16_and_fp32_give_the_same_grades(svc, dropout):
         assert abs(ga.score - gb.score) <= 0.6, (ans, ga.score, gb.score)
 
 
+def test_evaluation_runs_reuse_stored_verdicts_only_for_the_same_weights(svc, dropout, tmp_path):
+    """`stored_verdicts`: a second evaluation run reads the first one's checker verdicts instead of
+    recomputing them; the file is named by the weights' hash and precision; a damaged file is ignored."""
+    import numpy as np
+
+    from interviewer.grading.claims import ClaimChecker
+
+    pairs = [(k.text, DROPOUT_SPOKEN) for k in dropout.rubric.key_points]
+    first = ClaimChecker(precision="fp32")
+    want = first.probabilities(pairs)
+    path = first.store_path(tmp_path)
+    assert first.model_id.split(":")[-1] in path.name and "fp32" in path.name
+    assert ClaimChecker(precision="bf16").store_path(tmp_path) != path
+    assert first.save_verdicts(path) == len(pairs)
+
+    second = ClaimChecker(precision="fp32")
+    assert second.load_verdicts(path) == len(pairs)
+
+    class NoModel:
+        def __call__(self, **kw):
+            raise AssertionError("a stored verdict was recomputed")
+
+    second.model = NoModel()
+    assert np.array_equal(second.probabilities(pairs), want)
+    with pytest.raises(AssertionError, match="recomputed"):
+        second.probabilities([(dropout.rubric.key_points[0].text, "a pair nobody stored")])
+
+    path.write_bytes(b"not a database" * 100)
+    assert ClaimChecker(precision="fp32").load_verdicts(path) == 0
+    assert ClaimChecker(precision="fp32").load_verdicts(tmp_path / "missing.sqlite") == 0
+
+
 def test_damaged_checker_weights_are_refused(tmp_path):
     import shutil
 

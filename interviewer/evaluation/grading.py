@@ -22,12 +22,14 @@ agreement within each category.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -112,7 +114,9 @@ def meta(svc: Any, command: str, **extra: Any) -> dict[str, Any]:
             "embedding_model": svc.embedder.model_id, "embedding_precision": getattr(svc.embedder, "precision", "fp32"),
             "claim_checker": checker.model_id, "claim_checker_precision": checker.precision,
             "calibration_sha256": hashlib.sha256(CURVES.read_bytes()).hexdigest()[:16] if CURVES.exists() else None,
-            "policy": svc.grader.policy.__dict__, **extra}
+            "policy": svc.grader.policy.__dict__,
+            **({"checker_verdicts_preloaded": checker.preloaded} if getattr(checker, "preloaded", 0) else {}),
+            **extra}
 
 
 def _write(dest: Path, res: dict[str, Any]) -> None:
@@ -465,8 +469,29 @@ def _llm_columns(svc: Any, rows: list[dict[str, Any]], grades: list[Any]) -> tup
             "reused_verdicts": reused, "seconds": round(time.perf_counter() - t, 1)}, out
 
 
+@contextlib.contextmanager
+def stored_verdicts(svc: Any) -> Iterator[None]:
+    """Evaluation runs share the claim checker's verdicts through a file under the data dir (keyed by
+    the weights' hash and precision): fitting the calibration grades the bank's model answers, and
+    the model-answers set grades them again; each (claim, answer) pair is computed once."""
+    checker = svc.checker
+    path = checker.store_path(Path(svc.settings.data_dir) / "eval-cache")
+    n = checker.load_verdicts(path)
+    if n:
+        print(f"claim-checker verdicts: {n} reused from {path}", file=sys.stderr, flush=True)
+    try:
+        yield
+    finally:
+        checker.save_verdicts(path)
+
+
 def run_grading_eval(svc: Any, which: str = "all", with_llm: bool = False, out: Path | None = None,
                      limit: int = 0) -> str:
+    with stored_verdicts(svc):
+        return _run_grading_eval(svc, which, with_llm, out, limit)
+
+
+def _run_grading_eval(svc: Any, which: str, with_llm: bool, out: Path | None, limit: int) -> str:
     parts = []
     sets = ["own", "d2", "model-answers", "key-points", "asag"] if which == "all" else [which]
     for s in sets:

@@ -120,6 +120,7 @@ class ClaimChecker:
         self._lock = threading.Lock()
         self._forwards = threading.Semaphore(max(1, os.cpu_count() or 1))
         self._cache: dict[tuple[str, str], np.ndarray] = {}
+        self.preloaded = 0  # verdicts read from an evaluation run's store (load_verdicts); timings read with it
 
     # ------------------------------------------------------------------ raw model
     def probabilities(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
@@ -145,6 +146,50 @@ class ClaimChecker:
                 self._cache.clear()
                 return self.probabilities(pairs)
         return np.stack([self._cache[p] for p in pairs]) if pairs else np.zeros((0, len(self.labels)))
+
+    # ------------------------------------------------------------------ evaluation runs
+    def store_path(self, directory: Path) -> Path:
+        """Where evaluation runs keep this checker's verdicts: one file per weights hash and precision,
+        so a retrained checker never reads another's verdicts."""
+        return Path(directory) / f"verdicts-{self.model_id.split(':')[-1]}-{self.precision}.sqlite"
+
+    def load_verdicts(self, path: Path) -> int:
+        """Preload verdicts an earlier evaluation run stored (``save_verdicts``); returns how many.
+        Verdicts are a pure function of (claim, answer) for given weights, so a long evaluation that
+        re-grades the same answers (calibration fit, then the model-answers set) computes each once."""
+        import sqlite3
+
+        if not Path(path).exists():
+            return 0
+        con = sqlite3.connect(path)
+        try:
+            rows = con.execute("SELECT claim, answer, probs FROM verdicts").fetchall()
+        except sqlite3.DatabaseError:
+            return 0  # unreadable store: recompute
+        finally:
+            con.close()
+        n = len(self.labels)
+        for claim, answer, blob in rows:
+            pr = np.frombuffer(blob, dtype=np.float32)
+            if pr.shape == (n,):
+                self._cache[(claim, answer)] = pr.copy()
+        self.preloaded += len(rows)
+        return len(rows)
+
+    def save_verdicts(self, path: Path) -> int:
+        import sqlite3
+
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        con = sqlite3.connect(path)
+        try:
+            with con:
+                con.execute("CREATE TABLE IF NOT EXISTS verdicts (claim TEXT, answer TEXT, probs BLOB, "
+                            "PRIMARY KEY (claim, answer))")
+                con.executemany("INSERT OR IGNORE INTO verdicts VALUES (?, ?, ?)",
+                                [(c, a, pr.astype(np.float32).tobytes()) for (c, a), pr in list(self._cache.items())])
+        finally:
+            con.close()
+        return len(self._cache)
 
     def _verdict(self, pr: np.ndarray) -> Verdict:
         d = dict(zip(self.labels, (float(x) for x in pr), strict=True))

@@ -81,6 +81,19 @@ def clean_text(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+def drop_repeats(text: str) -> str:
+    """The text with each sentence kept once (case and spacing ignored): saying a thing twice adds
+    nothing, and a window that straddles two copies of an answer must not read as new context."""
+    seen: set[str] = set()
+    out = []
+    for part in re.split(r"(?<=[.!?])\s+", text):
+        key = " ".join(part.lower().split())
+        if key and key not in seen:
+            seen.add(key)
+            out.append(part)
+    return " ".join(out)
+
+
 def strip_fillers(text: str) -> str:
     """Spoken fillers (um, uh, ", you know,") removed before the claims are checked."""
     return " ".join(_FILLERS.sub(" ", text).split())
@@ -326,7 +339,7 @@ class Grader:
         # the claim checks: each claim against the whole answer (windows when long) and its best span
         from interviewer.grading.claims import windows
 
-        checked = strip_fillers(content_text)
+        checked = strip_fillers(drop_repeats(content_text))
         wins = windows(checked)
 
         def texts_for(sim_col: np.ndarray) -> list[str]:

@@ -1,0 +1,64 @@
+"""Dev rows only: the numbers a grading change is decided on, without printing a test row.
+
+    INTERVIEWER_GRADING__CHECKER_PATH=<candidate dir> python eval/dev_grading.py [--out FILE]
+
+Grades the own set's dev files (labelled-s1/s2) and the d2 dev questions with the current settings
+(claim checker, calibration.json, policy) and prints the same metrics `interviewer eval grading`
+reports for the dev split — substantive Spearman, the interviewer's bar on d2 dev — so a candidate
+(a retrained checker with its refitted calibration) can be compared with the shipped grader before
+any test row is graded. Used for the decision rules written in eval/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", type=Path, default=None, help="also write the metrics as JSON here")
+    args = ap.parse_args(argv)
+
+    from interviewer.evaluation.grading import (
+        DEV_FILES,
+        TRIVIAL,
+        d2_checks,
+        load_d2,
+        load_own,
+        metrics,
+        stored_verdicts,
+    )
+    from interviewer.grading.batch import grade_rows
+    from interviewer.settings import load_settings
+    from interviewer.wiring import Services
+
+    svc = Services(load_settings(llm={"mode": "none"}))
+    out: dict = {"claim_checker": svc.checker.model_id}
+    with stored_verdicts(svc):
+        for name, rows in (("own_dev", [r for r in load_own() if r["_file"] in DEV_FILES]),
+                           ("d2_dev", [r for r in load_d2() if r["_split"] == "dev"])):
+            grades = grade_rows(svc, rows, use_llm=False)
+            y = [float(r["score"]) * 10.0 / float(r.get("score_max") or 10) for r in rows]
+            p = [g.score for g in grades]
+            cats = [r.get("category") or "unlabelled" for r in rows]
+            sub = [i for i, c in enumerate(cats) if c not in TRIVIAL]
+            res = {"all": metrics(y, p), "substantive": metrics([y[i] for i in sub], [p[i] for i in sub])}
+            if name == "d2_dev":
+                res["interviewer_bar"] = d2_checks(y, p, cats)
+            res["per_category_mean_predicted"] = {
+                c: round(sum(p[i] for i, k in enumerate(cats) if k == c) / cats.count(c), 2) for c in sorted(set(cats))}
+            out[name] = res
+    print(json.dumps(out, indent=1))
+    if args.out:
+        args.out.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
