@@ -228,7 +228,7 @@ def test_agreement_floor_on_dev_rows(svc):
 
 def test_model_answers_score_high_against_their_own_rubric(svc):
     """The target is >= 9 for every model answer; the floor here catches regressions (none below 6, at
-    most 15 % below 9; README, "Known limits"). Grading all ~530 takes about an hour on a 2-core
+    most 15 % below 9; README, "Known limits"). Grading all ~530 takes about 15 minutes on a 2-core
     AVX2 CPU in fp32, so the run over every item is the eval (`interviewer eval grading --set
     model-answers`); this test holds its committed results to the floor, checks they were made with
     this bank, checker, calibration and policy, and re-grades a seeded sample of items (and the

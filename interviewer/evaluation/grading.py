@@ -235,13 +235,20 @@ def held_out_items() -> set[str]:
 
 def run_model_answers(svc: Any, out: Path | None = None) -> str:
     """Every model answer in the bank, graded against its own rubric."""
+    from interviewer.grading.batch import CHUNK
+
     items = [it for it in svc.bank.items.values() if it.rubric is not None]
     t = time.perf_counter()
     scores = []
-    for it in items:
-        g = svc.grader.grade_item(it, it.rubric.model_answer, use_llm=False)
-        scores.append({"id": it.id, "score": g.score, "gate": g.gate,
-                       "not_covered": [k.id for k in g.key_points if k.status != "covered"]})
+    # the same call path as grade_item (authored rubric, no judge), in chunks whose texts are embedded
+    # together: item by item, the embedding calls took most of the hour
+    for start in range(0, len(items), CHUNK):
+        chunk = items[start:start + CHUNK]
+        grades = grade_rows(svc, [{"id": it.id, "question": it.question, "student_answer": it.rubric.model_answer}
+                                  for it in chunk])
+        for it, g in zip(chunk, grades, strict=True):
+            scores.append({"id": it.id, "score": g.score, "gate": g.gate,
+                           "not_covered": [k.id for k in g.key_points if k.status != "covered"]})
     low = [s for s in scores if s["score"] < 9]
     # the model answers of the items no evaluation set uses are calibration anchors
     # (eval/fit_calibration.py); the held-out items' are the test of "a model answer scores >= 9"
