@@ -72,8 +72,8 @@ def main() -> int:
         calibration.CURVES.replace(saved)  # fit from the defaults: no curve, default weights
     calibration.curves.cache_clear()
     calibration.fitted_weights.cache_clear()
-    svc = Services(load_settings(llm={"mode": "none"}))
     try:
+        svc = Services(load_settings(llm={"mode": "none"}))
         with stored_verdicts(svc):
             inputs = _grade_inputs(svc)
     except BaseException:
