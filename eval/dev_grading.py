@@ -25,15 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=None, help="also write the metrics as JSON here")
     args = ap.parse_args(argv)
 
-    from interviewer.evaluation.grading import (
-        DEV_FILES,
-        TRIVIAL,
-        d2_checks,
-        load_d2,
-        load_own,
-        metrics,
-        stored_verdicts,
-    )
+    from interviewer.evaluation.grading import DEV_FILES, d2_checks, load_d2, load_own, report, stored_verdicts
     from interviewer.grading.batch import grade_rows
     from interviewer.settings import load_settings
     from interviewer.wiring import Services
@@ -47,12 +39,9 @@ def main(argv: list[str] | None = None) -> int:
             y = [float(r["score"]) * 10.0 / float(r.get("score_max") or 10) for r in rows]
             p = [g.score for g in grades]
             cats = [r.get("category") or "unlabelled" for r in rows]
-            sub = [i for i, c in enumerate(cats) if c not in TRIVIAL]
-            res = {"all": metrics(y, p), "substantive": metrics([y[i] for i in sub], [p[i] for i in sub])}
+            res = report(y, p, cats)  # what `interviewer eval grading` reports, on these rows only
             if name == "d2_dev":
                 res["interviewer_bar"] = d2_checks(y, p, cats)
-            res["per_category_mean_predicted"] = {
-                c: round(sum(p[i] for i, k in enumerate(cats) if k == c) / cats.count(c), 2) for c in sorted(set(cats))}
             out[name] = res
     print(json.dumps(out, indent=1))
     if args.out:

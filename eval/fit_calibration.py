@@ -27,6 +27,7 @@ import hashlib
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -84,7 +85,7 @@ def main() -> int:
     return _write(svc, *inputs)
 
 
-def _grade_inputs(svc) -> tuple:  # type: ignore[no-untyped-def]
+def _grade_inputs(svc: Any) -> tuple[dict, list, list, list, list]:
     """Grade the dev rows, the anchors and the ASAG validation rows from the default curve."""
     from interviewer.evaluation.grading import ASAG, DEV_FILES, held_out_items, load_d2, load_own
     from interviewer.grading.batch import grade_rows
@@ -118,7 +119,7 @@ def _grade_inputs(svc) -> tuple:  # type: ignore[no-untyped-def]
     return weights, used, auth, anchors, ref
 
 
-def _write(svc, weights, used, auth, anchors, ref) -> int:  # type: ignore[no-untyped-def]
+def _write(svc: Any, weights: dict, used: list, auth: list, anchors: list, ref: list) -> int:
     from interviewer.evaluation.grading import _git_sha
     from interviewer.grading import calibration
 
