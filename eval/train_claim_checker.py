@@ -73,7 +73,11 @@ def hard_held_out(item_id: str) -> bool:
 
 
 def bank_pairs(held_out: set[str], seed: int = 13, with_indep: bool = False,
-               with_hard: bool = False) -> tuple[list[dict], list[dict]]:
+               with_hard: bool = False, with_contrasts: bool = False) -> tuple[list[dict], list[dict]]:
+    """(claim, answer, label) pairs for this bank's key points. ``with_contrasts``: each key point's
+    contrast (``knowledge/contrasts/``, a false minimal edit of it) is contradicted by the model
+    answer, by the point itself, and by every answer labelled as stating the point — minimal pairs
+    that only a reader of truth, not of topic, gets right (eval/results/contrast-gap.json)."""
     from interviewer.bank.loader import load_bank
 
     bank = load_bank(ROOT / "knowledge")
@@ -103,6 +107,11 @@ def bank_pairs(held_out: set[str], seed: int = 13, with_indep: bool = False,
         for m in r.misconceptions:
             put(it.id, m.correction, m.text, "contradicted", "bank-misconception")
             put(it.id, m.text, m.correction, "contradicted", "bank-misconception")
+        for k in kps if with_contrasts else []:
+            if k.contrast:
+                put(it.id, k.contrast, r.model_answer, "contradicted", "bank-contrast-model-answer")
+                put(it.id, k.contrast, k.text, "contradicted", "bank-contrast-point")
+                put(it.id, k.text, k.contrast, "contradicted", "bank-contrast-point")
     # authored candidate answers, labelled per key point and misconception
     files = sorted((ROOT / "eval" / "claims").glob("answers-*.jsonl"))
     if with_indep:  # answers written from the question alone, labelled after (not in the shipped weights)
@@ -123,12 +132,15 @@ def bank_pairs(held_out: set[str], seed: int = 13, with_indep: bool = False,
             if it is None or it.rubric is None or not isinstance(a.get("answer"), str):
                 continue
             kp = {k.id: k.text for k in it.rubric.key_points}
+            contrast = {k.id: k.contrast for k in it.rubric.key_points if k.contrast} if with_contrasts else {}
             mc = {m.id: m.text for m in it.rubric.misconceptions}
             source = f"bank-hard-{a.get('style')}" if hard else f"bank-answer-{a.get('style')}"
             pairs = []
             for kid, lab in (a.get("key_points") or {}).items():
                 if kid in kp and lab in KP_LABEL:
                     pairs.append((kp[kid], KP_LABEL[lab], source))
+                if kid in contrast and lab == "entailed":  # states the point: contradicts its false edit
+                    pairs.append((contrast[kid], "contradicted", f"{source}-contrast"))
             for mid, lab in (a.get("misconceptions") or {}).items():
                 # earlier files: stated / not_stated; the hard files also mark a misconception whose
                 # correction the answer states: the answer contradicts the misconception's claim
@@ -212,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--with-hard", action="store_true",
                     help="also read eval/claims/next/answers-hard-*.jsonl (a fifth of their items held out for "
                          "validation)")
+    ap.add_argument("--with-contrasts", action="store_true",
+                    help="also train on key points' contrasts (knowledge/contrasts/) as contradicted minimal pairs")
     ap.add_argument("--focus", default="",
                     help="continued training: every pair whose source contains this (e.g. _indep, the answers "
                          "written before reading the rubric) plus --rest-fraction of the others")
@@ -239,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     held_out = held_out_items()
     a_train, a_val = asag_pairs()
     b_train, b_val = ([], []) if args.no_bank else bank_pairs(held_out, args.seed, args.with_indep,
-                                                                         args.with_hard)
+                                                                         args.with_hard, args.with_contrasts)
     assert not {r["group"] for r in b_train} & {f"bank:{i}" for i in held_out}
     train = a_train + b_train
     rng = random.Random(args.seed)

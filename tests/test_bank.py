@@ -94,6 +94,34 @@ def test_a_broken_rubric_file_names_file_and_line(tmp_path):
     assert "zz-bad.yaml:" in str(e.value) and "invalid YAML" in str(e.value)
 
 
+def test_every_key_point_has_a_contrast_that_differs_from_it(bank):
+    """knowledge/contrasts/: a false minimal edit of every authored key point (with the point, a minimal
+    pair for measuring the claim checker); it keeps the point's words but is not the point."""
+    kps = [(i.id, k) for i in bank.items.values() if i.rubric for k in i.rubric.key_points]
+    assert len(kps) > 3000
+    missing = [f"{iid}:{k.id}" for iid, k in kps if not k.contrast]
+    assert not missing
+    same = [f"{iid}:{k.id}" for iid, k in kps if k.contrast.lower() == k.text.lower()]
+    assert not same
+    shared = [len(set(k.text.lower().split()) & set(k.contrast.lower().split())) / len(set(k.text.lower().split()))
+              for _, k in kps]
+    assert sorted(shared)[len(shared) // 2] >= 0.4  # typically a minimal edit in the point's own words
+
+
+def test_a_broken_contrast_file_names_file_and_line(tmp_path):
+    kn = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, kn, ignore=shutil.ignore_patterns("imported"))
+    bad = kn / "contrasts" / "zz-bad.jsonl"
+    for text, want in (('{"item_id": "004-010", "kp_id": "kp1"\n', "zz-bad.jsonl:1: not valid JSON"),
+                       ('\n{"item_id": "004-010", "kp_id": "kp1"}\n', "zz-bad.jsonl:2: needs string fields"),
+                       ('{"item_id": "004-010", "kp_id": "kp9", "contrast": "x y z w"}\n', "is not a key point"),
+                       ('{"item_id": "004-010", "kp_id": "kp1", "contrast": "x y z w"}\n', "already has a contrast")):
+        bad.write_text(text)
+        with pytest.raises(KnowledgeError) as e:
+            load_bank(kn)
+        assert want in str(e.value)
+
+
 def test_content_hash_changes_with_content(bank):
     it = bank.get("004-010")
     h = it.content_hash()
@@ -318,3 +346,16 @@ def test_claim_checker_training_answers_never_touch_held_out_items(bank):
     labels = {(r["source"].endswith("-misconception"), r["label"]) for r in train_h if "hard" in r["source"]}
     assert (True, "contradicted") in labels and (True, "entailed") in labels and (False, "contradicted") in labels
     assert len(train_h) - len(train) == sum(1 for r in train_h if r["source"].startswith("bank-hard-"))
+    # --with-contrasts: every key point's false edit is contradicted by the model answer, the point and the
+    # answers that state the point; the held-out items' contrast pairs are validation only
+    assert not any("contrast" in r["source"] for r in train + val)
+    train_c, val_c = train_cc.bank_pairs(held_out, with_indep=True, with_contrasts=True)
+    con_train = [r for r in train_c if "contrast" in r["source"]]
+    assert con_train and all(r["label"] == "contradicted" for r in con_train)
+    assert not {r["group"] for r in con_train} & {f"bank:{i}" for i in held_out}
+    assert {r["group"] for r in val_c if "contrast" in r["source"]} <= {f"bank:{i}" for i in held_out}
+    some = next(it for it in bank.items.values() if it.rubric and it.id not in held_out)
+    k = some.rubric.key_points[0]
+    assert {"claim": k.contrast, "answer": some.rubric.model_answer, "label": "contradicted",
+            "group": f"bank:{some.id}", "source": "bank-contrast-model-answer"} in con_train
+    assert len(train_c) - len(train) == len(con_train)

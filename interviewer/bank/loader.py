@@ -1,4 +1,4 @@
-"""Build the bank from ``knowledge/``: seeds + merges + authored rubrics + topic links + imports.
+"""Build the bank from ``knowledge/``: seeds + merges + authored rubrics + topic links + key-point contrasts + imports.
 
 Everything is validated on load; an error names the file and line. Loading is pure
 (no writes) and takes well under a second, so every command can afford it.
@@ -7,6 +7,7 @@ Everything is validated on load; an error names the file and line. Loading is pu
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -244,6 +245,9 @@ def load_bank(knowledge: Path, extra_dirs: tuple[Path, ...] = ()) -> Bank:
         target.provenance.append(Provenance(source=path.name, question=e.question or "",
                                             answer=f"(merged duplicate {e.id}: {e.merge_reason})".strip()))
 
+    for path in sorted((knowledge / "contrasts").glob("*.jsonl")):
+        _apply_contrasts(items, path, aliases)
+
     for d in (knowledge / "imported", *extra_dirs):
         for jsonl in sorted(d.glob("*.jsonl")) if d.is_dir() else []:
             for it in read_item_jsonl(jsonl):
@@ -282,6 +286,30 @@ def load_bank(knowledge: Path, extra_dirs: tuple[Path, ...] = ()) -> Bank:
                                      "which is not a key point of a bank item")
             t.things.append(th.model_copy(update={"key_point": f"{iid}:{kp}"}))
     return Bank(items=items, topics=topics, merged_groups=merges, seed_counts=seed_counts, aliases=aliases)
+
+
+def _apply_contrasts(items: dict[str, Item], path: Path, aliases: dict[str, str]) -> None:
+    """``knowledge/contrasts/*.jsonl``: one ``{"item_id", "kp_id", "contrast"}`` per line, a false
+    minimal edit of that key point (written per item from its rubric alone)."""
+    for n, line in enumerate(_read_text(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise KnowledgeError(f"{path}:{n}: not valid JSON ({e.msg})") from None
+        if not isinstance(row, dict) or not all(isinstance(row.get(k), str) and row.get(k).strip()
+                                                for k in ("item_id", "kp_id", "contrast")):
+            raise KnowledgeError(f"{path}:{n}: needs string fields item_id, kp_id and contrast")
+        iid = aliases.get(row["item_id"], row["item_id"])
+        item = items.get(iid)
+        kps = {k.id: k for k in item.rubric.key_points} if item is not None and item.rubric else {}
+        kp = kps.get(row["kp_id"])
+        if kp is None:
+            raise KnowledgeError(f"{path}:{n}: {row['item_id']}:{row['kp_id']} is not a key point of a bank item")
+        if kp.contrast:
+            raise KnowledgeError(f"{path}:{n}: {iid}:{kp.id} already has a contrast")
+        kp.contrast = " ".join(row["contrast"].split())
 
 
 def read_item_jsonl(path: Path) -> list[Item]:

@@ -60,6 +60,10 @@ class KeyPoint(_Strict):
     weight: Literal["core", "supporting"] = Field(description="core decides the grade; supporting adds a little")
     compound_reason: str = Field(
         default="", description="why this point stays one claim although the compound lint flags it")
+    contrast: str = Field(
+        default="", description="a false statement in the point's own words (a minimal edit that makes it wrong), "
+                                "from knowledge/contrasts/: with the point, a minimal pair that measures whether "
+                                "the claim checker reads truth or only topic (eval/claims/contrast_gap.py)")
 
     @property
     def numeric_weight(self) -> float:
