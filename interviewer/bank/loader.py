@@ -298,8 +298,8 @@ def _apply_contrasts(items: dict[str, Item], path: Path, aliases: dict[str, str]
             row = json.loads(line)
         except json.JSONDecodeError as e:
             raise KnowledgeError(f"{path}:{n}: not valid JSON ({e.msg})") from None
-        if not isinstance(row, dict) or not all(isinstance(row.get(k), str) and row.get(k).strip()
-                                                for k in ("item_id", "kp_id", "contrast")):
+        fields = [row.get(k) if isinstance(row, dict) else None for k in ("item_id", "kp_id", "contrast")]
+        if not all(isinstance(v, str) and v.strip() for v in fields):
             raise KnowledgeError(f"{path}:{n}: needs string fields item_id, kp_id and contrast")
         iid = aliases.get(row["item_id"], row["item_id"])
         item = items.get(iid)

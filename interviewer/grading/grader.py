@@ -363,12 +363,8 @@ class Grader:
             return [(max(verdicts[lo:hi], key=lambda v: v.credit), max(verdicts[lo:hi], key=lambda v: v.contradicted))
                     for lo, hi in slices]
 
-        # each key point's contrast (a false minimal edit of it) is checked on the same texts
-        contrasted = [j for j, k in enumerate(kps) if k.contrast and pol.contrast_margin is not None]
         checks = check([(k.text, kp_sim[:, j]) for j, k in enumerate(kps)]
-                       + [(m.text, mc_sim[:, j]) for j, m in enumerate(mcs)]
-                       + [(kps[j].contrast, kp_sim[:, j]) for j in contrasted])
-        contrast_credit = {j: checks[len(kps) + len(mcs) + n][0].credit for n, j in enumerate(contrasted)}
+                       + [(m.text, mc_sim[:, j]) for j, m in enumerate(mcs)])
 
         results: list[KeyPointResult] = []
         points: list[tuple[str, float, float, str]] = []
@@ -376,22 +372,16 @@ class Grader:
             best, contra = checks[j]
             i = int(np.argmax(kp_sim[:, j]))
             sim = float(kp_sim[i, j])
-            checker_credit = best.credit
-            if j in contrast_credit:  # no credit for what fits the wrong version as well as the right one
-                checker_credit = pol.contrasted(best.credit, contrast_credit[j])
-            credit = pol.combined_credit(checker_credit, sim)
+            credit = pol.combined_credit(best.credit, sim)
             status = pol.status(credit, best.entailed, contra.contradicted)
-            if j in contrast_credit and pol.states_contrast(best.credit, contrast_credit[j]):
-                status = "contradicted"
             sp = content[i]
             show = status != "missing"
             results.append(KeyPointResult(
                 id=kp.id, text=kp.text, weight=kp.weight, status=status,
                 similarity=round(sim, 3), evidence=sp.text if show else "",
                 span=(sp.start, sp.end) if show else None, entailed=round(best.entailed, 3),
-                partly=round(best.partly, 3), contradicted=round(contra.contradicted, 3), credit=round(credit, 3),
-                contrast=round(contrast_credit[j], 3) if j in contrast_credit else None))
-            points.append((kp.weight, checker_credit, sim, status))
+                partly=round(best.partly, 3), contradicted=round(contra.contradicted, 3), credit=round(credit, 3)))
+            points.append((kp.weight, best.credit, sim, status))
         # a misconception is only "made" when the checker says it is stated, its best span is closer to it
         # than to any key point (the checker alone confuses "switched off at inference" with "applied at
         # inference"), and the answer does not also state its correction (answers that correct a

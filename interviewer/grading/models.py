@@ -22,8 +22,6 @@ class KeyPointResult(BaseModel):
     contradicted: float | None = Field(None, description="claim checker: P(the answer contradicts it)")
     credit: float = Field(0.0, description="credit 0-1 behind the status: the checker's entailed + partly / 2, mixed "
                           "with embedding similarity as the fitted score mixes them (Policy.combined_credit)")
-    contrast: float | None = Field(None, description="claim checker: credit the answer earns for the point's contrast "
-                                                     "(a false minimal edit of it); the point's credit is what exceeds it")
     llm_status: Status | None = None
 
 

@@ -45,8 +45,6 @@ class Policy:
     hint_penalty: float = 1.5
     late_penalty: float = 1.0
     weights: dict[str, float] | None = None  # None: the fitted weights in calibration.json, else the defaults
-    contrast_margin: float | None = None  # None: key points' contrasts are not checked
-    contrast_stated: float = 0.5  # contrast credit at or above this, and above the point's by the margin: contradicted
 
     def signal_weights(self) -> dict[str, float]:
         """The weights in force: this policy's own, else the fitted ones in calibration.json, else the defaults."""
@@ -69,19 +67,6 @@ class Policy:
         as covered; eval/README, "What the card calls covered".)"""
         a = self.checker_share()
         return a * checker_credit + (1.0 - a) * embedding_credit(similarity)
-
-    def contrasted(self, credit: float, contrast_credit: float) -> float:
-        """A key point's checker credit given its contrast's: full while the answer fits the point
-        clearly better than the false version (by ``contrast_margin``), none when it fits the false
-        version as well or better, linear in between."""
-        m = self.contrast_margin or 0.0
-        if m <= 0:
-            return credit if credit > contrast_credit else 0.0
-        return credit * min(1.0, max(0.0, (credit - contrast_credit) / m))
-
-    def states_contrast(self, credit: float, contrast_credit: float) -> bool:
-        """The answer states the false version: shown as a contradicted point, with the point as correction."""
-        return contrast_credit >= self.contrast_stated and contrast_credit > credit + (self.contrast_margin or 0.0)
 
     def status(self, credit: float, entailed: float, contradicted: float) -> str:
         if contradicted >= self.contradiction and contradicted > entailed:
