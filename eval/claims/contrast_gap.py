@@ -1,6 +1,6 @@
 """Does the claim checker read truth, or only topic? Minimal pairs answer that without labels.
 
-    python eval/claims/contrast_gap.py   →   eval/results/contrast-gap.json
+    python eval/claims/contrast_gap.py [--checker DIR]   →   eval/results/contrast-gap[-<checker id>].json
 
 Every key point has a contrast (``knowledge/contrasts/``): a false minimal edit of it in its own
 words. A checker that reads truth credits the point and not its contrast in an answer that states
@@ -19,6 +19,7 @@ each answer as ``baseline.py`` does (the whole answer, in windows; the strongest
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -40,11 +41,18 @@ def mean(xs: list[float]) -> float | None:
     return round(sum(xs) / len(xs), 3) if xs else None
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
     from interviewer.evaluation.grading import _git_sha, stored_verdicts
     from interviewer.settings import load_settings
     from interviewer.wiring import Services
 
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--checker", type=Path, default=None, help="a claim-checker directory (default: the shipped one)")
+    args = ap.parse_args(argv)
+    if args.checker:  # as eval/dev_grading.py takes a candidate: through the setting, the rest unchanged
+        os.environ["INTERVIEWER_GRADING__CHECKER_PATH"] = str(args.checker)
     svc = Services(load_settings(llm={"mode": "none"}))
     checker, bank = svc.checker, svc.bank
     items = {i.id: i for i in bank.items.values() if i.rubric is not None}
@@ -68,15 +76,21 @@ def main() -> int:
 
         rows = [json.loads(line) for f in sorted((HERE / "next").glob("answers-hard-*.jsonl"))
                 for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
+        sys.path.insert(0, str(ROOT / "eval"))
+        from train_claim_checker import hard_held_out
+
         pts: dict[str, list[tuple[float, float]]] = {"entailed": [], "contradicted": [], "not_stated": []}
         mis: dict[str, list[tuple[float, float]]] = {"entailed": [], "contradicted": [], "not_stated": []}
+        by_set: dict[str, dict[str, list[tuple[float, float]]]] = {"design": {}, "hard_held_out": {}}
         for r in rows:
             it = items[r["item_id"]]
+            part = by_set["hard_held_out" if hard_held_out(it.id) else "design"]
             kps = {k.id: k for k in it.rubric.key_points if k.contrast}
             ids = [i for i in r["key_points"] if i in kps]
             vs = checker.check([kps[i].text for i in ids] + [kps[i].contrast for i in ids], r["answer"])
             for n, i in enumerate(ids):
                 pts.setdefault(r["key_points"][i], []).append((vs[n].credit, vs[len(ids) + n].credit))
+                part.setdefault(r["key_points"][i], []).append((vs[n].credit, vs[len(ids) + n].credit))
             mcs = {m.id: m for m in it.rubric.misconceptions}
             mids = [i for i in r.get("misconceptions", {}) if i in mcs]
             vm = checker.check([mcs[i].text for i in mids] + [mcs[i].correction for i in mids], r["answer"])
@@ -91,8 +105,15 @@ def main() -> int:
                           for lab, v in pts.items()},
             "auc_entailed_vs_contradicted_point_credit": auc([a for a, _ in ent], [a for a, _ in con]),
             "auc_entailed_vs_contradicted_credit_minus_contrast": auc([a - b for a, b in ent], [a - b for a, b in con]),
+            "per_item_set": {
+                name: {"auc_point_credit": auc([a for a, _ in v.get("entailed", [])],
+                                               [a for a, _ in v.get("contradicted", [])]),
+                       "auc_credit_minus_contrast": auc([a - b for a, b in v.get("entailed", [])],
+                                                        [a - b for a, b in v.get("contradicted", [])])}
+                for name, v in by_set.items()},
             "what": "points labelled entailed vs contradicted, separated by the point's credit alone and by its credit "
-                    "minus its contrast's (0.5 = no signal)"}
+                    "minus its contrast's (0.5 = no signal); per_item_set: the 76 design items (dev for a checker "
+                    "trained without --with-hard) and the 24 hard_held_out items (test)"}
         out["misconception_pairs"] = {
             lab: {"n": len(v), "misconception_entailed_mean": mean([a for a, _ in v]),
                   "correction_entailed_mean": mean([b for _, b in v]),
@@ -101,8 +122,9 @@ def main() -> int:
         out["misconception_pairs"]["what"] = ("the hard answers' misconception labels (entailed: the answer states the "
                                               "misconception; contradicted: it states the correction)")
     out["meta"] = {"git_sha": _git_sha(), "claim_checker": checker.model_id, "precision": checker.precision,
-                   "command": "python eval/claims/contrast_gap.py"}
-    OUT.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+                   "command": "python eval/claims/contrast_gap.py" + (f" --checker {args.checker}" if args.checker else "")}
+    dest = OUT.with_name(f"contrast-gap-{checker.model_id.split(':')[-1]}.json") if args.checker else OUT
+    dest.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(out, indent=1))
     return 0
 
