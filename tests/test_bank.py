@@ -112,7 +112,7 @@ def test_a_broken_contrast_file_names_file_and_line(tmp_path):
     kn = tmp_path / "knowledge"
     shutil.copytree(KNOWLEDGE, kn, ignore=shutil.ignore_patterns("imported"))
     bad = kn / "contrasts" / "zz-bad.jsonl"
-    for text, want in (('{"item_id": "004-010", "kp_id": "kp1"\n', "zz-bad.jsonl:1: not valid JSON"),
+    for text, want in (('{"item_id": "004-010", "kp_id": "kp1"\n', "zz-bad.jsonl:1: invalid JSON"),
                        ('\n{"item_id": "004-010", "kp_id": "kp1"}\n', "zz-bad.jsonl:2: needs string fields"),
                        ('{"item_id": "004-010", "kp_id": "kp9", "contrast": "x y z w"}\n', "is not a key point"),
                        ('{"item_id": "004-010", "kp_id": "kp1", "contrast": "x y z w"}\n', "already has a contrast")):

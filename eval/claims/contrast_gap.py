@@ -79,7 +79,6 @@ def main(argv: list[str] | None = None) -> int:
         sys.path.insert(0, str(ROOT / "eval"))
         from train_claim_checker import hard_held_out
 
-        pts: dict[str, list[tuple[float, float]]] = {"entailed": [], "contradicted": [], "not_stated": []}
         mis: dict[str, list[tuple[float, float]]] = {"entailed": [], "contradicted": [], "not_stated": []}
         by_set: dict[str, dict[str, list[tuple[float, float]]]] = {"design": {}, "hard_held_out": {}}
         for r in rows:
@@ -89,13 +88,14 @@ def main(argv: list[str] | None = None) -> int:
             ids = [i for i in r["key_points"] if i in kps]
             vs = checker.check([kps[i].text for i in ids] + [kps[i].contrast for i in ids], r["answer"])
             for n, i in enumerate(ids):
-                pts.setdefault(r["key_points"][i], []).append((vs[n].credit, vs[len(ids) + n].credit))
                 part.setdefault(r["key_points"][i], []).append((vs[n].credit, vs[len(ids) + n].credit))
             mcs = {m.id: m for m in it.rubric.misconceptions}
             mids = [i for i in r.get("misconceptions", {}) if i in mcs]
             vm = checker.check([mcs[i].text for i in mids] + [mcs[i].correction for i in mids], r["answer"])
             for n, i in enumerate(mids):
                 mis.setdefault(r["misconceptions"][i], []).append((vm[n].entailed, vm[len(mids) + n].entailed))
+        labels = dict.fromkeys(["entailed", "contradicted", "not_stated", *by_set["design"], *by_set["hard_held_out"]])
+        pts = {lab: by_set["design"].get(lab, []) + by_set["hard_held_out"].get(lab, []) for lab in labels}
         ent, con = pts["entailed"], pts["contradicted"]
         out["hard_answers"] = {
             "answers": len(rows),

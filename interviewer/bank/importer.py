@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from interviewer.bank.loader import Bank, slugify
+from interviewer.bank.loader import Bank, jsonl_objects, slugify
 from interviewer.bank.parsers import parse_markdown_qa
 from interviewer.bank.schema import DIFFICULTIES, Item, Provenance
 from interviewer.bank.validate import format_validation
@@ -51,22 +51,6 @@ def read_import_text(path: Path) -> str:
     if not text.strip():
         raise KnowledgeError(f"{path}: the file has no content")
     return text
-
-
-def jsonl_objects(path: Path, text: str) -> list[tuple[int, dict[str, Any]]]:
-    """(line number, object) for each non-blank line; a bad line is an error naming it."""
-    out = []
-    for n, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise KnowledgeError(f"{path}:{n}: invalid JSON: {e.msg}") from None
-        if not isinstance(row, dict):
-            raise KnowledgeError(f"{path}:{n}: expected an object")
-        out.append((n, row))
-    return out
 
 
 def _difficulty(value: Any, where: str) -> str | None:

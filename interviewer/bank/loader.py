@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -288,17 +289,27 @@ def load_bank(knowledge: Path, extra_dirs: tuple[Path, ...] = ()) -> Bank:
     return Bank(items=items, topics=topics, merged_groups=merges, seed_counts=seed_counts, aliases=aliases)
 
 
-def _apply_contrasts(items: dict[str, Item], path: Path, aliases: dict[str, str]) -> None:
-    """``knowledge/contrasts/*.jsonl``: one ``{"item_id", "kp_id", "contrast"}`` per line, a false
-    minimal edit of that key point (written per item from its rubric alone)."""
-    for n, line in enumerate(_read_text(path).splitlines(), start=1):
+def jsonl_objects(path: Path, text: str) -> list[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line; a bad line is an error naming it."""
+    out = []
+    for n, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
         except json.JSONDecodeError as e:
-            raise KnowledgeError(f"{path}:{n}: not valid JSON ({e.msg})") from None
-        fields = [row.get(k) if isinstance(row, dict) else None for k in ("item_id", "kp_id", "contrast")]
+            raise KnowledgeError(f"{path}:{n}: invalid JSON: {e.msg}") from None
+        if not isinstance(row, dict):
+            raise KnowledgeError(f"{path}:{n}: expected an object")
+        out.append((n, row))
+    return out
+
+
+def _apply_contrasts(items: dict[str, Item], path: Path, aliases: dict[str, str]) -> None:
+    """``knowledge/contrasts/*.jsonl``: one ``{"item_id", "kp_id", "contrast"}`` per line, a false
+    minimal edit of that key point (written per item from its rubric alone)."""
+    for n, row in jsonl_objects(path, _read_text(path)):
+        fields = [row.get(k) for k in ("item_id", "kp_id", "contrast")]
         if not all(isinstance(v, str) and v.strip() for v in fields):
             raise KnowledgeError(f"{path}:{n}: needs string fields item_id, kp_id and contrast")
         iid = aliases.get(row["item_id"], row["item_id"])
