@@ -359,3 +359,25 @@ def test_claim_checker_training_answers_never_touch_held_out_items(bank):
     assert {"claim": k.contrast, "answer": some.rubric.model_answer, "label": "contradicted",
             "group": f"bank:{some.id}", "source": "bank-contrast-model-answer"} in con_train
     assert len(train_c) - len(train) == len(con_train)
+    assert not any("twins" in r for r in train_c + val_c)  # twins only with contrast_twins
+    # contrast_twins: each contrast pair carries the true point against the same answer (entailed), and
+    # each item gets a compact answer of its points with one swapped for its contrast
+    train_t, val_t = train_cc.bank_pairs(held_out, with_indep=True, with_contrasts=True, contrast_twins=True)
+    twinned = [r for r in train_t if "contrast" in r["source"]]
+    assert twinned and all(r["label"] == "contradicted" and r["twins"] for r in twinned)
+    for r in twinned:
+        for t in r["twins"]:
+            assert t["label"] == "entailed" and t["group"] == r["group"] and t["source"] == r["source"] + "-twin"
+    mine = next(r for r in twinned if r["source"] == "bank-contrast-model-answer" and r["group"] == f"bank:{some.id}"
+                and r["claim"] == k.contrast)
+    assert [(t["claim"], t["answer"]) for t in mine["twins"]] == [(k.text, some.rubric.model_answer)]
+    compact = [r for r in twinned if r["source"] == "bank-contrast-compact"]
+    assert len({r["group"] for r in compact}) == len(compact) > 400
+    c = compact[0]
+    true_answer, swapped_other = c["twins"][0]["answer"], c["twins"][1]
+    assert c["claim"] == c["twins"][0]["claim"] and c["claim"] in true_answer and c["claim"] not in c["answer"]
+    assert swapped_other["answer"] == c["answer"] and swapped_other["claim"] in c["answer"]
+    flat = train_cc.expand_twins(twinned)
+    assert len(flat) == len(twinned) + sum(len(r["twins"]) for r in twinned)
+    assert not any("twins" in r for r in flat)
+    assert not {r["group"] for r in train_t} & {f"bank:{i}" for i in held_out}
