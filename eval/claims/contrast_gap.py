@@ -1,6 +1,7 @@
 """Does the claim checker read truth, or only topic? Minimal pairs answer that without labels.
 
     python eval/claims/contrast_gap.py [--checker DIR]   →   eval/results/contrast-gap[-<checker id>].json
+    python eval/claims/contrast_gap.py --checker DIR --dev-only   (prints dev items only; for decision rules)
 
 Every key point has a contrast (``knowledge/contrasts/``): a false minimal edit of it in its own
 words. A checker that reads truth credits the point and not its contrast in an answer that states
@@ -50,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--checker", type=Path, default=None, help="a claim-checker directory (default: the shipped one)")
+    ap.add_argument("--dev-only", action="store_true",
+                    help="leave out the 24 hard_held_out items (a test set) and print without writing a file: "
+                         "what a decision rule may read")
     args = ap.parse_args(argv)
     if args.checker:  # as eval/dev_grading.py takes a candidate: through the setting, the rest unchanged
         os.environ["INTERVIEWER_GRADING__CHECKER_PATH"] = str(args.checker)
@@ -59,6 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     out: dict = {}
     with stored_verdicts(svc):
         k_ma, c_ma = [], []
+        if args.dev_only:  # the held-in items only (the calibration's anchors); the 88 held-out ones are a test
+            from interviewer.evaluation.grading import held_out_items
+
+            held_out = held_out_items()
+            items = {i: it for i, it in items.items() if i not in held_out}
         for it in items.values():
             kps = [k for k in it.rubric.key_points if k.contrast]
             vs = checker.check([k.text for k in kps] + [k.contrast for k in kps], it.rubric.model_answer)
@@ -81,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
 
         mis: dict[str, list[tuple[float, float]]] = {"entailed": [], "contradicted": [], "not_stated": []}
         by_set: dict[str, dict[str, list[tuple[float, float]]]] = {"design": {}, "hard_held_out": {}}
+        if args.dev_only:
+            rows = [r for r in rows if not hard_held_out(r["item_id"])]
         for r in rows:
             it = items[r["item_id"]]
             part = by_set["hard_held_out" if hard_held_out(it.id) else "design"]
@@ -123,6 +134,10 @@ def main(argv: list[str] | None = None) -> int:
                                               "misconception; contradicted: it states the correction)")
     out["meta"] = {"git_sha": _git_sha(), "claim_checker": checker.model_id, "precision": checker.precision,
                    "command": "python eval/claims/contrast_gap.py" + (f" --checker {args.checker}" if args.checker else "")}
+    if args.dev_only:
+        del out["hard_answers"]["per_item_set"]["hard_held_out"]
+        print(json.dumps(out, indent=1))
+        return 0
     dest = OUT.with_name(f"contrast-gap-{checker.model_id.split(':')[-1]}.json") if args.checker else OUT
     dest.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(out, indent=1))
