@@ -136,10 +136,9 @@ def main(argv: list[str] | None = None) -> int:
                    "command": "python eval/claims/contrast_gap.py" + (f" --checker {args.checker}" if args.checker else "")}
     if args.dev_only:
         del out["hard_answers"]["per_item_set"]["hard_held_out"]
-        print(json.dumps(out, indent=1))
-        return 0
-    dest = OUT.with_name(f"contrast-gap-{checker.model_id.split(':')[-1]}.json") if args.checker else OUT
-    dest.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+    else:
+        dest = OUT.with_name(f"contrast-gap-{checker.model_id.split(':')[-1]}.json") if args.checker else OUT
+        dest.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(out, indent=1))
     return 0
 
