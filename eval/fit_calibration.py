@@ -98,7 +98,8 @@ def _grade_inputs(svc: Any) -> tuple[dict, list, list, list, list]:
     weights = fit_weights([f for f, _ in used], [h for _, h in used])
     # raw scores with the fitted weights (no curve yet), then the curves; the checker's verdicts
     # do not depend on the weights, so its cache stays
-    svc.grader.policy = Policy(hint_penalty=svc.settings.grading.hint_penalty, weights=weights)
+    svc.grader.policy = Policy(hint_penalty=svc.settings.grading.hint_penalty, weights=weights,
+                               phrasings=svc.settings.grading.phrasings)
     grades = grade_rows(svc, dev)
     auth = [(g.raw_score, h) for g, h in zip(grades, human, strict=True) if g.raw_score is not None]
     held_out = held_out_items()

@@ -128,7 +128,7 @@ class Services:
         except BackendError as e:  # a misconfigured judge: rubric-only grades, labelled with the reason
             judge, problem = None, str(e)
         return Grader(self.embedder, self.checker, llm=judge, llm_weight=g.llm_weight,
-                      policy=Policy(hint_penalty=g.hint_penalty), judge_problem=problem)
+                      policy=Policy(hint_penalty=g.hint_penalty, phrasings=g.phrasings), judge_problem=problem)
 
     @property
     def judge_llm(self) -> ChatBackend | None:

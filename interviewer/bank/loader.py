@@ -1,4 +1,5 @@
-"""Build the bank from ``knowledge/``: seeds + merges + authored rubrics + topic links + key-point contrasts + imports.
+"""Build the bank from ``knowledge/``: seeds + merges + authored rubrics + topic links + key-point contrasts and
+phrasings + imports.
 
 Everything is validated on load; an error names the file and line. Loading is pure
 (no writes) and takes well under a second, so every command can afford it.
@@ -248,6 +249,8 @@ def load_bank(knowledge: Path, extra_dirs: tuple[Path, ...] = ()) -> Bank:
 
     for path in sorted((knowledge / "contrasts").glob("*.jsonl")):
         _apply_contrasts(items, path, aliases)
+    for path in sorted((knowledge / "phrasings").glob("*.jsonl")):
+        _apply_phrasings(items, path, aliases)
 
     for d in (knowledge / "imported", *extra_dirs):
         for jsonl in sorted(d.glob("*.jsonl")) if d.is_dir() else []:
@@ -321,6 +324,29 @@ def _apply_contrasts(items: dict[str, Item], path: Path, aliases: dict[str, str]
         if kp.contrast:
             raise KnowledgeError(f"{path}:{n}: {iid}:{kp.id} already has a contrast")
         kp.contrast = " ".join(row["contrast"].split())
+
+
+def _apply_phrasings(items: dict[str, Item], path: Path, aliases: dict[str, str]) -> None:
+    """``knowledge/phrasings/*.jsonl``: one ``{"item_id", "kp_id", "phrasings": [...]}`` per line, the
+    same fact as that key point in other words (written per item from its rubric alone)."""
+    for n, row in jsonl_objects(path, _read_text(path)):
+        ph = row.get("phrasings")
+        if not (isinstance(row.get("item_id"), str) and isinstance(row.get("kp_id"), str) and isinstance(ph, list)
+                and ph and all(isinstance(p, str) and p.strip() for p in ph)):
+            raise KnowledgeError(f"{path}:{n}: needs string fields item_id and kp_id and a list of non-empty "
+                                 "strings phrasings")
+        iid = aliases.get(row["item_id"], row["item_id"])
+        item = items.get(iid)
+        kps = {k.id: k for k in item.rubric.key_points} if item is not None and item.rubric else {}
+        kp = kps.get(row["kp_id"])
+        if kp is None:
+            raise KnowledgeError(f"{path}:{n}: {row['item_id']}:{row['kp_id']} is not a key point of a bank item")
+        if kp.phrasings:
+            raise KnowledgeError(f"{path}:{n}: {iid}:{kp.id} already has phrasings")
+        texts = [" ".join(p.split()) for p in ph]
+        if len(set(texts)) < len(texts) or kp.text in texts:
+            raise KnowledgeError(f"{path}:{n}: {iid}:{kp.id}: a phrasing repeats the point or another phrasing")
+        kp.phrasings = texts
 
 
 def read_item_jsonl(path: Path) -> list[Item]:

@@ -64,6 +64,10 @@ class KeyPoint(_Strict):
         default="", description="a false statement in the point's own words (a minimal edit that makes it wrong), "
                                 "from knowledge/contrasts/: with the point, a minimal pair that measures whether "
                                 "the claim checker reads truth or only topic (eval/claims/contrast_gap.py)")
+    phrasings: list[str] = Field(
+        default_factory=list, description="the same fact in other words (core points: one plain, one spoken), "
+                                          "from knowledge/phrasings/: the claim checker credits the point when the "
+                                          "answer states it in any of these wordings")
 
     @property
     def numeric_weight(self) -> float:

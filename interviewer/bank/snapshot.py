@@ -25,7 +25,7 @@ def bank_inputs(knowledge: Path, extra_dirs: tuple[Path, ...] = ()) -> list[Path
     files = [p for p in sorted((knowledge / "sources").glob("*")) if p.is_file()]
     files += [knowledge / "merges.yaml"] if (knowledge / "merges.yaml").exists() else []
     files += sorted((knowledge / "rubrics").glob("*.yaml")) + sorted((knowledge / "topics").glob("*.yaml"))
-    files += sorted((knowledge / "contrasts").glob("*.jsonl"))
+    files += sorted((knowledge / "contrasts").glob("*.jsonl")) + sorted((knowledge / "phrasings").glob("*.jsonl"))
     for d in (knowledge / "imported", *extra_dirs):
         files += sorted(d.glob("*.jsonl")) if d.is_dir() else []
     return files + _CODE

@@ -351,20 +351,26 @@ class Grader:
                 texts.append(best_span)
             return texts
 
-        def check(claims: list[tuple[str, np.ndarray]]) -> list[tuple[Any, Any]]:
-            """(best verdict by credit, clearest contradiction) per claim, in one batched pass."""
+        def check(claims: list[tuple[list[str], np.ndarray]]) -> list[tuple[Any, Any]]:
+            """Per claim, in one batched pass: the best verdict by credit over all its wordings (the claim
+            and its authored phrasings) and the clearest contradiction of its own wording."""
             pairs: list[tuple[str, str]] = []
             slices = []
-            for claim, sim_col in claims:
+            for wordings, sim_col in claims:
                 texts = texts_for(sim_col)
-                slices.append((len(pairs), len(pairs) + len(texts)))
-                pairs += [(claim, t) for t in texts]
+                lo = len(pairs)
+                for w in wordings:
+                    pairs += [(w, t) for t in texts]
+                slices.append((lo, lo + len(texts), len(pairs)))
             verdicts = self.checker.check_pairs(pairs)
-            return [(max(verdicts[lo:hi], key=lambda v: v.credit), max(verdicts[lo:hi], key=lambda v: v.contradicted))
-                    for lo, hi in slices]
+            return [(max(verdicts[lo:hi], key=lambda v: v.credit), max(verdicts[lo:own], key=lambda v: v.contradicted))
+                    for lo, own, hi in slices]
 
-        checks = check([(k.text, kp_sim[:, j]) for j, k in enumerate(kps)]
-                       + [(m.text, mc_sim[:, j]) for j, m in enumerate(mcs)])
+        def wordings(kp: Any) -> list[str]:
+            return [kp.text, *(getattr(kp, "phrasings", None) or [])] if pol.phrasings else [kp.text]
+
+        checks = check([(wordings(k), kp_sim[:, j]) for j, k in enumerate(kps)]
+                       + [([m.text], mc_sim[:, j]) for j, m in enumerate(mcs)])
 
         results: list[KeyPointResult] = []
         points: list[tuple[str, float, float, str]] = []
@@ -393,7 +399,7 @@ class Grader:
             if (best.entailed >= pol.misconception and best.entailed > contra.contradicted
                     and float(mc_sim[i, j]) >= float(kp_sim[i].max())):
                 candidates.append((j, mc, best, i))
-        corrections = check([(mc.correction, mc_sim[:, j]) for j, mc, _, _ in candidates]) if candidates else []
+        corrections = check([([mc.correction], mc_sim[:, j]) for j, mc, _, _ in candidates]) if candidates else []
         hits: list[MisconceptionHit] = []
         for (j, mc, best, i), (corrected, _) in zip(candidates, corrections, strict=True):
             if corrected.entailed < best.entailed:
