@@ -87,8 +87,9 @@ class GradingSettings(BaseModel):
     max_followups: int = Field(2, description="follow-up questions per bank question")
     hint_penalty: float = Field(1.5, description="points taken off a grade per hint used")
     phrasings: bool = Field(
-        False, description="(rejected on dev, eval/README: off) check each core key point also in its authored phrasings (knowledge/phrasings/: the "
-        "same fact in plain and in spoken words) and give the best credit; false = its own wording only")
+        False, description="check each core key point also in its authored phrasings (knowledge/phrasings/: the "
+        "same fact in plain and in spoken words) and give the best credit; false (the default: rejected on dev, "
+        "eval/README) = its own wording only")
     checker_path: str = Field(
         "", description="directory of the claim checker (cross-encoder) weights; empty = the one shipped "
         "in the package (interviewer/models/claim-checker, sha256-checked)")

@@ -1,3 +1,4 @@
+import json
 import shutil
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -120,6 +121,37 @@ def test_a_broken_contrast_file_names_file_and_line(tmp_path):
         with pytest.raises(KnowledgeError) as e:
             load_bank(kn)
         assert want in str(e.value)
+
+
+def test_every_core_point_has_two_phrasings_and_no_supporting_point_has_any(bank):
+    """knowledge/phrasings/: a plain and a spoken phrasing of every core key point (grading.phrasings)."""
+    kps = [(i.id, k) for i in bank.items.values() if i.rubric for k in i.rubric.key_points]
+    assert not [f"{iid}:{k.id}" for iid, k in kps if k.weight == "core" and len(k.phrasings) != 2]
+    assert not [f"{iid}:{k.id}" for iid, k in kps if k.weight == "supporting" and k.phrasings]
+    assert not [f"{iid}:{k.id}" for iid, k in kps if k.text in k.phrasings]
+
+
+def test_a_broken_phrasings_file_names_file_and_line(tmp_path):
+    kn = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, kn, ignore=shutil.ignore_patterns("imported"))
+    core = next(k for k in load_bank(kn).get("004-010").rubric.key_points if k.weight == "core")
+    bad = kn / "phrasings" / "zz-bad.jsonl"
+    for text, want in (('{"item_id": "004-010", "kp_id": "kp1"\n', "zz-bad.jsonl:1: invalid JSON"),
+                       ('\n{"item_id": "004-010", "kp_id": "kp1"}\n', "zz-bad.jsonl:2: needs string fields"),
+                       ('{"item_id": "004-010", "kp_id": "kp1", "phrasings": ["a b c d", " "]}\n', "needs string fields"),
+                       ('{"item_id": "004-010", "kp_id": "kp9", "phrasings": ["a b c d"]}\n', "is not a key point"),
+                       (json.dumps({"item_id": "004-010", "kp_id": core.id, "phrasings": ["a b c d"]}) + "\n",
+                        "already has phrasings")):
+        bad.write_text(text)
+        with pytest.raises(KnowledgeError) as e:
+            load_bank(kn)
+        assert want in str(e.value)
+    for p in (kn / "phrasings").glob("batch-*.jsonl"):
+        p.unlink()
+    bad.write_text(json.dumps({"item_id": "004-010", "kp_id": core.id, "phrasings": ["a b c d", "a  b c d"]}) + "\n")
+    with pytest.raises(KnowledgeError) as e:
+        load_bank(kn)
+    assert "a phrasing repeats the point or another phrasing" in str(e.value)
 
 
 def test_content_hash_changes_with_content(bank):

@@ -23,6 +23,17 @@ DROPOUT_WRONG = ("Dropout removes whole layers during inference to make the mode
                  "applied at test time the training loss is unaffected; it has nothing to do with overfitting.")
 
 
+class Recording:
+    """A claim checker that records every claim it is asked about."""
+
+    def __init__(self, inner):
+        self.inner, self.model_id, self.claims = inner, inner.model_id, []
+
+    def check_pairs(self, pairs):
+        self.claims += [c for c, _ in pairs]
+        return self.inner.check_pairs(pairs)
+
+
 @pytest.fixture(scope="module")
 def dropout(svc):
     return svc.bank.get("004-048")
@@ -489,14 +500,6 @@ def test_misconception_corrections_are_checked_only_for_candidates(svc, dropout)
     misconception itself looks stated (grade-batch spends its time on claim checks)."""
     from interviewer.grading.grader import Grader
 
-    class Recording:
-        def __init__(self, inner):
-            self.inner, self.model_id, self.claims = inner, inner.model_id, []
-
-        def check_pairs(self, pairs):
-            self.claims += [c for c, _ in pairs]
-            return self.inner.check_pairs(pairs)
-
     rec = Recording(svc.checker)
     grader = Grader(svc.embedder, rec, policy=svc.grader.policy)
     corrections = {m.correction for m in dropout.rubric.misconceptions}
@@ -510,3 +513,25 @@ def test_misconception_corrections_are_checked_only_for_candidates(svc, dropout)
     same = svc.grader.grade_item(dropout, DROPOUT_STILL_ON, use_llm=False)  # (bf16 batches differ in the 4th digit)
     assert (wrong.score, [h.id for h in wrong.misconceptions], [k.status for k in wrong.key_points]) == \
         (same.score, [h.id for h in same.misconceptions], [k.status for k in same.key_points])
+
+
+def test_phrasings_are_off_by_default_and_when_on_credit_the_best_wording(svc, dropout):
+    """grading.phrasings (rejected on dev, off by default) checks each core point in its own wording and its
+    authored phrasings: a point's credit is the best of them, its contradiction is read from its own wording."""
+    import dataclasses
+
+    from interviewer.grading.grader import Grader
+
+    assert svc.grader.policy.phrasings is False
+    rec = Recording(svc.checker)
+    on = Grader(svc.embedder, rec, policy=dataclasses.replace(svc.grader.policy, phrasings=True))
+    plain = svc.grader.grade_item(dropout, DROPOUT_SPOKEN, use_llm=False)
+    both = on.grade_item(dropout, DROPOUT_SPOKEN, use_llm=False)
+    kps = {k.id: k for k in dropout.rubric.key_points}
+    assert {p for k in kps.values() for p in k.phrasings} <= set(rec.claims)
+    for a, b in zip(plain.key_points, both.key_points, strict=True):
+        if kps[a.id].weight == "core":
+            assert b.credit >= a.credit and b.contradicted == a.contradicted
+        else:
+            assert (b.credit, b.entailed) == (a.credit, a.entailed)
+    assert any(b.credit > a.credit for a, b in zip(plain.key_points, both.key_points, strict=True))

@@ -27,6 +27,7 @@ from interviewer.bank.schema import (
     BANK_SCHEMA_VERSION,
     AuthoredEntry,
     Item,
+    KeyPoint,
     Provenance,
     Topic,
     TopicLink,
@@ -308,6 +309,16 @@ def jsonl_objects(path: Path, text: str) -> list[tuple[int, dict[str, Any]]]:
     return out
 
 
+def _key_point(items: dict[str, Item], aliases: dict[str, str], row: dict, where: str) -> tuple[str, KeyPoint]:
+    """The key point a sidecar line (contrasts, phrasings) names by ``item_id`` (or a merged alias) and ``kp_id``."""
+    iid = aliases.get(row["item_id"], row["item_id"])
+    item = items.get(iid)
+    kp = next((k for k in item.rubric.key_points if k.id == row["kp_id"]), None) if item and item.rubric else None
+    if kp is None:
+        raise KnowledgeError(f"{where}: {row['item_id']}:{row['kp_id']} is not a key point of a bank item")
+    return iid, kp
+
+
 def _apply_contrasts(items: dict[str, Item], path: Path, aliases: dict[str, str]) -> None:
     """``knowledge/contrasts/*.jsonl``: one ``{"item_id", "kp_id", "contrast"}`` per line, a false
     minimal edit of that key point (written per item from its rubric alone)."""
@@ -315,12 +326,7 @@ def _apply_contrasts(items: dict[str, Item], path: Path, aliases: dict[str, str]
         fields = [row.get(k) for k in ("item_id", "kp_id", "contrast")]
         if not all(isinstance(v, str) and v.strip() for v in fields):
             raise KnowledgeError(f"{path}:{n}: needs string fields item_id, kp_id and contrast")
-        iid = aliases.get(row["item_id"], row["item_id"])
-        item = items.get(iid)
-        kps = {k.id: k for k in item.rubric.key_points} if item is not None and item.rubric else {}
-        kp = kps.get(row["kp_id"])
-        if kp is None:
-            raise KnowledgeError(f"{path}:{n}: {row['item_id']}:{row['kp_id']} is not a key point of a bank item")
+        iid, kp = _key_point(items, aliases, row, f"{path}:{n}")
         if kp.contrast:
             raise KnowledgeError(f"{path}:{n}: {iid}:{kp.id} already has a contrast")
         kp.contrast = " ".join(row["contrast"].split())
@@ -335,12 +341,7 @@ def _apply_phrasings(items: dict[str, Item], path: Path, aliases: dict[str, str]
                 and ph and all(isinstance(p, str) and p.strip() for p in ph)):
             raise KnowledgeError(f"{path}:{n}: needs string fields item_id and kp_id and a list of non-empty "
                                  "strings phrasings")
-        iid = aliases.get(row["item_id"], row["item_id"])
-        item = items.get(iid)
-        kps = {k.id: k for k in item.rubric.key_points} if item is not None and item.rubric else {}
-        kp = kps.get(row["kp_id"])
-        if kp is None:
-            raise KnowledgeError(f"{path}:{n}: {row['item_id']}:{row['kp_id']} is not a key point of a bank item")
+        iid, kp = _key_point(items, aliases, row, f"{path}:{n}")
         if kp.phrasings:
             raise KnowledgeError(f"{path}:{n}: {iid}:{kp.id} already has phrasings")
         texts = [" ".join(p.split()) for p in ph]

@@ -367,7 +367,7 @@ class Grader:
                     for lo, own, hi in slices]
 
         def wordings(kp: Any) -> list[str]:
-            return [kp.text, *(getattr(kp, "phrasings", None) or [])] if pol.phrasings else [kp.text]
+            return [kp.text, *kp.phrasings] if pol.phrasings else [kp.text]
 
         checks = check([(wordings(k), kp_sim[:, j]) for j, k in enumerate(kps)]
                        + [([m.text], mc_sim[:, j]) for j, m in enumerate(mcs)])

@@ -44,7 +44,9 @@ class Policy:
     instructions_cap: float = 1.0
     hint_penalty: float = 1.5
     late_penalty: float = 1.0
-    phrasings: bool = False  # rejected on dev (eval/README); when true, a key point is also checked in its authored phrasings (knowledge/phrasings/): best credit wins
+    # when true, a key point is also checked in its authored phrasings (knowledge/phrasings/) and its best
+    # credit wins; off: rejected on dev (eval/README, "Key-point phrasings")
+    phrasings: bool = False
     weights: dict[str, float] | None = None  # None: the fitted weights in calibration.json, else the defaults
 
     def signal_weights(self) -> dict[str, float]:
