@@ -466,6 +466,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # transformers draws a "Loading weights" progress bar for every model it loads (a few per command,
+    # each a fraction of a second): noise on a terminal and in server logs; set before it is imported
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)

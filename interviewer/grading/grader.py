@@ -64,6 +64,7 @@ _ZERO_WIDTH = re.compile("[\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff\u00ad]"
 _CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _MATHY = re.compile(r"[=+*/^_<>≤≥≈∑∏∫√∂∇σΣμλθαβγδεπΩωφψ·×∈→←↔⊙⊗ᵀ₀-₉⁰-⁹()\[\]{}|]")
 _CODE_STATEMENT = re.compile(r"\b(def|return|import|lambda)\b|\w\s*=\s*\S|\bnp\.|\btorch\.")
+_LIST_SEP = re.compile(r"[,;\n•·|]")  # what separates the terms of a keyword list
 _CODE = re.compile(r"\b(def|return|import|lambda|np\.|torch\.|for\s+\w+\s+in)\b|[a-z_]+\(")
 
 
@@ -180,6 +181,8 @@ def is_keyword_salad(text: str) -> bool:
     words = [w.lower() for w in _WORD.findall(text)]
     if len(words) < 6:
         return False
+    if len(words) < 20 and len(_LIST_SEP.findall(text)) < 3:
+        return False  # a short sentence or two ("Dropout zeroes random units during training."), not a list
     func = sum(w in _FUNCTION for w in words) / len(words)
     return func < 0.12
 
