@@ -553,3 +553,23 @@ def test_phrasings_are_off_by_default_and_when_on_credit_the_best_wording(svc, d
         else:
             assert (b.credit, b.entailed) == (a.credit, a.entailed)
     assert any(b.credit > a.credit for a, b in zip(plain.key_points, both.key_points, strict=True))
+
+
+def test_feedback_quotes_a_contradicting_passage_once():
+    """A passage read as contradicting several points is quoted once, with every correction."""
+    from interviewer.grading.grader import _feedback
+    from interviewer.grading.models import KeyPointResult
+
+    said = "at test time nothing is dropped"
+    res = [KeyPointResult(id=f"kp{i}", text=t, weight=w, status=s, evidence=e) for i, (t, w, s, e) in enumerate([
+        ("Dropout zeroes activations in training.", "core", "contradicted", said),
+        ("It prevents co-adaptation.", "core", "contradicted", said),
+        ("It is switched off at inference.", "supporting", "contradicted", "it runs at inference too"),
+        ("Inverted dropout rescales in training.", "core", "missing", ""),
+    ])]
+    fb = _feedback(res, [])
+    assert fb.count(said) == 1 and fb.count("Contradicted:") == 2, fb
+    assert ('You said: "at test time nothing is dropped". Correct: Dropout zeroes activations in training; '
+            "It prevents co-adaptation.") in fb, fb
+    assert 'You said: "it runs at inference too". Correct: It is switched off at inference.' in fb, fb
+    assert "You stated 0 of 3 core points." in fb and "Missing: Inverted dropout rescales in training." in fb

@@ -464,10 +464,14 @@ def _feedback(results: list[KeyPointResult], hits: list[MisconceptionHit]) -> st
     parts = []
     if core:
         parts.append(f"You stated {len(core_ok)} of {len(core)} core point{'s' if len(core) != 1 else ''}.")
+    # one line per quoted passage: a sentence read as contradicting several points is quoted once
+    by_quote: dict[str, list[str]] = {}
     for k in results:
         if k.status == "contradicted":
-            said = f' You said: "{k.evidence}".' if k.evidence else ""
-            parts.append(f"Contradicted:{said} Correct: {k.text}")
+            by_quote.setdefault(k.evidence, []).append(k.text.rstrip("."))
+    for quote, texts in by_quote.items():
+        said = f' You said: "{quote}".' if quote else ""
+        parts.append(f"Contradicted:{said} Correct: " + "; ".join(texts) + ".")
     missing = [k for k in core if k.status in ("missing", "partial")]
     if missing:
         parts.append("Missing: " + "; ".join(k.text.rstrip(".") for k in missing[:3]) + ".")
