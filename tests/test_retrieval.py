@@ -53,8 +53,9 @@ def test_collections_never_mix_embedding_models(svc, tmp_path):
 
 def test_search_stdin_batch_json_one_line_per_query(svc, data_dir):
     queries = "what is bpe\n\nhow does lora cut trainable parameters\nkv cache\n"
+    # progress bars on (the CLI turns them off by default) so model loads can be counted
     r = run_cli("--data-dir", str(data_dir), "search", "--stdin", "--json", "-k", "3",
-                env={"INTERVIEWER_LLM__MODE": "none"}, input=queries)
+                env={"INTERVIEWER_LLM__MODE": "none", "HF_HUB_DISABLE_PROGRESS_BARS": "0"}, input=queries)
     assert r.returncode == 0, r.stderr
     lines = r.stdout.strip().splitlines()
     assert len(lines) == 4
