@@ -249,7 +249,7 @@ def answer_question(svc: Any, question: str, stream: bool = True, llm: bool | No
         first = True
         for chunk in backend.stream(messages, svc.settings.ask.max_tokens):
             if first:
-                yield f"{LLM_PART}{getattr(backend, 'name', 'LLM')}, from the entries above):** "
+                yield f"{LLM_PART}{getattr(backend, 'name', 'LLM')}'s summary of the entries above, unchecked):** "
                 first = False
             yield chunk
     except BackendError as e:

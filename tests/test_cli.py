@@ -161,7 +161,7 @@ def test_ask_with_an_llm_connects_only_what_was_shown_and_survives_a_dead_backen
     text = "".join(chunks)
     grounded = "".join(answer_question(svc, "why does BERT mask only 15% of the tokens?", llm=False))
     assert chunks[0] == grounded  # the grounded answer arrives whole, before any LLM token
-    assert text.startswith(grounded) and "**In short (fake, from the entries above):** BERT masks" in text
+    assert text.startswith(grounded) and "**In short (fake's summary of the entries above, unchecked):** BERT masks" in text
     prompt = "\n".join(m["content"] for m in llm.calls[0])
     cited = [line.split("]")[0] + "]" for line in grounded.split("Sources: ")[1].split("; ")]
     assert cited and all(c in prompt for c in cited)
