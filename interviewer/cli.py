@@ -445,6 +445,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--topic", help="only questions on this topic (`bank stats` lists them)")
     s.add_argument("--difficulty", help="only questions of this difficulty, e.g. Beginner or Advanced")
     s.add_argument("--questions", type=int, default=3, help="how many questions in a mock interview (default 3)")
+    s.add_argument("--first", metavar="ID_OR_WORDS",
+                   help="start with this question: a bank id (004-048) or words to search for (\"dropout\")")
     s.add_argument("--session", help="resume this session id")
     s.set_defaults(func=cmd_interview)
     s = sub.add_parser("progress", help="mastery per topic, due reviews, weakest topics")

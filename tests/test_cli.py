@@ -41,6 +41,15 @@ def test_resume_a_session_by_id(svc, tmp_path):
     assert f"Resuming session {sid}" in r2.stdout
 
 
+def test_interview_can_start_with_a_chosen_question(svc, data_dir):
+    r = run_cli("interview", "--first", "004-048", input="end\n", env=env(data_dir))
+    assert r.returncode == 0, r.stderr
+    assert "What is dropout?" in r.stdout.split("Q: ", 1)[1].split("\n\n", 2)[1], r.stdout
+    r = run_cli("interview", "--first", "why is the attention score divided by the root of d_k", input="end\n",
+                env=env(data_dir))
+    assert r.returncode == 0 and "Scaled Dot-Product Attention" in r.stdout, r.stdout
+
+
 def test_errors_are_messages_with_exit_codes(svc, data_dir):
     r = run_cli("bank", "show", "nope-404", env=env(data_dir))
     assert r.returncode == 3 and "no bank item" in r.stderr and "Traceback" not in r.stderr

@@ -23,6 +23,9 @@ def test_filters_narrow_results(svc):
     assert hits and all(h.topic.startswith("Optimization & Training") for h in hits)
     with pytest.raises(InterviewerError, match="unknown topic"):
         svc.retriever.search("x", topic="astrology")
+    # a subtopic is not a filter, but the message says which topics hold it
+    with pytest.raises(InterviewerError, match=r"'regularization' is a subtopic.*Deep Learning Foundations \(\d+ q"):
+        svc.retriever.search("x", topic="regularization")
 
 
 def test_reingest_skips_unchanged_and_reembeds_changed(svc, tmp_path):

@@ -137,7 +137,7 @@ class InterviewEngine:
         """``question``: an item id, or words to search for, to ask first. ``coding``: in mock and
         drill sessions, one question is a coding exercise (code runs in the sandbox)."""
         st = SessionState(user=user or self.svc.settings.user, mode=mode,
-                          topic=resolve_topic(topic) if topic else None,
+                          topic=resolve_topic(topic, self.bank) if topic else None,
                           difficulty=resolve_difficulty(difficulty) if difficulty else None,
                           n_questions=max(1, min(int(n_questions), 50)), time_limit=time_limit)
         if question and question.strip():

@@ -56,8 +56,10 @@ class Hit:
                 "difficulty": self.difficulty, "sources": self.sources, "score": round(self.score, 5)}
 
 
-def resolve_topic(name: str) -> str:
-    """A user's topic spelling → the canonical top-level topic (case-insensitive, unique prefix/substring)."""
+def resolve_topic(name: str, bank: Bank | None = None) -> str:
+    """A user's topic spelling → the canonical top-level topic (case-insensitive, unique prefix/substring).
+    Unknown: the error lists the known topics, or (given the ``bank``) the top-level topics whose
+    subtopics match the name ("regularization" sits under two of them), with question counts."""
     low = name.strip().lower()
     exact = [t for t in TOPICS if t.lower() == low]
     if exact:
@@ -65,8 +67,18 @@ def resolve_topic(name: str) -> str:
     cands = [t for t in TOPICS if low in t.lower()]
     if len(cands) == 1:
         return cands[0]
-    hint = f"; did you mean one of {cands}?" if cands else f"; known topics: {', '.join(TOPICS)}"
-    raise InterviewerError(f"unknown topic {name!r}{hint}")
+    if cands:
+        raise InterviewerError(f"unknown topic {name!r}; did you mean one of {cands}?")
+    under: dict[str, int] = {}
+    for it in bank.items.values() if bank is not None and low else ():
+        if it.topic and any(low in part.lower() for part in it.topic[1:]):
+            under[it.topic[0]] = under.get(it.topic[0], 0) + 1
+    if under:
+        where = ", ".join(f"{t} ({n} question{'s' if n != 1 else ''})"
+                          for t, n in sorted(under.items(), key=lambda kv: (-kv[1], kv[0])))
+        raise InterviewerError(f"{name!r} is a subtopic, not a topic; questions about it are under: {where}. "
+                               "Pass one of those, or start with a question about it (`interview --first WORDS`; in the UI, by id or words)")
+    raise InterviewerError(f"unknown topic {name!r}; known topics: {', '.join(TOPICS)}")
 
 
 def resolve_difficulty(name: str) -> str:
@@ -148,7 +160,7 @@ class Retriever:
         """Top-k items for a query; filters narrow both rankers before fusion."""
         if not query.strip():
             raise InterviewerError("empty search query")
-        topic = resolve_topic(topic) if topic else None
+        topic = resolve_topic(topic, self.bank) if topic else None
         difficulty = resolve_difficulty(difficulty) if difficulty else None
         filtered = bool(topic or difficulty or source)
         mask = self._allowed(topic, difficulty, source) if filtered else None
