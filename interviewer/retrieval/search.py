@@ -59,7 +59,7 @@ class Hit:
 def resolve_topic(name: str, bank: Bank | None = None) -> str:
     """A user's topic spelling → the canonical top-level topic (case-insensitive, unique prefix/substring).
     Unknown: the error lists the known topics, or (given the ``bank``) the top-level topics whose
-    subtopics match the name ("regularization" sits under two of them), with question counts."""
+    subtopics match the name ("regularization" sits under four), with question counts."""
     low = name.strip().lower()
     exact = [t for t in TOPICS if t.lower() == low]
     if exact:
@@ -77,7 +77,8 @@ def resolve_topic(name: str, bank: Bank | None = None) -> str:
         where = ", ".join(f"{t} ({n} question{'s' if n != 1 else ''})"
                           for t, n in sorted(under.items(), key=lambda kv: (-kv[1], kv[0])))
         raise InterviewerError(f"{name!r} is a subtopic, not a topic; questions about it are under: {where}. "
-                               "Pass one of those, or start with a question about it (`interview --first WORDS`; in the UI, by id or words)")
+                               "Pass one of those, or start with a question about it "
+                               "(`interview --first WORDS`; in the UI, by id or words)")
     raise InterviewerError(f"unknown topic {name!r}; known topics: {', '.join(TOPICS)}")
 
 
