@@ -44,7 +44,7 @@ def run_terminal_interview(svc: Any, args: Any) -> int:
         st, events = engine.resume(args.session)
     else:
         st, events = engine.start(mode=args.mode, topic=args.topic, difficulty=args.difficulty,
-                                  n_questions=args.questions, question=getattr(args, "first", None))
+                                  n_questions=args.questions, question=args.first)
     print(f"session {st.id} (mode {st.mode}); answer on one line; commands: hint, skip, retry, end")
     _show(events)
     interactive = sys.stdin.isatty()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -69,10 +70,8 @@ def resolve_topic(name: str, bank: Bank | None = None) -> str:
         return cands[0]
     if cands:
         raise InterviewerError(f"unknown topic {name!r}; did you mean one of {cands}?")
-    under: dict[str, int] = {}
-    for it in bank.items.values() if bank is not None and low else ():
-        if it.topic and any(low in part.lower() for part in it.topic[1:]):
-            under[it.topic[0]] = under.get(it.topic[0], 0) + 1
+    under = Counter(it.topic[0] for it in (bank.items.values() if bank is not None and low else ())
+                    if it.topic and any(low in part.lower() for part in it.topic[1:]))
     if under:
         where = ", ".join(f"{t} ({n} question{'s' if n != 1 else ''})"
                           for t, n in sorted(under.items(), key=lambda kv: (-kv[1], kv[0])))
