@@ -109,7 +109,40 @@ def bench_checker_concurrency(svc, rows, n: int = 40) -> dict:
     for r in (rows * (n // len(rows) + 1))[:n]:
         rub = svc.bank.get(r["id"]).rubric
         jobs.append(([k.text for k in rub.key_points] + [m.text for m in rub.misconceptions], r["student_answer"]))
-    return one_vs_two_callers(jobs, lambda job: checker.check(*job), before_each=checker._cache.clear)
+    out = one_vs_two_callers(jobs, lambda job: checker.check(*job), before_each=checker._cache.clear)
+    return {**out, "runtime": getattr(checker, "runtime", "torch")}
+
+
+def bench_checker_runtimes(svc, rows) -> dict:
+    """The claim checker in torch and in ONNX Runtime (fp32, the same weights), one answer against
+    its whole rubric, uncached, alternating which runtime goes first: the two are compared in one
+    run, so this machine's drift between runs does not decide it. Two threads each (torch's default
+    here; the ONNX session's setting)."""
+    import numpy as np
+
+    from interviewer.grading.claims import ClaimChecker
+
+    runtimes = {"torch": ClaimChecker(svc.settings.grading.checker_path or None, "fp32"),
+                "onnxruntime": ClaimChecker(svc.settings.grading.checker_path or None, "fp32",
+                                            onnx_dir=svc.settings.data_dir / "models")}
+    times: dict[str, list[float]] = {k: [] for k in runtimes}
+    worst = 0.0
+    for i, r in enumerate(rows):
+        rub = svc.bank.get(r["id"]).rubric
+        claims = [k.text for k in rub.key_points] + [m.text for m in rub.misconceptions]
+        probs = {}
+        for name in (list(runtimes) if i % 2 == 0 else list(reversed(runtimes))):
+            c = runtimes[name]
+            c._cache.clear()
+            t = time.perf_counter()
+            c.check(claims, r["student_answer"])
+            times[name].append(time.perf_counter() - t)
+            probs[name] = np.stack(list(c._cache.values()))
+        worst = max(worst, float(np.abs(probs["torch"] - probs["onnxruntime"]).max()))
+    return {"answers": len(rows), "runtimes": {k: runtimes[k].runtime for k in runtimes},
+            **{f"{k}_p50_ms": round(1000 * pct(v, 0.5), 1) for k, v in times.items()},
+            **{f"{k}_p95_ms": round(1000 * pct(v, 0.95), 1) for k, v in times.items()},
+            "max_probability_difference": worst}
 
 
 def bench_embedder_concurrency(svc, rows, n: int = 40) -> dict:
@@ -404,10 +437,19 @@ def table(res: dict) -> list[dict]:
                              f"the LLM's first token / whole answer (p50)",
                      "result": f"{a['first_text_p50_s']:.2f} s / {a['first_llm_token_p50_s']:.1f} s / "
                                f"{a['total_p50_s']:.1f} s"})
+    if "checker_runtimes" in res:
+        c = res["checker_runtimes"]
+        rows.append({"what": f"claim checker in torch vs ONNX Runtime (shipped), {c['answers']} answers each against "
+                             "its whole rubric, alternating in one run",
+                     "result": f"p50 {c['torch_p50_ms']:.0f} vs {c['onnxruntime_p50_ms']:.0f} ms, p95 "
+                               f"{c['torch_p95_ms']:.0f} vs {c['onnxruntime_p95_ms']:.0f} ms; probabilities "
+                               f"within {c['max_probability_difference']:.0e}"})
     if "checker_concurrency" in res:
         c = res["checker_concurrency"]
+        how = ("ONNX Runtime, one two-thread pool" if c.get("runtime") == "onnxruntime"
+               else "one torch thread each, as in `serve`")
         rows.append({"what": f"claim checker, {c['answers']} answers by 1 caller vs split between 2 at once "
-                             "(one torch thread each, as in `serve`)",
+                             f"({how})",
                      "result": f"{c['1_caller_s']} s vs {c['2_caller_s']} s ({c['speedup']}x)"})
     if "embedder_concurrency" in res:
         c = res["embedder_concurrency"]
@@ -459,6 +501,9 @@ def main() -> None:
     if want("grading"):
         res["grading_rubric_only"] = bench_grading(svc, rows)
         print(res["grading_rubric_only"])
+    if want("checker_runtimes"):
+        res["checker_runtimes"] = bench_checker_runtimes(svc, rows)
+        print(res["checker_runtimes"])
     if want("checker_concurrency"):
         res["checker_concurrency"] = bench_checker_concurrency(svc, rows)
         print(res["checker_concurrency"])
@@ -493,7 +538,7 @@ def main() -> None:
     cpu = _cpu()
     res["meta"] = {"cpu": cpu, "embedding_precision": getattr(svc.embedder, "precision", "fp32"),
                    "claim_checker": svc.checker.model_id, "claim_checker_precision": svc.checker.precision,
-                   "git_sha": _git_sha(), "date": datetime.now(UTC).strftime("%Y-%m-%d"), "cpus": os.cpu_count(),
+                   "claim_checker_runtime": svc.checker.runtime, "git_sha": _git_sha(), "date": datetime.now(UTC).strftime("%Y-%m-%d"), "cpus": os.cpu_count(),
                    "machine": f"{os.cpu_count()} cores, {platform.machine()}, no GPU", "python": platform.python_version(),
                    "command": " ".join(["python", "eval/bench.py", *sys.argv[1:]]),
                    "sections_measured": sorted(only) if only else "all"}

@@ -282,6 +282,7 @@ def cmd_model(args: argparse.Namespace) -> int:
 
     svc = _services(args)
     print(ensure_default_gguf(svc.settings.data_dir / "models"))
+    print(f"claim checker: {svc.checker.model_id}, runs in {svc.checker.runtime}", file=sys.stderr)
     return 0
 
 
@@ -435,7 +436,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("doctor", help="which backends, models and stores are ready")
     s.add_argument("--json", action="store_true", help="machine-readable output")
     s.set_defaults(func=cmd_doctor)
-    s = sub.add_parser("model", help="assemble the bundled GGUF model once and print its path")
+    s = sub.add_parser("model", help="assemble the bundled GGUF model once and print its path; export the claim "
+                       "checker's ONNX Runtime graph")
     s.set_defaults(func=cmd_model)
 
     s = sub.add_parser("interview", help="a mock interview in the terminal (answers from stdin)")

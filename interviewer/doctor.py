@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import shutil
+from pathlib import Path
 from typing import Any
 
 from interviewer.errors import InterviewerError
@@ -49,7 +50,7 @@ def run_doctor(svc: Any, as_json: bool = False) -> bool:
         return f"stt/tts modules: {have or 'none'}; espeak-ng: {espeak or 'not installed'}"
 
     judge = s.grading.llm_judge == "on" or (s.grading.llm_judge == "auto" and s.grading.llm_capable)
-    checker = _checker_status(s.grading.checker_path)
+    checker = _checker_status(s.grading.checker_path, s.data_dir / "models")
     checks = [_check("bank", bank), _check("embedding", embedder), _check("vector store", store),
               _check("llm", llm), _check("progress db", progress), _check("voice", voice),
               {"check": "claim checker", "ok": checker[0], "detail": checker[1]},
@@ -74,12 +75,12 @@ def _sandbox_check() -> dict[str, object]:
             "detail": problem or "bubblewrap ok: coding exercises run isolated"}
 
 
-def _checker_status(path: str) -> tuple[bool, str]:
-    """The claim checker's weights are present and match their manifest (without loading the model)."""
+def _checker_status(path: str, onnx_dir: Path) -> tuple[bool, str]:
+    """The claim checker's weights are present and match their manifest (without loading the model),
+    and whether its ONNX Runtime graph has been exported yet."""
     import json as _json
-    from pathlib import Path
 
-    from interviewer.grading.claims import DEFAULT_DIR, file_sha256
+    from interviewer.grading.claims import DEFAULT_DIR, file_sha256, onnx_path
 
     d = Path(path) if path else DEFAULT_DIR
     w, m = d / "model.safetensors", d / "MANIFEST.json"
@@ -89,4 +90,7 @@ def _checker_status(path: str) -> tuple[bool, str]:
     got = file_sha256(w)
     if want and got != want:
         return False, f"{w} does not match MANIFEST.json (damaged or replaced)"
-    return True, f"{d.name} sha256 {got[:12]} ({w.stat().st_size / 1e6:.0f} MB)"
+    graph = onnx_path(onnx_dir, f"claim-checker:{got[:12]}")
+    runtime = ("ONNX Runtime graph ready" if graph.is_file() else
+               "ONNX Runtime graph not exported yet (`interviewer model` or the first grade exports it, ~10 s)")
+    return True, f"{d.name} sha256 {got[:12]} ({w.stat().st_size / 1e6:.0f} MB); {runtime}"

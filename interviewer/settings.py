@@ -93,6 +93,9 @@ class GradingSettings(BaseModel):
     checker_path: str = Field(
         "", description="directory of the claim checker (cross-encoder) weights; empty = the one shipped "
         "in the package (interviewer/models/claim-checker, sha256-checked)")
+    checker_runtime: Literal["auto", "torch"] = Field(
+        "auto", description="auto: in fp32 the claim checker runs its exported ONNX graph in ONNX Runtime "
+        "(data_dir/models; the same probabilities as torch, checked at export), else torch; torch: always torch")
 
 
 class AskSettings(BaseModel):

@@ -114,7 +114,9 @@ class Services:
         from interviewer.grading.claims import ClaimChecker
 
         with self._lock:
-            return ClaimChecker(self.settings.grading.checker_path or None, self.settings.embedding.precision)
+            return ClaimChecker(self.settings.grading.checker_path or None, self.settings.embedding.precision,
+                                onnx_dir=(self.settings.data_dir / "models"
+                                          if self.settings.grading.checker_runtime == "auto" else None))
 
     @functools.cached_property
     def grader(self) -> Grader:

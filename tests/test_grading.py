@@ -368,6 +368,44 @@ def test_evaluation_runs_reuse_stored_verdicts_only_for_the_same_weights(svc, dr
     assert ClaimChecker(precision="fp32").load_verdicts(tmp_path / "missing.sqlite") == 0
 
 
+def test_checker_runs_in_onnx_runtime_with_the_same_verdicts_as_torch(svc, dropout, tmp_path, capsys):
+    """The wired checker runs its exported ONNX graph (faster on this CPU); its probabilities are
+    torch's. A damaged graph is exported again; a directory it cannot write leaves it in torch."""
+    import numpy as np
+
+    from interviewer.grading.claims import ClaimChecker, onnx_path
+
+    assert svc.checker.runtime == "onnxruntime"
+    graph = onnx_path(svc.settings.data_dir / "models", svc.checker.model_id)
+    assert graph.is_file()
+    long_answer = " ".join([DROPOUT_GOOD] * 4)  # several windows, padded batches
+    claims = [k.text for k in dropout.rubric.key_points] + [m.text for m in dropout.rubric.misconceptions]
+    pairs = [(c, a) for c in claims for a in (DROPOUT_CONCISE, DROPOUT_SPOKEN, DROPOUT_WRONG, long_answer, "")]
+    torch_checker = ClaimChecker(precision="fp32")
+    assert torch_checker.runtime == "torch"
+    svc.checker._cache.clear()
+    got, want = svc.checker.probabilities(pairs), torch_checker.probabilities(pairs)
+    assert np.abs(got - want).max() < 1e-4
+    assert (got.argmax(axis=1) == want.argmax(axis=1)).all()
+
+    damaged = tmp_path / "models"
+    damaged.mkdir()
+    onnx_path(damaged, svc.checker.model_id).write_bytes(graph.read_bytes()[:100_000])
+    again = ClaimChecker(precision="fp32", onnx_dir=damaged)
+    assert again.runtime == "onnxruntime" and "exporting it again" in capsys.readouterr().err
+    assert np.abs(again.probabilities(pairs[:6]) - want[:6]).max() < 1e-4
+
+    not_a_dir = tmp_path / "a-file"
+    not_a_dir.write_text("x")
+    fallback = ClaimChecker(precision="fp32", onnx_dir=not_a_dir)
+    assert fallback.runtime == "torch" and "runs in torch" in capsys.readouterr().err
+    assert np.abs(fallback.probabilities(pairs[:6]) - want[:6]).max() < 1e-6
+
+    from conftest import make_services
+
+    assert make_services(tmp_path / "d", grading={"checker_runtime": "torch"}).checker.runtime == "torch"
+
+
 def test_damaged_checker_weights_are_refused(tmp_path):
     import shutil
 

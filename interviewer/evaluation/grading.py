@@ -113,6 +113,7 @@ def meta(svc: Any, command: str, **extra: Any) -> dict[str, Any]:
     return {"git_sha": _git_sha(), "date": datetime.now(UTC).strftime("%Y-%m-%d"), "command": command,
             "embedding_model": svc.embedder.model_id, "embedding_precision": getattr(svc.embedder, "precision", "fp32"),
             "claim_checker": checker.model_id, "claim_checker_precision": checker.precision,
+            "claim_checker_runtime": getattr(checker, "runtime", "torch"),
             "calibration_sha256": hashlib.sha256(CURVES.read_bytes()).hexdigest()[:16] if CURVES.exists() else None,
             "policy": svc.grader.policy.__dict__,
             **({"checker_verdicts_preloaded": checker.preloaded} if getattr(checker, "preloaded", 0) else {}),

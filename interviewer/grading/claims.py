@@ -20,6 +20,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -98,29 +99,48 @@ class ClaimChecker:
     """Loads the trained cross-encoder once per process; thread-safe, holds no user state."""
 
     def __init__(self, path: str | Path | None = None, precision: str = "auto", batch_size: int = 32,
-                 verify: bool = True) -> None:
+                 verify: bool = True, onnx_dir: str | Path | None = None) -> None:
         self.path = Path(path) if path else DEFAULT_DIR
         self.manifest = verified_manifest(self.path, "claim checker", "python eval/train_claim_checker.py", verify)
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         import torch
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from transformers import AutoTokenizer
 
         from interviewer.retrieval.embeddings import resolve_precision
 
         self._torch = torch
         self.tokenizer = AutoTokenizer.from_pretrained(str(self.path))
-        self.model = AutoModelForSequenceClassification.from_pretrained(str(self.path), dtype=torch.float32)
-        self.model.eval()
-        self.labels = tuple(self.model.config.id2label[i] for i in range(self.model.config.num_labels))
+        config = json.loads((self.path / "config.json").read_text(encoding="utf-8"))
+        id2label = {int(k): v for k, v in config["id2label"].items()}
+        self.labels = tuple(id2label[i] for i in range(len(id2label)))
         self.precision = resolve_precision(precision)
         self.batch_size = batch_size
         self.model_id = f"claim-checker:{self.manifest.get('sha256', {}).get('model.safetensors', '?')[:12]}"
+        # fp32 runs in ONNX Runtime when a directory for the exported graph is given (the wiring passes
+        # data_dir/models): the same probabilities as torch (checked at export) about a third faster
+        # (eval/README, "The checker in ONNX Runtime"); bf16, or no such directory, runs in torch
+        self._session: Any = None
+        self.model: Any = None
+        self.runtime = "torch"
+        if onnx_dir is not None and self.precision == "fp32":
+            self._session = _onnx_session(self, Path(onnx_dir))
+            self.runtime = "onnxruntime" if self._session is not None else "torch"
+        if self._session is None:
+            self.model = self._torch_model()
         # the tokenizer one call at a time; the forward passes of concurrent requests side by side
         # (one per core; eval/bench.py's checker_concurrency row measures 1 vs 2 callers)
         self._lock = threading.Lock()
         self._forwards = threading.Semaphore(max(1, os.cpu_count() or 1))
         self._cache: dict[tuple[str, str], np.ndarray] = {}
         self.preloaded = 0  # verdicts read from an evaluation run's store (load_verdicts); timings read with it
+
+    def _torch_model(self, attn: str | None = None) -> Any:
+        from transformers import AutoModelForSequenceClassification
+
+        kw: dict[str, Any] = {"attn_implementation": attn} if attn else {}
+        model = AutoModelForSequenceClassification.from_pretrained(str(self.path), dtype=self._torch.float32, **kw)
+        model.eval()
+        return model
 
     # ------------------------------------------------------------------ raw model
     def probabilities(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
@@ -134,18 +154,26 @@ class ClaimChecker:
                     torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16"):
                 for s in range(0, len(order), self.batch_size):
                     chunk = [todo[i] for i in order[s:s + self.batch_size]]
-                    with self._lock:
-                        enc = self.tokenizer([c for c, _ in chunk], [a for _, a in chunk],
-                                             truncation="longest_first", max_length=MAX_LENGTH, padding=True,
-                                             return_tensors="pt")
-                    logits = self.model(**enc).logits.float()
-                    probs = torch.softmax(logits, dim=-1).numpy()
+                    probs = self._forward(chunk)
                     for pair, pr in zip(chunk, probs, strict=True):
                         self._cache[pair] = pr.astype(np.float32)
             if len(self._cache) > 500_000:
                 self._cache.clear()
                 return self.probabilities(pairs)
         return np.stack([self._cache[p] for p in pairs]) if pairs else np.zeros((0, len(self.labels)))
+
+    def _forward(self, chunk: Sequence[tuple[str, str]]) -> np.ndarray:
+        """Class probabilities of one padded batch, in whichever runtime this checker uses."""
+        kind = "np" if self._session is not None else "pt"
+        with self._lock:
+            enc = self.tokenizer([c for c, _ in chunk], [a for _, a in chunk], truncation="longest_first",
+                                 max_length=MAX_LENGTH, padding=True, return_tensors=kind)
+        if self._session is not None:
+            logits = self._session.run(None, {k: np.asarray(enc[k], dtype=np.int64) for k in _ONNX_INPUTS})[0]
+            e = np.exp(logits - logits.max(axis=-1, keepdims=True))
+            return np.asarray(e / e.sum(axis=-1, keepdims=True), dtype=np.float32)
+        logits = self.model(**enc).logits.float()
+        return self._torch.softmax(logits, dim=-1).numpy()
 
     # ------------------------------------------------------------------ evaluation runs
     def store_path(self, directory: Path) -> Path:
@@ -221,3 +249,83 @@ class ClaimChecker:
 
 
 __all__ = ["LABELS", "ClaimChecker", "Verdict", "verified_manifest", "windows"]
+
+
+_ONNX_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+#: Pairs the exported graph must score as torch does before it is used (padding included).
+_PROBE = [("Dropout zeroes units at random during training.",
+           "Dropout randomly zeroes units while training so they cannot co-adapt; at test time nothing is dropped."),
+          ("BPE merges the most frequent pair of symbols.", "um, so it like merges frequent pairs"),
+          ("The softmax turns logits into probabilities.", "")]
+
+
+def onnx_path(onnx_dir: Path, model_id: str) -> Path:
+    """Where the checker with ``model_id`` (``claim-checker:<sha256[:12]>``) keeps its ONNX graph."""
+    return Path(onnx_dir) / f"{model_id.replace(':', '-')}-fp32.onnx"
+
+
+def _onnx_session(checker: ClaimChecker, onnx_dir: Path) -> Any:
+    """An ONNX Runtime session for the checker's weights, exported once into ``onnx_dir`` (named by
+    the weights' sha256) and checked against torch on probe pairs when exported. None, with the
+    reason on stderr, where that cannot be done (no onnx/onnxruntime, read-only directory, an
+    export that scores differently): the checker then runs in torch, with the same verdicts."""
+    import sys
+
+    try:
+        import onnxruntime
+    except ImportError:
+        return None
+    target = onnx_path(onnx_dir, checker.model_id)
+
+    def open_session() -> Any:
+        opts = onnxruntime.SessionOptions()
+        opts.intra_op_num_threads = os.cpu_count() or 1
+        # no busy-waiting between kernels: two requests at once (serve) share the cores instead of
+        # spinning against each other (eval/bench.py, checker_concurrency)
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        opts.log_severity_level = 3
+        return onnxruntime.InferenceSession(str(target), sess_options=opts, providers=["CPUExecutionProvider"])
+
+    if target.exists():
+        try:
+            return open_session()
+        except Exception as e:  # noqa: BLE001 -- a damaged file (partial copy, disk error): export again
+            print(f"note: {target.name} is unreadable ({type(e).__name__}); exporting it again", file=sys.stderr)
+            target.unlink(missing_ok=True)
+    try:
+        _export_onnx(checker, target)
+        session = open_session()
+    except Exception as e:  # noqa: BLE001 -- any failure leaves the torch path, which always works
+        print(f"note: the claim checker runs in torch ({type(e).__name__}: {str(e)[:200]})", file=sys.stderr)
+        return None
+    return session
+
+
+def _export_onnx(checker: ClaimChecker, target: Path) -> None:
+    """Trace the cross-encoder (eager attention: the sdpa path traces a mask that ignores padding) to
+    ONNX, verify it against torch on the probe pairs, and move it into place atomically."""
+    import warnings
+
+    import onnxruntime
+
+    torch = checker._torch
+    model = checker._torch_model(attn="eager")
+    enc = checker.tokenizer([c for c, _ in _PROBE], [a for _, a in _PROBE], truncation="longest_first",
+                            max_length=MAX_LENGTH, padding=True, return_tensors="pt")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(model, tuple(enc[k] for k in _ONNX_INPUTS), str(tmp), input_names=list(_ONNX_INPUTS),
+                              output_names=["logits"], opset_version=17, dynamo=False,
+                              dynamic_axes={**{k: {0: "batch", 1: "tokens"} for k in _ONNX_INPUTS},
+                                            "logits": {0: "batch"}})
+            want = model(**enc).logits.float().numpy()
+        got = onnxruntime.InferenceSession(str(tmp), providers=["CPUExecutionProvider"]).run(
+            None, {k: enc[k].numpy() for k in _ONNX_INPUTS})[0]
+        if not np.allclose(got, want, atol=1e-4):
+            raise BackendError(f"exported graph differs from torch by {float(np.abs(got - want).max()):.2g}")
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
