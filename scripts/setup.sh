@@ -70,6 +70,7 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
-# assemble the GGUF once (sha256-checked) and build the index
+# assemble the GGUF once (sha256-checked) and export the claim checker's ONNX graph (the index is
+# built on first use)
 "$VENV/bin/interviewer" model >/dev/null
 echo "setup done"
