@@ -538,7 +538,8 @@ def main() -> None:
     cpu = _cpu()
     res["meta"] = {"cpu": cpu, "embedding_precision": getattr(svc.embedder, "precision", "fp32"),
                    "claim_checker": svc.checker.model_id, "claim_checker_precision": svc.checker.precision,
-                   "claim_checker_runtime": svc.checker.runtime, "git_sha": _git_sha(), "date": datetime.now(UTC).strftime("%Y-%m-%d"), "cpus": os.cpu_count(),
+                   "claim_checker_runtime": svc.checker.runtime,
+                   "git_sha": _git_sha(), "date": datetime.now(UTC).strftime("%Y-%m-%d"), "cpus": os.cpu_count(),
                    "machine": f"{os.cpu_count()} cores, {platform.machine()}, no GPU", "python": platform.python_version(),
                    "command": " ".join(["python", "eval/bench.py", *sys.argv[1:]]),
                    "sections_measured": sorted(only) if only else "all"}

@@ -80,7 +80,7 @@ def _checker_status(path: str, onnx_dir: Path) -> tuple[bool, str]:
     and whether its ONNX Runtime graph has been exported yet."""
     import json as _json
 
-    from interviewer.grading.claims import DEFAULT_DIR, file_sha256, onnx_path
+    from interviewer.grading.claims import DEFAULT_DIR, checker_id, file_sha256, onnx_path
 
     d = Path(path) if path else DEFAULT_DIR
     w, m = d / "model.safetensors", d / "MANIFEST.json"
@@ -90,7 +90,7 @@ def _checker_status(path: str, onnx_dir: Path) -> tuple[bool, str]:
     got = file_sha256(w)
     if want and got != want:
         return False, f"{w} does not match MANIFEST.json (damaged or replaced)"
-    graph = onnx_path(onnx_dir, f"claim-checker:{got[:12]}")
+    graph = onnx_path(onnx_dir, checker_id(got))
     runtime = ("ONNX Runtime graph ready" if graph.is_file() else
                "ONNX Runtime graph not exported yet (`interviewer model` or the first grade exports it, ~10 s)")
     return True, f"{d.name} sha256 {got[:12]} ({w.stat().st_size / 1e6:.0f} MB); {runtime}"

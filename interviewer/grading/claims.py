@@ -115,7 +115,7 @@ class ClaimChecker:
         self.labels = tuple(id2label[i] for i in range(len(id2label)))
         self.precision = resolve_precision(precision)
         self.batch_size = batch_size
-        self.model_id = f"claim-checker:{self.manifest.get('sha256', {}).get('model.safetensors', '?')[:12]}"
+        self.model_id = checker_id(self.manifest.get("sha256", {}).get("model.safetensors", "?"))
         # fp32 runs in ONNX Runtime when a directory for the exported graph is given (the wiring passes
         # data_dir/models): the same probabilities as torch (checked at export), about a tenth faster
         # per answer at p50 (eval/README, "The claim checker in ONNX Runtime"); bf16, or no such
@@ -258,6 +258,11 @@ _PROBE = [("Dropout zeroes units at random during training.",
            "Dropout randomly zeroes units while training so they cannot co-adapt; at test time nothing is dropped."),
           ("BPE merges the most frequent pair of symbols.", "um, so it like merges frequent pairs"),
           ("The softmax turns logits into probabilities.", "")]
+
+
+def checker_id(weights_sha256: str) -> str:
+    """A checker's id, as grades, results files and the ONNX graph's file name record it."""
+    return f"claim-checker:{weights_sha256[:12]}"
 
 
 def onnx_path(onnx_dir: Path, model_id: str) -> Path:
