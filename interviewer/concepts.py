@@ -177,28 +177,59 @@ def unknown_terms(question: str, bank: Any) -> list[str]:
 
 
 _VS = re.compile(r"\s+(?:vs\.?|versus)\s+", re.I)
-_CLAUSE_END = re.compile(r"[,?.:;!(]|\s-\s")
+_CLAUSE_END = re.compile(r"[,?.:;!(]|\s-\s|\s\u2014\s")
+#: other ways of asking for a comparison, rewritten to "A vs B" before the sides are read off
+_COMPARE = [
+    # "the difference between A and B", "choose between A and B"
+    (re.compile(r"\b(?:differences?|distinction|distinguish|choose|choosing|pick|picking|decide)\s+between\s+"
+                r"(.+?)\s+and\s+", re.I), r" , \1 vs "),
+    # "compare A with B", "comparing A and B"
+    (re.compile(r"\bcompar(?:e|ing)\s+(.+?)\s+(?:with|to|and|against)\s+", re.I), r" , \1 vs "),
+    # "A compared to B", "A differs from B", "how is A different from B"
+    (re.compile(r"\s+(?:compared\s+(?:to|with)|differs?\s+from|different\s+from)\s+", re.I), " vs "),
+]
+_LEAD = re.compile(r"^(?:(?:how|what|why|when|where|which|does|do|did|is|are|was|were|would|should|can|"
+                   r"could|the|a|an|and|s|plain|regular|standard|vanilla|using|doing|running)\s+)+", re.I)
+#: words that end a compared side's name ("BERT with GPT *for classification*")
+_LINK = re.compile(r"\s+(?:for|in|when|on|if|which|where|and|to|during|while|at|so|but|because)\s+", re.I)
+#: a compared side is cited only when the reranker is at least this sure that its best entry answers
+#: "What is <side>?" (a bare name is a weak query: "What is HDBSCAN?" scores 0.15 on an unrelated entry)
+SIDE_MIN = 0.5
 
 
 def comparison_sides(question: str) -> list[str]:
-    """The things compared in an "X vs Y" question (a few words each side), else []."""
-    parts = _VS.split(question)
+    """The things compared in a question ("A vs B", "the difference between A and B", "compare A with
+    B", "how does A differ from B"; a few words each side), else []."""
+    q = question
+    for pattern, repl in _COMPARE:
+        q = pattern.sub(repl, q, count=1)
+    parts = _VS.split(q)
     if len(parts) < 2:
         return []
-    sides = [" ".join(_CLAUSE_END.split(parts[0])[-1].split()[-4:])]
-    sides += [" ".join(_CLAUSE_END.split(p)[0].split()[:4]) for p in parts[1:]]
-    return [x for x in sides if re.search(r"[A-Za-z]{2,}", x)]
+    sides = [" ".join(_LINK.split(_CLAUSE_END.split(parts[0])[-1])[-1].split()[-4:])]
+    sides += [" ".join(_LINK.split(_CLAUSE_END.split(p)[0])[0].split()[:4]) for p in parts[1:]]
+    sides = [_LEAD.sub("", x).strip() for x in sides]
+    return list(dict.fromkeys(x for x in sides if re.search(r"[A-Za-z]{2,}", x)))
 
 
 def _add_compared(svc: Any, question: str, relevant: list[tuple[Any, float]],
                   rule: Coverage) -> list[tuple[Any, float]]:
-    """For "X vs Y", also cite the bank's best item on each side the citations miss (at most 3)."""
-    out = list(relevant)
+    """For a comparison, also cite the bank's entry on each side the citations miss, asked as "What
+    is <side>?" (the best of three hits by confidence, when the reranker is at least ``SIDE_MIN``
+    sure of it): the first citation stays first, a compared side's entry comes before a second
+    citation, at most three in all."""
+    floor = max(rule.minimum, SIDE_MIN) if rule.method == "reranker" else rule.minimum
+    cited = {it.id for it, _ in relevant}
+    extra: list[tuple[Any, float]] = []
     for side in comparison_sides(question):
-        hits = confident(retrieve_for_question(svc, side, k=1), rule)
-        if hits and hits[0][0].id not in {it.id for it, _ in out} and len(out) < 3:
-            out.append(hits[0])
-    return out
+        hits = retrieve_for_question(svc, f"What is {side}?", k=3)
+        if not hits:
+            continue
+        best = max(hits, key=lambda h: h[1])
+        if best[1] >= floor and best[0].id not in cited:
+            extra.append(best)
+            cited.add(best[0].id)
+    return (relevant[:1] + extra + relevant[1:])[:3]
 
 
 def not_covered(hits: list[tuple[Any, float]]) -> str:

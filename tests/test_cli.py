@@ -155,6 +155,18 @@ def test_ask_names_what_the_bank_lacks_and_cites_both_sides_of_a_comparison(svc)
     assert "nothing on" not in covered and "[" in covered
     assert unknown_terms("why does He init use 2/fan_in when Xavier uses another variance?", svc.bank) == []
     assert comparison_sides("deepspeed zero stage 1 vs 2 vs 3, what is sharded?") == ["deepspeed zero stage 1"]
+    # a comparison asked in other words: each side's own entry is cited, asked as "What is <side>?"
+    assert comparison_sides("what's the difference between LoRA and prefix tuning?") == ["LoRA", "prefix tuning"]
+    assert comparison_sides("How does HDBSCAN differ from DBSCAN?") == ["HDBSCAN", "DBSCAN"]
+    assert comparison_sides("compare BERT with GPT for classification") == ["BERT", "GPT"]
+    assert comparison_sides("how do I compare two classifiers on the same test set") == []
+    both = "".join(answer_question(svc, "what's the difference between LoRA and prefix tuning?", llm=False))
+    cited = both.split("Sources:")[-1]
+    assert "[002-057]" in cited and "[c000-prefix-tuning]" in cited  # "What is LoRA (Low-Rank Adaptation)?"
+    assert cited.count("[") <= 3
+    # a side the bank has no entry for adds nothing ("What is HDBSCAN?" is below SIDE_MIN everywhere)
+    hdb = "".join(answer_question(svc, "How does HDBSCAN differ from DBSCAN?", llm=False))
+    assert "c003-dbscan" in hdb and "focal" not in hdb.lower()
 
 
 def test_ask_with_an_llm_connects_only_what_was_shown_and_survives_a_dead_backend(svc, monkeypatch):
