@@ -45,6 +45,7 @@ class Coverage:
     method: str  # "reranker" (P(entry answers the question)) or "cosine" (embedding similarity)
     minimum: float
     second_gap: float
+    sides: bool = True  # refuse a comparison of things the bank has no entry on (compares_unknowns)
 
 
 def coverage_rule(svc: Any) -> Coverage:
@@ -212,23 +213,39 @@ def comparison_sides(question: str) -> list[str]:
     return list(dict.fromkeys(x for x in sides if re.search(r"[A-Za-z]{2,}", x)))
 
 
-def _add_compared(svc: Any, question: str, relevant: list[tuple[Any, float]],
+def side_entries(svc: Any, question: str, keyword_only: bool = False) -> list[tuple[str, tuple[Any, float] | None]]:
+    """Each compared side of the question with the bank's entry on it: the best of three hits for
+    "What is <side>?" by confidence (None when nothing was found)."""
+    out: list[tuple[str, tuple[Any, float] | None]] = []
+    for side in comparison_sides(question):
+        hits = retrieve_for_question(svc, f"What is {side}?", k=3, keyword_only=keyword_only)
+        out.append((side, max(hits, key=lambda h: h[1]) if hits else None))
+    return out
+
+
+def side_floor(rule: Coverage) -> float:
+    return max(rule.minimum, SIDE_MIN) if rule.method == "reranker" else rule.minimum
+
+
+def compares_unknowns(sides: list[tuple[str, tuple[Any, float] | None]], rule: Coverage) -> bool:
+    """True when the question compares two or more things and the bank has an entry on none of them
+    (each side's best entry below ``SIDE_MIN``): "git rebase vs merge" is not about BPE merges, however
+    well the whole question matches that entry. Reranker rule only (eval/README.md, "Ask comparisons")."""
+    return (rule.sides and rule.method == "reranker" and len(sides) >= 2
+            and all(hit is None or hit[1] < side_floor(rule) for _, hit in sides))
+
+
+def _add_compared(relevant: list[tuple[Any, float]], sides: list[tuple[str, tuple[Any, float] | None]],
                   rule: Coverage) -> list[tuple[Any, float]]:
-    """For a comparison, also cite the bank's entry on each side the citations miss, asked as "What
-    is <side>?" (the best of three hits by confidence, when the reranker is at least ``SIDE_MIN``
-    sure of it): the first citation stays first, a compared side's entry comes before a second
-    citation, at most three in all."""
-    floor = max(rule.minimum, SIDE_MIN) if rule.method == "reranker" else rule.minimum
+    """For a comparison, also cite the bank's entry on each side the citations miss (kept when the
+    reranker is at least ``SIDE_MIN`` sure of it): the first citation stays first, a compared side's
+    entry comes before a second citation, at most three in all."""
     cited = {it.id for it, _ in relevant}
     extra: list[tuple[Any, float]] = []
-    for side in comparison_sides(question):
-        hits = retrieve_for_question(svc, f"What is {side}?", k=3)
-        if not hits:
-            continue
-        best = max(hits, key=lambda h: h[1])
-        if best[1] >= floor and best[0].id not in cited:
-            extra.append(best)
-            cited.add(best[0].id)
+    for _, hit in sides:
+        if hit is not None and hit[1] >= side_floor(rule) and hit[0].id not in cited:
+            extra.append(hit)
+            cited.add(hit[0].id)
     return (relevant[:1] + extra + relevant[1:])[:3]
 
 
@@ -247,13 +264,20 @@ def answer_question(svc: Any, question: str, stream: bool = True, llm: bool | No
     if not question:
         yield "Please ask a question."
         return
+    keyword_only = False
     try:
         hits = retrieve_for_question(svc, question)
     except BackendError as e:  # e.g. the Chroma server is down: keyword search still knows the bank
+        keyword_only = True
         hits = retrieve_for_question(svc, question, keyword_only=True)
         yield f"*{KEYWORD_ONLY} ({e}).*\n\n"
     rule = rule or coverage_rule(svc)
     relevant = confident(hits, rule)
+    sides = side_entries(svc, question, keyword_only) if relevant else []
+    if relevant and compares_unknowns(sides, rule):
+        names = " and ".join(f"“{side}”" for side, _ in sides)
+        yield f"The bank has no entry on {names}. "
+        relevant = []
     use_llm = svc.settings.ask.llm if llm is None else llm
     backend = svc.llm if (use_llm or own_knowledge) else None
     if not relevant:
@@ -265,7 +289,7 @@ def answer_question(svc: Any, question: str, stream: bool = True, llm: bool | No
             except BackendError as e:
                 yield f"(LLM unavailable: {e})"
         return
-    relevant = _add_compared(svc, question, relevant, rule)
+    relevant = _add_compared(relevant, sides, rule)
     missing = unknown_terms(question, svc.bank)
     if missing:
         names = ", ".join(f"“{t}”" for t in missing)

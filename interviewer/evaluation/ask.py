@@ -8,7 +8,10 @@ precision and recall, and latency of the whole (extractive) answer.
 
 ``eval/ask/questions-b.jsonl`` (split ``test-b``): a second held-out set, written later by helpers who
 saw only the bank's entries (never the first set or any result), scored with the thresholds already
-chosen — nothing is chosen on it. ``--reranker DIR --threshold T`` scores other reranker weights
+chosen — nothing is chosen on it. ``eval/ask/questions-c.jsonl`` (split ``test-c``): 60 comparison
+questions ("A vs B", "the difference between A and B", ...), written by a helper from the bank alone
+after the comparison rule (``concepts.compares_unknowns``) was fixed; scored once, nothing chosen on
+it. Every split is scored with and without that rule (``*_without_comparison_rule``). ``--reranker DIR --threshold T`` scores other reranker weights
 (e.g. an earlier model) with their own dev-chosen threshold, for comparison.
 """
 
@@ -23,6 +26,7 @@ from interviewer.settings import ROOT
 
 QUESTIONS = ROOT / "eval" / "ask" / "questions.jsonl"
 QUESTIONS_B = ROOT / "eval" / "ask" / "questions-b.jsonl"
+QUESTIONS_C = ROOT / "eval" / "ask" / "questions-c.jsonl"
 OUT = ROOT / "eval" / "results" / "ask.json"
 
 
@@ -31,10 +35,17 @@ def _pct(xs: list[float], q: float) -> float:
     return round(xs[min(len(xs) - 1, int(q * (len(xs) - 1) + 0.5))], 4) if xs else 0.0
 
 
-def _score(rows: list[dict[str, Any]], rule: Any) -> dict[str, Any]:
-    from interviewer.concepts import NOT_IN_BANK, confident
+def refuses(r: dict[str, Any], rule: Any) -> bool:
+    """What ``ask`` does with this question under ``rule``: refuse (True) or answer."""
+    from interviewer.concepts import compares_unknowns, confident
 
-    refused = [not confident(r["_hits"], rule) for r in rows]
+    return not confident(r["_hits"], rule) or compares_unknowns(r.get("_sides", []), rule)
+
+
+def _score(rows: list[dict[str, Any]], rule: Any) -> dict[str, Any]:
+    from interviewer.concepts import NOT_IN_BANK, _add_compared, confident
+
+    refused = [refuses(r, rule) for r in rows]
     should_refuse = [r["kind"] == "not_covered" for r in rows]
     tp = sum(a and b for a, b in zip(refused, should_refuse, strict=True))
     fp = sum(a and not b for a, b in zip(refused, should_refuse, strict=True))
@@ -62,15 +73,20 @@ def _score(rows: list[dict[str, Any]], rule: Any) -> dict[str, Any]:
                      "citation_correct_first": round(first_ok / len(sel), 3),
                      "citation_correct_any": round(any_ok / len(sel), 3),
                      "citation_correct_when_answered": round(any_ok / len(answered), 3) if answered else None}
+        # the citations as shown, with a comparison's sides added: the share of the expected items cited
+        shown = [{it.id for it, _ in _add_compared(confident(r["_hits"], rule), r.get("_sides", []), rule)}
+                 for r, _ in answered]
+        want = sum(len(set(r["_expected"])) for r, _ in sel)
+        out[kind]["expected_items_cited"] = round(
+            sum(len(ids & set(r["_expected"])) for ids, (r, _) in zip(shown, answered, strict=True)) / want, 3) \
+            if want else None
     return out
 
 
 def balanced_accuracy(rows: list[dict[str, Any]], rule: Any) -> float:
     """Mean of refusal recall (uncovered questions refused) and answer recall (the others answered)."""
-    from interviewer.concepts import confident
-
-    refuse_ok = [not confident(r["_hits"], rule) for r in rows if r["kind"] == "not_covered"]
-    answer_ok = [bool(confident(r["_hits"], rule)) for r in rows if r["kind"] != "not_covered"]
+    refuse_ok = [refuses(r, rule) for r in rows if r["kind"] == "not_covered"]
+    answer_ok = [not refuses(r, rule) for r in rows if r["kind"] != "not_covered"]
     return (sum(refuse_ok) / max(1, len(refuse_ok)) + sum(answer_ok) / max(1, len(answer_ok))) / 2
 
 
@@ -103,10 +119,10 @@ def run_ask_eval(svc: Any, calibrate: bool = False, out: Path | None = None, thr
                  command: str = "interviewer eval ask") -> str:
     import dataclasses
 
-    from interviewer.concepts import answer_question, confidence, coverage_rule, retrieve_for_question
+    from interviewer.concepts import answer_question, confidence, coverage_rule, retrieve_for_question, side_entries
     from interviewer.evaluation.grading import _git_sha
 
-    rows = _read(QUESTIONS) + _read(QUESTIONS_B, "test-b")
+    rows = _read(QUESTIONS) + _read(QUESTIONS_B, "test-b") + _read(QUESTIONS_C, "test-c")
     if calibrate:  # the dev half alone: choosing a threshold (or a model) never looks at a held-out question
         rows = [r for r in rows if r.get("split") == "dev"]
     svc.ensure_index()
@@ -114,12 +130,14 @@ def run_ask_eval(svc: Any, calibrate: bool = False, out: Path | None = None, thr
     for r in rows:
         r["_expected"] = [svc.bank.resolve(e) for e in r.get("expected", [])]
         r["_hits"] = retrieve_for_question(svc, r["question"])
+        r["_sides"] = side_entries(svc, r["question"])
         t = time.perf_counter()
         r["_text"] = "".join(answer_question(svc, r["question"], llm=False))
         lat.append(time.perf_counter() - t)
     dev = [r for r in rows if r.get("split") == "dev"]
     test = [r for r in rows if r.get("split") == "test"]
     test_b = [r for r in rows if r.get("split") == "test-b"]
+    test_c = [r for r in rows if r.get("split") == "test-c"]
     rule = coverage_rule(svc)
     if threshold is not None:
         rule = dataclasses.replace(rule, minimum=threshold)
@@ -129,10 +147,15 @@ def run_ask_eval(svc: Any, calibrate: bool = False, out: Path | None = None, thr
         "threshold_best_on_dev": chosen,
         "dev": _score(dev, rule), "test": _score(test, rule), "all": _score(dev + test, rule),
         **({"test_b": _score(test_b, rule)} if test_b else {}),
+        **({"test_c": _score(test_c, rule)} if test_c else {}),
+        **{f"{name}_without_comparison_rule": _score(part, dataclasses.replace(rule, sides=False))
+           for name, part in (("dev", dev), ("test", test), ("test_b", test_b), ("test_c", test_c)) if part},
         "latency_s": {"p50": _pct(lat, 0.5), "p95": _pct(lat, 0.95), "note": "whole extractive answer, no LLM"},
         "per_question": [{"question": r["question"], "kind": r["kind"], "split": r.get("split"),
                           "expected": r["_expected"], "confidence": round(confidence(r["_hits"]), 3) if r["_hits"] else None,
-                          "top": [it.id for it, _ in r["_hits"][:3]]} for r in rows],
+                          "top": [it.id for it, _ in r["_hits"][:3]],
+                          "sides": {side: [hit[0].id, round(hit[1], 3)] if hit else None for side, hit in r["_sides"]},
+                          "refused": refuses(r, rule)} for r in rows],
         "meta": {"git_sha": _git_sha(), "command": command, "questions": len(rows),
                  "embedding_model": svc.embedder.model_id,
                  "reranker": svc.reranker.model_id if svc.reranker is not None else None,
