@@ -241,7 +241,8 @@ def block_ask() -> str:
         return "_not measured yet_\n"
     out = ["| ask, questions written for this | rule | n | cites a right item (covered) | first citation right (covered) | "
            "cites a right item (partly covered) | refusal precision | refusal recall | not covered but answered: "
-           "says what the bank lacks | answerable, yet flagged |", "|---|---|---|---|---|---|---|---|---|---|"]
+           "says what the bank lacks | answerable, yet flagged | expected entries cited (covered): as shown / "
+           "without comparison sides |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     runs = [(res, "shipped", "`interviewer eval ask` → `eval/results/ask.json`")]
     for n, label in (("v1", "first reranker"), ("v2", "second reranker")):
         earlier = _load(f"ask-reranker-{n}.json")
@@ -252,11 +253,11 @@ def block_ask() -> str:
         runs.append((other, "`ask.reranker = false`",
                      "`INTERVIEWER_ASK__RERANKER=false interviewer eval ask --out eval/results/ask-cosine.json` → "
                      "`eval/results/ask-cosine.json`"))
-    for split, key in (("dev", "dev"), ("test", "test"), ("test-b", "test_b")):
-        for r, label, _ in runs:
-            if key not in r:
-                continue
-            m = r[key]
+    for split, key in (("dev", "dev"), ("test", "test"), ("test-b", "test_b"), ("test-c (comparisons)", "test_c")):
+        rows = [(r[key], label, r) for r, label, _ in runs if key in r]
+        if f"{key}_without_comparison_rule" in res:
+            rows.insert(1, (res[f"{key}_without_comparison_rule"], "shipped, without the comparison rule", res))
+        for m, label, r in rows:
             cov, part = m.get("covered", {}), m.get("partly", {})
             leak = (f"{m['of_which_flagged_unknown_term']} of {m['not_covered_answered']}"
                     if "not_covered_answered" in m else "—")
@@ -264,10 +265,14 @@ def block_ask() -> str:
             out.append(f"| {split} | {rule} | {m['n']} | {_f(cov.get('citation_correct_any'))} | "
                        f"{_f(cov.get('citation_correct_first'))} | {_f(part.get('citation_correct_any'))} | "
                        f"{_f(m['refusal_precision'])} | {_f(m['refusal_recall'])} | {leak} | "
-                       f"{m.get('answerable_flagged_unknown_term', '—')} |")
+                       f"{m.get('answerable_flagged_unknown_term', '—')} | "
+                       + (f"{_f(cov['expected_items_cited'])} / {_f(cov['expected_items_cited_without_sides'])} |"
+                          if "expected_items_cited" in cov else "— |"))
     lat = res["latency_s"]
     src = [f"{cmd} (git {str(r['meta']['git_sha'])[:10]})" for r, _, cmd in runs]
-    out += ["", f"Thresholds chosen on dev; test-b is a second held-out set written later and scored with them. "
+    out += ["", f"Thresholds chosen on dev; test-b is a second held-out set written later and scored with them; "
+                f"test-c holds 60 comparison questions written after the comparison rule was fixed "
+                f"(eval/README.md, \"Ask comparisons\"). "
                 f"Whole grounded answer (shipped rule): p50 {lat['p50'] * 1000:.0f} ms, "
                 f"p95 {lat['p95'] * 1000:.0f} ms. Source: " + "; ".join(src) + "."]
     return "\n".join(out) + "\n"

@@ -167,6 +167,11 @@ def test_ask_names_what_the_bank_lacks_and_cites_both_sides_of_a_comparison(svc)
     # a side the bank has no entry for adds nothing ("What is HDBSCAN?" is below SIDE_MIN everywhere)
     hdb = "".join(answer_question(svc, "How does HDBSCAN differ from DBSCAN?", llm=False))
     assert "c003-dbscan" in hdb and "focal" not in hdb.lower()
+    # a comparison of two things the bank has no entry on is refused, however close the whole question
+    kafka = "".join(answer_question(svc, "kafka vs rabbitmq for streaming features", llm=False))
+    assert kafka.startswith("The bank has no entry on “kafka” and “rabbitmq”.") and "does not cover" in kafka
+    gru = "".join(answer_question(svc, "GRU vs LSTM", llm=False))
+    assert "does not cover" not in gru and "[002-016]" in gru
 
 
 def test_ask_with_an_llm_connects_only_what_was_shown_and_survives_a_dead_backend(svc, monkeypatch):

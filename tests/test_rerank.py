@@ -60,7 +60,7 @@ def test_training_questions_are_not_evaluation_questions(svc):
     def norm(s: str) -> str:
         return " ".join(s.lower().split())
 
-    evals = {norm(json.loads(x)["question"]) for name in ("questions.jsonl", "questions-b.jsonl")
+    evals = {norm(json.loads(x)["question"]) for name in ("questions.jsonl", "questions-b.jsonl", "questions-c.jsonl")
              for x in (ROOT / "eval" / "ask" / name).read_text(encoding="utf-8").splitlines() if x.strip()}
     assert len(evals) > 250
     rows = [json.loads(x) for f in sorted((ROOT / "eval" / "ask" / "train").glob("questions*.jsonl"))
@@ -94,18 +94,29 @@ def test_ask_eval_scores_each_held_out_set_apart_with_a_given_threshold(svc, tmp
             {"question": "what does dropout do at inference time?", "kind": "covered", "expected": [], "split": "test"}]
     later = [{"question": "SQL: ROW_NUMBER vs RANK with ties?", "kind": "not_covered", "expected": []},
              {"question": "my gradients vanish in a deep sigmoid network, why?", "kind": "covered", "expected": []}]
-    for name, rows in (("q.jsonl", main), ("qb.jsonl", later)):
+    compared = [{"question": "kafka vs rabbitmq for streaming features", "kind": "not_covered", "expected": []},
+                {"question": "what's the difference between LoRA and prefix tuning?", "kind": "covered",
+                 "expected": ["002-057", "c000-prefix-tuning"]}]
+    for name, rows in (("q.jsonl", main), ("qb.jsonl", later), ("qc.jsonl", compared)):
         (tmp_path / name).write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     monkeypatch.setattr(ask, "QUESTIONS", tmp_path / "q.jsonl")
     monkeypatch.setattr(ask, "QUESTIONS_B", tmp_path / "qb.jsonl")
+    monkeypatch.setattr(ask, "QUESTIONS_C", tmp_path / "qc.jsonl")
+    # the comparison split at the shipped threshold: the comparison rule refuses what the bank has no
+    # entry on, and the side citations show both expected entries (the hybrid search's own hits, one)
+    ask.run_ask_eval(svc, out=tmp_path / "c.json")
+    res = json.loads((tmp_path / "c.json").read_text())
+    assert res["test_c"]["refusal_recall"] == 1.0 and res["test_c_without_comparison_rule"]["refusal_recall"] == 0.0
+    assert res["test_c"]["covered"]["expected_items_cited"] == 1.0
+    assert res["test_c"]["covered"]["expected_items_cited_without_sides"] == 0.5
     out = tmp_path / "ask.json"
     ask.run_ask_eval(svc, out=out, threshold=0.999)
     res = json.loads(out.read_text())
-    assert (res["dev"]["n"], res["test"]["n"], res["test_b"]["n"], res["all"]["n"]) == (2, 1, 2, 3)
+    assert (res["dev"]["n"], res["test"]["n"], res["test_b"]["n"], res["test_c"]["n"], res["all"]["n"]) == (2, 1, 2, 2, 3)
     assert res["threshold_in_use"] == 0.999 and res["test_b"]["threshold"] == 0.999
     # at 0.999 everything is refused: both uncovered questions count as refused, nothing is cited
     assert res["test_b"]["refusal_recall"] == 1.0 and res["test_b"]["covered"]["answered"] == 0
-    assert {q["split"] for q in res["per_question"]} == {"dev", "test", "test-b"}
+    assert {q["split"] for q in res["per_question"]} == {"dev", "test", "test-b", "test-c"}
     # --calibrate runs the dev half alone: no held-out question is even retrieved, nothing is written
     import interviewer.concepts as concepts
 

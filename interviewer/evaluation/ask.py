@@ -76,10 +76,11 @@ def _score(rows: list[dict[str, Any]], rule: Any) -> dict[str, Any]:
         # the citations as shown, with a comparison's sides added: the share of the expected items cited
         shown = [{it.id for it, _ in _add_compared(confident(r["_hits"], rule), r.get("_sides", []), rule)}
                  for r, _ in answered]
+        main = [{it.id for it, _ in confident(r["_hits"], rule)} for r, _ in answered]
         want = sum(len(set(r["_expected"])) for r, _ in sel)
-        out[kind]["expected_items_cited"] = round(
-            sum(len(ids & set(r["_expected"])) for ids, (r, _) in zip(shown, answered, strict=True)) / want, 3) \
-            if want else None
+        for key, cited in (("expected_items_cited", shown), ("expected_items_cited_without_sides", main)):
+            out[kind][key] = round(sum(len(ids & set(r["_expected"]))
+                                       for ids, (r, _) in zip(cited, answered, strict=True)) / want, 3) if want else None
     return out
 
 
