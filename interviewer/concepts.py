@@ -191,6 +191,7 @@ _COMPARE = [
 ]
 _LEAD = re.compile(r"^(?:(?:how|what|why|when|where|which|does|do|did|is|are|was|were|would|should|can|"
                    r"could|the|a|an|and|s|plain|regular|standard|vanilla|using|doing|running)\s+)+", re.I)
+_PRONOUN = re.compile(r"(?:it|its|that|this|these|those|they|them|one|ones|i|i'm|we|you|he|she)\b", re.I)
 #: words that end a compared side's name ("BERT with GPT *for classification*")
 _LINK = re.compile(r"\s+(?:for|in|when|on|if|which|where|and|to|during|while|at|so|but|because)\s+", re.I)
 #: a compared side is cited only when the reranker is at least this sure that its best entry answers
@@ -210,7 +211,8 @@ def comparison_sides(question: str) -> list[str]:
     sides = [" ".join(_LINK.split(_CLAUSE_END.split(parts[0])[-1])[-1].split()[-4:])]
     sides += [" ".join(_LINK.split(_CLAUSE_END.split(p)[0])[0].split()[:4]) for p in parts[1:]]
     sides = [_LEAD.sub("", x).strip() for x in sides]
-    return list(dict.fromkeys(x for x in sides if re.search(r"[A-Za-z]{2,}", x)))
+    # a side that starts with a pronoun ("how does *that* differ from shadow mode") names nothing
+    return list(dict.fromkeys(x for x in sides if re.search(r"[A-Za-z]{2,}", x) and not _PRONOUN.match(x)))
 
 
 def side_entries(svc: Any, question: str, keyword_only: bool = False) -> list[tuple[str, tuple[Any, float] | None]]:
