@@ -275,10 +275,13 @@ def answer_question(svc: Any, question: str, stream: bool = True, llm: bool | No
         yield f"*{KEYWORD_ONLY} ({e}).*\n\n"
     rule = rule or coverage_rule(svc)
     relevant = confident(hits, rule)
-    sides = side_entries(svc, question, keyword_only) if relevant else []
+    try:
+        sides = side_entries(svc, question, keyword_only) if relevant else []
+    except BackendError:  # the store went away after the first search: answer without the sides
+        sides = []
     if relevant and compares_unknowns(sides, rule):
-        names = " and ".join(f"“{side}”" for side, _ in sides)
-        yield f"The bank has no entry on {names}. "
+        names = [f"“{side}”" for side, _ in sides]
+        yield f"The bank has no entry on {', '.join(names[:-1])} and {names[-1]}. "
         relevant = []
     use_llm = svc.settings.ask.llm if llm is None else llm
     backend = svc.llm if (use_llm or own_knowledge) else None
