@@ -174,6 +174,20 @@ def test_ask_names_what_the_bank_lacks_and_cites_both_sides_of_a_comparison(svc)
     assert "does not cover" not in gru and "[002-016]" in gru
 
 
+def test_ask_answers_a_comparison_when_the_side_searches_fail(svc, monkeypatch):
+    """The vector store going away between the question's search and its sides' searches costs the
+    side citations, not the answer."""
+    import interviewer.concepts as concepts
+    from interviewer.errors import BackendError
+
+    def dead(*a, **kw):
+        raise BackendError("cannot reach the Chroma server")
+
+    monkeypatch.setattr(concepts, "side_entries", dead)
+    text = "".join(concepts.answer_question(svc, "what's the difference between LoRA and prefix tuning?", llm=False))
+    assert "[c000-prefix-tuning]" in text and "Sources:" in text
+
+
 def test_ask_with_an_llm_connects_only_what_was_shown_and_survives_a_dead_backend(svc, monkeypatch):
     """The grounded answer streams first; the LLM (here the product's scripted backend) gets the entries
     as shown — ids, questions, the core key points shown, not whole model answers — and its paragraph is
