@@ -160,6 +160,11 @@ def test_ask_names_what_the_bank_lacks_and_cites_both_sides_of_a_comparison(svc)
     assert comparison_sides("How does HDBSCAN differ from DBSCAN?") == ["HDBSCAN", "DBSCAN"]
     assert comparison_sides("compare BERT with GPT for classification") == ["BERT", "GPT"]
     assert comparison_sides("how do I compare two classifiers on the same test set") == []
+    assert comparison_sides("should i use layer norm or batch norm in a transformer?") == ["layer norm", "batch norm"]
+    assert comparison_sides("which is better for a small dataset, xgboost or random forest?") == ["xgboost",
+                                                                                               "random forest"]
+    assert comparison_sides("is dropout switched off at inference or not?") == []
+    assert comparison_sides("why does beam search return short or repetitive outputs?") == []
     both = "".join(answer_question(svc, "what's the difference between LoRA and prefix tuning?", llm=False))
     cited = both.split("Sources:")[-1]
     assert "[002-057]" in cited and "[c000-prefix-tuning]" in cited  # "What is LoRA (Low-Rank Adaptation)?"
