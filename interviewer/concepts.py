@@ -291,8 +291,8 @@ def answer_question(svc: Any, question: str, stream: bool = True, llm: bool | No
     except BackendError:  # the store went away after the first search: answer without the sides
         sides = []
     if relevant and compares_unknowns(sides, rule):
-        names = [f"“{side}”" for side, _ in sides]
-        yield f"The bank has no entry on {', '.join(names[:-1])} and {names[-1]}. "
+        quoted = [f"“{side}”" for side, _ in sides]
+        yield f"The bank has no entry on {', '.join(quoted[:-1])} and {quoted[-1]}. "
         relevant = []
     use_llm = svc.settings.ask.llm if llm is None else llm
     backend = svc.llm if (use_llm or own_knowledge) else None
