@@ -242,7 +242,8 @@ def block_ask() -> str:
     out = ["| ask, questions written for this | rule | n | cites a right item (covered) | first citation right (covered) | "
            "cites a right item (partly covered) | refusal precision | refusal recall | not covered but answered: "
            "says what the bank lacks | answerable, yet flagged | expected entries cited (covered): as shown / "
-           "without comparison sides |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+           "without comparison sides | citations that are expected entries (covered): as shown / without sides |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     runs = [(res, "shipped", "`interviewer eval ask` → `eval/results/ask.json`")]
     for n, label in (("v1", "first reranker"), ("v2", "second reranker")):
         earlier = _load(f"ask-reranker-{n}.json")
@@ -267,8 +268,9 @@ def block_ask() -> str:
                        f"{_f(cov.get('citation_correct_first'))} | {_f(part.get('citation_correct_any'))} | "
                        f"{_f(m['refusal_precision'])} | {_f(m['refusal_recall'])} | {leak} | "
                        f"{m.get('answerable_flagged_unknown_term', '—')} | "
-                       + (f"{_f(cov['expected_items_cited'])} / {_f(cov['expected_items_cited_without_sides'])} |"
-                          if "expected_items_cited" in cov else "— |"))
+                       + (f"{_f(cov['expected_items_cited'])} / {_f(cov['expected_items_cited_without_sides'])} | "
+                          f"{_f(cov['citations_expected'])} / {_f(cov['citations_expected_without_sides'])} |"
+                          if "citations_expected" in cov else "— | — |"))
     lat = res["latency_s"]
     src = [f"{cmd} (git {str(r['meta']['git_sha'])[:10]})" for r, _, cmd in runs]
     out += ["", f"Thresholds chosen on dev; test-b is a second held-out set written later and scored with them; "

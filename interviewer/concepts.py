@@ -252,7 +252,8 @@ def _add_compared(relevant: list[tuple[Any, float]], sides: list[tuple[str, tupl
                   rule: Coverage) -> list[tuple[Any, float]]:
     """For a comparison, also cite the bank's entry on each side the citations miss (kept when the
     reranker is at least ``SIDE_MIN`` sure of it): the first citation stays first, a compared side's
-    entry comes before a second citation, at most three in all."""
+    entry comes before a second citation, at most three in all. (Showing the sides' entries first was
+    tried and not adopted: eval/README.md, "Ask comparisons, display order".)"""
     cited = {it.id for it, _ in relevant}
     extra: list[tuple[Any, float]] = []
     for _, hit in sides:

@@ -76,14 +76,17 @@ def _score(rows: list[dict[str, Any]], rule: Any) -> dict[str, Any]:
                      "citation_correct_first": round(first_ok / len(sel), 3),
                      "citation_correct_any": round(any_ok / len(sel), 3),
                      "citation_correct_when_answered": round(any_ok / len(answered), 3) if answered else None}
-        # the citations as shown, with a comparison's sides added: the share of the expected items cited
+        # the citations as shown (a comparison's sides added) and without the sides: the share of the
+        # expected entries cited, and the share of the citations that are expected ones (what sides cost)
         shown = [{it.id for it, _ in _add_compared(confident(r["_hits"], rule), r.get("_sides", []), rule)}
                  for r, _ in answered]
         main = [{it.id for it, _ in confident(r["_hits"], rule)} for r, _ in answered]
         want = sum(len(set(r["_expected"])) for r, _ in sel)
-        for key, cited in (("expected_items_cited", shown), ("expected_items_cited_without_sides", main)):
-            out[kind][key] = round(sum(len(ids & set(r["_expected"]))
-                                       for ids, (r, _) in zip(cited, answered, strict=True)) / want, 3) if want else None
+        for suffix, cited in (("", shown), ("_without_sides", main)):
+            hits = sum(len(ids & set(r["_expected"])) for ids, (r, _) in zip(cited, answered, strict=True))
+            n_cited = sum(len(ids) for ids in cited)
+            out[kind][f"expected_items_cited{suffix}"] = round(hits / want, 3) if want else None
+            out[kind][f"citations_expected{suffix}"] = round(hits / n_cited, 3) if n_cited else None
     return out
 
 
