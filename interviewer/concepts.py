@@ -185,7 +185,9 @@ _COMPARE = [
     (re.compile(r"\b(?:differences?|distinction|distinguish|choose|choosing|pick|picking|decide)\s+between\s+"
                 r"(.+?)\s+and\s+", re.I), r" , \1 vs "),
     # "compare A with B", "comparing A and B"
-    (re.compile(r"\bcompar(?:e|ing)\s+(.+?)\s+(?:with|to|and|against)\s+", re.I), r" , \1 vs "),
+    # ("for comparing my scores with human ratings" is a purpose, not the question's comparison)
+    (re.compile(r"(?<!\bfor\s)(?<!\bwhen\s)(?<!\bwhile\s)\bcompar(?:e|ing)\s+(.+?)\s+(?:with|to|and|against)\s+",
+                re.I), r" , \1 vs "),
     # "A compared to B", "A differs from B", "how is A different from B"
     (re.compile(r"\s+(?:compared\s+(?:to|with)|differs?\s+from|different\s+from)\s+", re.I), " vs "),
     # a choice: "should I use A or B", "do people prefer A or B" ("or not", "or only" are no choice)
@@ -195,10 +197,11 @@ _COMPARE = [
 #: "which is better, A or B?", "A or B - which one?": an "or" in a question that asks "which" or "better"
 _WHICH = re.compile(r"\b(?:which|better)\b", re.I)
 _OR = re.compile(r"\s+or\s+(?!not\b|only\b|just\b|so\b|both\b|neither\b)", re.I)
-_LEAD = re.compile(r"^(?:(?:how|what|why|when|where|which|does|do|did|is|are|was|were|would|should|can|"
+_LEAD = re.compile(r"^(?:(?:how|what|what's|whats|how's|why|when|where|which|does|do|did|is|are|was|were|would|should|can|"
                    r"could|the|a|an|and|s|plain|regular|standard|vanilla|using|doing|running|better|is|it|to|"
                    r"i|we|you|people|use|pick|choose|prefer|go|with)\s+)+", re.I)
-_TAIL = re.compile(r"\s+(?:these\s+days|nowadays|today|anymore|in\s+practice|in\s+general)\s*$", re.I)
+_TAIL = re.compile(r"\s+(?:these\s+days|nowadays|today|anymore|in\s+practice|in\s+general|deal|trade-?off)\s*$",
+                   re.I)
 _PRONOUN = re.compile(r"(?:it|its|that|this|these|those|they|them|one|ones|i|i'm|we|you|he|she)\b", re.I)
 #: words that end a compared side's name ("BERT with GPT *for classification*")
 _LINK = re.compile(r"\s+(?:for|in|when|on|if|which|where|and|to|during|while|at|so|but|because)\s+", re.I)
@@ -221,7 +224,7 @@ def comparison_sides(question: str) -> list[str]:
         return []
     sides = [" ".join(_LINK.split(_CLAUSE_END.split(parts[0])[-1])[-1].split()[-4:])]
     sides += [" ".join(_LINK.split(_CLAUSE_END.split(p)[0])[0].split()[:4]) for p in parts[1:]]
-    sides = [_TAIL.sub("", _LEAD.sub("", x)).strip() for x in sides]
+    sides = [_TAIL.sub("", _LEAD.sub("", x.strip(" \"'()[]"))).strip(" \"'()[]") for x in sides]
     # a side that starts with a pronoun ("how does *that* differ from shadow mode") names nothing
     return list(dict.fromkeys(x for x in sides if re.search(r"[A-Za-z]{2,}", x) and not _PRONOUN.match(x)))
 

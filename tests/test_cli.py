@@ -165,6 +165,9 @@ def test_ask_names_what_the_bank_lacks_and_cites_both_sides_of_a_comparison(svc)
                                                                                                "random forest"]
     assert comparison_sides("is dropout switched off at inference or not?") == []
     assert comparison_sides("why does beam search return short or repetitive outputs?") == []
+    assert comparison_sides("Pearson or Spearman for comparing my metric's scores with human ratings?") == []
+    assert comparison_sides("triplet loss (FaceNet style) vs InfoNCE?") == ["FaceNet style", "InfoNCE"]
+    assert comparison_sides("whats the speed vs accuracy deal") == ["speed", "accuracy"]
     both = "".join(answer_question(svc, "what's the difference between LoRA and prefix tuning?", llm=False))
     cited = both.split("Sources:")[-1]
     assert "[002-057]" in cited and "[c000-prefix-tuning]" in cited  # "What is LoRA (Low-Rank Adaptation)?"
