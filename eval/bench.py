@@ -160,7 +160,7 @@ def bench_llm(svc, rows, n: int = 5) -> dict:
     from interviewer.grading.grader import Grader
     from interviewer.llm.registry import local_backend
 
-    llm = local_backend(svc.settings)
+    llm: Any = local_backend(svc.settings)  # the llama.cpp adapter: its raw `llm` is timed too
     grader = Grader(svc.embedder, svc.checker, llm=llm)
     picked = [r for r in rows if r["category"] in ("excellent", "partial", "misconception")][:n]
     times, labels = [], []

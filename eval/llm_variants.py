@@ -25,14 +25,21 @@ VARIANTS = [("Q4_K_M", False), ("Q4_K_M", True), ("Q8_0", False), ("Q4_0", False
 
 
 def ask_prompts(svc, n: int = 6) -> list:
-    from interviewer.concepts import _add_compared, confident, coverage_rule, llm_context, retrieve_for_question
+    from interviewer.concepts import (
+        add_compared,
+        confident,
+        coverage_rule,
+        llm_context,
+        retrieve_for_question,
+        side_entries,
+    )
     from interviewer.prompts import render
 
     qs = [json.loads(line) for line in (ROOT / "eval" / "ask" / "questions.jsonl").read_text().splitlines() if line.strip()]
     qs = [q for q in qs if q.get("split") == "dev" and q.get("kind") == "covered"][:n]
     rule, out = coverage_rule(svc), []
     for q in qs:
-        rel = _add_compared(svc, q["question"], confident(retrieve_for_question(svc, q["question"]), rule), rule)
+        rel = add_compared(confident(retrieve_for_question(svc, q["question"]), rule), side_entries(svc, q["question"]), rule)
         out.append(render(svc.settings.prompts_dir, "ask", question=q["question"], context=llm_context(rel)))
     return out
 

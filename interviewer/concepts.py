@@ -198,7 +198,7 @@ _COMPARE = [
 _WHICH = re.compile(r"\b(?:which|better)\b", re.I)
 _OR = re.compile(r"\s+or\s+(?!not\b|only\b|just\b|so\b|both\b|neither\b)", re.I)
 _LEAD = re.compile(r"^(?:(?:how|what|what's|whats|how's|why|when|where|which|does|do|did|is|are|was|were|would|should|can|"
-                   r"could|the|a|an|and|s|plain|regular|standard|vanilla|using|doing|running|better|is|it|to|"
+                   r"could|the|a|an|and|s|plain|regular|standard|vanilla|using|doing|running|better|it|to|"
                    r"i|we|you|people|use|pick|choose|prefer|go|with)\s+)+", re.I)
 _TAIL = re.compile(r"\s+(?:these\s+days|nowadays|today|anymore|in\s+practice|in\s+general|deal|trade-?off)\s*$",
                    re.I)
@@ -251,7 +251,7 @@ def compares_unknowns(sides: list[tuple[str, tuple[Any, float] | None]], rule: C
             and all(hit is None or hit[1] < side_floor(rule) for _, hit in sides))
 
 
-def _add_compared(relevant: list[tuple[Any, float]], sides: list[tuple[str, tuple[Any, float] | None]],
+def add_compared(relevant: list[tuple[Any, float]], sides: list[tuple[str, tuple[Any, float] | None]],
                   rule: Coverage) -> list[tuple[Any, float]]:
     """For a comparison, also cite the bank's entry on each side the citations miss (kept when the
     reranker is at least ``SIDE_MIN`` sure of it): the first citation stays first, a compared side's
@@ -309,7 +309,7 @@ def answer_question(svc: Any, question: str, stream: bool = True, llm: bool | No
             except BackendError as e:
                 yield f"(LLM unavailable: {e})"
         return
-    relevant = _add_compared(relevant, sides, rule)
+    relevant = add_compared(relevant, sides, rule)
     missing = unknown_terms(question, svc.bank)
     if missing:
         names = ", ".join(f"“{t}”" for t in missing)

@@ -13,8 +13,9 @@ questions ("A vs B", "the difference between A and B", ...), written by a helper
 after the comparison rule (``concepts.compares_unknowns``) was fixed; scored once, nothing chosen on
 it. ``eval/ask/questions-d.jsonl`` (split ``test-d``): 40 "A or B" choice questions and 10 covered
 questions with an "or" that is no choice, written the same way after choices were added to the
-rule. Every split is scored with and without that rule (``*_without_comparison_rule``). ``--reranker DIR --threshold T`` scores other reranker weights
-(e.g. an earlier model) with their own dev-chosen threshold, for comparison.
+rule. Every split is scored with and without that rule (``*_without_comparison_rule``).
+``--reranker DIR --threshold T`` scores other reranker weights (e.g. an earlier model) with their own
+dev-chosen threshold, for comparison.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def refuses(r: dict[str, Any], rule: Any) -> bool:
 
 
 def _score(rows: list[dict[str, Any]], rule: Any) -> dict[str, Any]:
-    from interviewer.concepts import NOT_IN_BANK, _add_compared, confident
+    from interviewer.concepts import NOT_IN_BANK, add_compared, confident
 
     refused = [refuses(r, rule) for r in rows]
     should_refuse = [r["kind"] == "not_covered" for r in rows]
@@ -78,7 +79,7 @@ def _score(rows: list[dict[str, Any]], rule: Any) -> dict[str, Any]:
                      "citation_correct_when_answered": round(any_ok / len(answered), 3) if answered else None}
         # the citations as shown (a comparison's sides added) and without the sides: the share of the
         # expected entries cited, and the share of the citations that are expected ones (what sides cost)
-        shown = [{it.id for it, _ in _add_compared(confident(r["_hits"], rule), r.get("_sides", []), rule)}
+        shown = [{it.id for it, _ in add_compared(confident(r["_hits"], rule), r.get("_sides", []), rule)}
                  for r, _ in answered]
         main = [{it.id for it, _ in confident(r["_hits"], rule)} for r, _ in answered]
         want = sum(len(set(r["_expected"])) for r, _ in sel)
