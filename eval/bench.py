@@ -107,10 +107,15 @@ def bench_checker_concurrency(svc, rows, n: int = 40) -> dict:
     checker = svc.checker
     jobs = []
     for r in (rows * (n // len(rows) + 1))[:n]:
-        rub = svc.bank.get(r["id"]).rubric
-        jobs.append(([k.text for k in rub.key_points] + [m.text for m in rub.misconceptions], r["student_answer"]))
+        jobs.append((rubric_claims(svc, r["id"]), r["student_answer"]))
     out = one_vs_two_callers(jobs, lambda job: checker.check(*job), before_each=checker._cache.clear)
     return {**out, "runtime": getattr(checker, "runtime", "torch")}
+
+
+def rubric_claims(svc, item_id: str) -> list[str]:
+    """Everything the claim checker reads against an answer to this item: key points, misconceptions."""
+    rub = svc.bank.get(item_id).rubric
+    return [k.text for k in rub.key_points] + [m.text for m in rub.misconceptions]
 
 
 def bench_checker_runtimes(svc, rows) -> dict:
@@ -128,8 +133,7 @@ def bench_checker_runtimes(svc, rows) -> dict:
     times: dict[str, list[float]] = {k: [] for k in runtimes}
     worst = 0.0
     for i, r in enumerate(rows):
-        rub = svc.bank.get(r["id"]).rubric
-        claims = [k.text for k in rub.key_points] + [m.text for m in rub.misconceptions]
+        claims = rubric_claims(svc, r["id"])
         probs = {}
         for name in (list(runtimes) if i % 2 == 0 else list(reversed(runtimes))):
             c = runtimes[name]

@@ -70,18 +70,18 @@ def _score(rows: list[dict[str, Any]], rule: Any) -> dict[str, Any]:
         if not sel:
             continue
         answered = [(r, ref) for r, ref in sel if not ref]
-        first_ok = sum(1 for r, _ in answered if confident(r["_hits"], rule)[0][0].id in r["_expected"])
-        any_ok = sum(1 for r, _ in answered
-                     if {it.id for it, _ in confident(r["_hits"], rule)} & set(r["_expected"]))
+        cites = [confident(r["_hits"], rule) for r, _ in answered]  # the search's citations, in order
+        first_ok = sum(1 for c, (r, _) in zip(cites, answered, strict=True) if c[0][0].id in r["_expected"])
+        main = [{it.id for it, _ in c} for c in cites]
+        any_ok = sum(1 for ids, (r, _) in zip(main, answered, strict=True) if ids & set(r["_expected"]))
         out[kind] = {"n": len(sel), "answered": len(answered),
                      "citation_correct_first": round(first_ok / len(sel), 3),
                      "citation_correct_any": round(any_ok / len(sel), 3),
                      "citation_correct_when_answered": round(any_ok / len(answered), 3) if answered else None}
         # the citations as shown (a comparison's sides added) and without the sides: the share of the
         # expected entries cited, and the share of the citations that are expected ones (what sides cost)
-        shown = [{it.id for it, _ in add_compared(confident(r["_hits"], rule), r.get("_sides", []), rule)}
-                 for r, _ in answered]
-        main = [{it.id for it, _ in confident(r["_hits"], rule)} for r, _ in answered]
+        shown = [{it.id for it, _ in add_compared(c, r.get("_sides", []), rule)}
+                 for c, (r, _) in zip(cites, answered, strict=True)]
         want = sum(len(set(r["_expected"])) for r, _ in sel)
         for suffix, cited in (("", shown), ("_without_sides", main)):
             hits = sum(len(ids & set(r["_expected"])) for ids, (r, _) in zip(cited, answered, strict=True))

@@ -116,6 +116,11 @@ class ClaimChecker:
         self.precision = resolve_precision(precision)
         self.batch_size = batch_size
         self.model_id = checker_id(self.manifest.get("sha256", {}).get("model.safetensors", "?"))
+        # the tokenizer one call at a time (the ONNX export below uses it too); the forward passes of
+        # concurrent requests side by side (one per core; eval/bench.py's checker_concurrency row
+        # measures 1 vs 2 callers)
+        self._lock = threading.Lock()
+        self._forwards = threading.Semaphore(max(1, os.cpu_count() or 1))
         # fp32 runs in ONNX Runtime when a directory for the exported graph is given (the wiring passes
         # data_dir/models): the same probabilities as torch (checked at export), about a tenth faster
         # per answer at p50 (eval/README, "The claim checker in ONNX Runtime"); bf16, or no such
@@ -128,10 +133,6 @@ class ClaimChecker:
             self.runtime = "onnxruntime" if self._session is not None else "torch"
         if self._session is None:
             self.model = self._torch_model()
-        # the tokenizer one call at a time; the forward passes of concurrent requests side by side
-        # (one per core; eval/bench.py's checker_concurrency row measures 1 vs 2 callers)
-        self._lock = threading.Lock()
-        self._forwards = threading.Semaphore(max(1, os.cpu_count() or 1))
         self._cache: dict[tuple[str, str], np.ndarray] = {}
         self.preloaded = 0  # verdicts read from an evaluation run's store (load_verdicts); timings read with it
 
@@ -163,12 +164,15 @@ class ClaimChecker:
                 return self.probabilities(pairs)
         return np.stack([self._cache[p] for p in pairs]) if pairs else np.zeros((0, len(self.labels)))
 
+    def _encode(self, pairs: Sequence[tuple[str, str]], kind: str) -> Any:
+        """One padded batch of (claim, answer) pairs as the model reads them (``kind``: "pt" or "np")."""
+        with self._lock:
+            return self.tokenizer([c for c, _ in pairs], [a for _, a in pairs], truncation="longest_first",
+                                  max_length=MAX_LENGTH, padding=True, return_tensors=kind)
+
     def _forward(self, chunk: Sequence[tuple[str, str]]) -> np.ndarray:
         """Class probabilities of one padded batch, in whichever runtime this checker uses."""
-        kind = "np" if self._session is not None else "pt"
-        with self._lock:
-            enc = self.tokenizer([c for c, _ in chunk], [a for _, a in chunk], truncation="longest_first",
-                                 max_length=MAX_LENGTH, padding=True, return_tensors=kind)
+        enc = self._encode(chunk, "np" if self._session is not None else "pt")
         if self._session is not None:
             logits = self._session.run(None, {k: np.asarray(enc[k], dtype=np.int64) for k in _ONNX_INPUTS})[0]
             e = np.exp(logits - logits.max(axis=-1, keepdims=True))
@@ -316,8 +320,7 @@ def _export_onnx(checker: ClaimChecker, target: Path) -> None:
 
     torch = checker._torch
     model = checker._torch_model(attn="eager")
-    enc = checker.tokenizer([c for c, _ in _PROBE], [a for _, a in _PROBE], truncation="longest_first",
-                            max_length=MAX_LENGTH, padding=True, return_tensors="pt")
+    enc = checker._encode(_PROBE, "pt")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
     try:
