@@ -61,7 +61,7 @@ def test_training_questions_are_not_evaluation_questions(svc):
         return " ".join(s.lower().split())
 
     evals = {norm(json.loads(x)["question"]) for name in ("questions.jsonl", "questions-b.jsonl", "questions-c.jsonl",
-                                                           "questions-d.jsonl")
+                                                           "questions-d.jsonl", "questions-e.jsonl")
              for x in (ROOT / "eval" / "ask" / name).read_text(encoding="utf-8").splitlines() if x.strip()}
     assert len(evals) > 250
     rows = [json.loads(x) for f in sorted((ROOT / "eval" / "ask" / "train").glob("questions*.jsonl"))
@@ -104,6 +104,7 @@ def test_ask_eval_scores_each_held_out_set_apart_with_a_given_threshold(svc, tmp
     monkeypatch.setattr(ask, "QUESTIONS_B", tmp_path / "qb.jsonl")
     monkeypatch.setattr(ask, "QUESTIONS_C", tmp_path / "qc.jsonl")
     monkeypatch.setattr(ask, "QUESTIONS_D", tmp_path / "none.jsonl")  # a set not written yet is skipped
+    monkeypatch.setattr(ask, "QUESTIONS_E", tmp_path / "none.jsonl")
     # the comparison split at the shipped threshold: the comparison rule refuses what the bank has no
     # entry on, and the side citations show both expected entries (the hybrid search's own hits, one)
     ask.run_ask_eval(svc, out=tmp_path / "c.json")

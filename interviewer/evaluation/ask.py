@@ -13,7 +13,10 @@ questions ("A vs B", "the difference between A and B", ...), written by a helper
 after the comparison rule (``concepts.compares_unknowns``) was fixed; scored once, nothing chosen on
 it. ``eval/ask/questions-d.jsonl`` (split ``test-d``): 40 "A or B" choice questions and 10 covered
 questions with an "or" that is no choice, written the same way after choices were added to the
-rule. Every split is scored with and without that rule (``*_without_comparison_rule``).
+rule. ``eval/ask/questions-e.jsonl`` (split ``test-e``): 80 questions (24 covered, 16 partly, 40
+uncovered: ML-adjacent methods, homonyms, systems questions, comparisons of two unknowns), written
+the same way, blind, when sides the bank never names got no entry (2026-12-04). Every split is
+scored with and without that rule (``*_without_comparison_rule``).
 ``--reranker DIR --threshold T`` scores other reranker weights (e.g. an earlier model) with their own
 dev-chosen threshold, for comparison.
 """
@@ -31,6 +34,7 @@ QUESTIONS = ROOT / "eval" / "ask" / "questions.jsonl"
 QUESTIONS_B = ROOT / "eval" / "ask" / "questions-b.jsonl"
 QUESTIONS_C = ROOT / "eval" / "ask" / "questions-c.jsonl"
 QUESTIONS_D = ROOT / "eval" / "ask" / "questions-d.jsonl"
+QUESTIONS_E = ROOT / "eval" / "ask" / "questions-e.jsonl"
 OUT = ROOT / "eval" / "results" / "ask.json"
 
 
@@ -131,7 +135,7 @@ def run_ask_eval(svc: Any, calibrate: bool = False, out: Path | None = None, thr
     from interviewer.evaluation.grading import _git_sha
 
     rows = (_read(QUESTIONS) + _read(QUESTIONS_B, "test-b") + _read(QUESTIONS_C, "test-c")
-            + _read(QUESTIONS_D, "test-d"))
+            + _read(QUESTIONS_D, "test-d") + _read(QUESTIONS_E, "test-e"))
     if calibrate:  # the dev half alone: choosing a threshold (or a model) never looks at a held-out question
         rows = [r for r in rows if r.get("split") == "dev"]
     svc.ensure_index()
@@ -148,6 +152,7 @@ def run_ask_eval(svc: Any, calibrate: bool = False, out: Path | None = None, thr
     test_b = [r for r in rows if r.get("split") == "test-b"]
     test_c = [r for r in rows if r.get("split") == "test-c"]
     test_d = [r for r in rows if r.get("split") == "test-d"]
+    test_e = [r for r in rows if r.get("split") == "test-e"]
     rule = coverage_rule(svc)
     if threshold is not None:
         rule = dataclasses.replace(rule, minimum=threshold)
@@ -159,9 +164,10 @@ def run_ask_eval(svc: Any, calibrate: bool = False, out: Path | None = None, thr
         **({"test_b": _score(test_b, rule)} if test_b else {}),
         **({"test_c": _score(test_c, rule)} if test_c else {}),
         **({"test_d": _score(test_d, rule)} if test_d else {}),
+        **({"test_e": _score(test_e, rule)} if test_e else {}),
         **{f"{name}_without_comparison_rule": _score(part, dataclasses.replace(rule, sides=False))
            for name, part in (("dev", dev), ("test", test), ("test_b", test_b), ("test_c", test_c),
-                                  ("test_d", test_d)) if part},
+                                  ("test_d", test_d), ("test_e", test_e)) if part},
         "latency_s": {"p50": _pct(lat, 0.5), "p95": _pct(lat, 0.95), "note": "whole extractive answer, no LLM"},
         "per_question": [{"question": r["question"], "kind": r["kind"], "split": r.get("split"),
                           "expected": r["_expected"], "confidence": round(confidence(r["_hits"]), 3) if r["_hits"] else None,
