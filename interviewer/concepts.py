@@ -194,8 +194,9 @@ _COMPARE = [
     (re.compile(r"\b(?:use|using|choose|choosing|pick|picking|prefer|preferring|go\s+with|opt\s+for|recommend)\s+"
                 r"(.+?)\s+or\s+(?!not\b|only\b|just\b|so\b|both\b|neither\b)", re.I), r" , \1 vs "),
 ]
-#: "which is better, A or B?", "A or B - which one?": an "or" in a question that asks "which" or "better"
-_WHICH = re.compile(r"\b(?:which|better)\b", re.I)
+#: "which is better, A or B?", "A or B - which one?", "ray or dask, what's the difference?": an "or" in a
+#: question that asks "which", "better" or for the difference
+_WHICH = re.compile(r"\b(?:which|better|differences?|differ|different|compare|comparison)\b", re.I)
 _OR = re.compile(r"\s+or\s+(?!not\b|only\b|just\b|so\b|both\b|neither\b)", re.I)
 _LEAD = re.compile(r"^(?:(?:how|what|what's|whats|how's|why|when|where|which|does|do|did|is|are|was|were|would|should|can|"
                    r"could|the|a|an|and|s|plain|regular|standard|vanilla|using|doing|running|better|it|to|"
@@ -229,11 +230,23 @@ def comparison_sides(question: str) -> list[str]:
     return list(dict.fromkeys(x for x in sides if re.search(r"[A-Za-z]{2,}", x) and not _PRONOUN.match(x)))
 
 
+def unnamed_side(side: str, bank: Any) -> bool:
+    """True when no word of a compared side occurs anywhere in the bank ("git rebase"): the bank cannot
+    have an entry on it, whatever a search for it finds."""
+    words = _WORD.findall(side.lower())
+    vocab = bank_vocabulary(bank)
+    return bool(words) and not any(w in vocab for w in words)
+
+
 def side_entries(svc: Any, question: str, keyword_only: bool = False) -> list[tuple[str, tuple[Any, float] | None]]:
     """Each compared side of the question with the bank's entry on it: the best of three hits for
-    "What is <side>?" by confidence (None when nothing was found)."""
+    "What is <side>?" by confidence (None when nothing was found, or when the bank never uses any
+    word of the side: "What is merge?" finds BPE's merges, but "git rebase" has no entry)."""
     out: list[tuple[str, tuple[Any, float] | None]] = []
     for side in comparison_sides(question):
+        if unnamed_side(side, svc.bank):
+            out.append((side, None))
+            continue
         hits = retrieve_for_question(svc, f"What is {side}?", k=3, keyword_only=keyword_only)
         out.append((side, max(hits, key=lambda h: h[1]) if hits else None))
     return out
@@ -245,8 +258,10 @@ def side_floor(rule: Coverage) -> float:
 
 def compares_unknowns(sides: list[tuple[str, tuple[Any, float] | None]], rule: Coverage) -> bool:
     """True when the question compares two or more things and the bank has an entry on none of them
-    (each side's best entry below ``SIDE_MIN``): "git rebase vs merge" is not about BPE merges, however
-    well the whole question matches that entry. Reranker rule only (eval/README.md, "Ask comparisons")."""
+    (each side's best entry below ``SIDE_MIN``, or a side the bank never names): "kafka vs rabbitmq" is
+    not about message passing in the bank's entries, however well the whole question matches one. (In
+    "git rebase vs merge", "merge" finds BPE's merges at 0.92, so this rule answers it; the answer then
+    says that the bank has nothing on "git rebase".) Reranker rule only (eval/README.md, "Ask comparisons")."""
     return (rule.sides and rule.method == "reranker" and len(sides) >= 2
             and all(hit is None or hit[1] < side_floor(rule) for _, hit in sides))
 
@@ -311,6 +326,9 @@ def answer_question(svc: Any, question: str, stream: bool = True, llm: bool | No
         return
     relevant = add_compared(relevant, sides, rule)
     missing = unknown_terms(question, svc.bank)
+    for side, _ in sides:  # a compared side the bank never names is said to be missing, like an unknown acronym
+        if unnamed_side(side, svc.bank) and not any(t.lower() in side.lower() for t in missing):
+            missing.append(side)
     if missing:
         names = ", ".join(f"“{t}”" for t in missing)
         yield (f"**{NOT_IN_BANK} {names}.** The closest material it has is below; it may not "

@@ -180,6 +180,13 @@ def test_ask_names_what_the_bank_lacks_and_cites_both_sides_of_a_comparison(svc)
     assert kafka.startswith("The bank has no entry on “kafka” and “rabbitmq”.") and "does not cover" in kafka
     gru = "".join(answer_question(svc, "GRU vs LSTM", llm=False))
     assert "does not cover" not in gru and "[002-016]" in gru
+    # an "or" that asks for the difference is a choice too; a side whose words the bank never uses has no
+    # entry, whatever "What is <side>?" finds, and the answer names it
+    assert comparison_sides("ray or dask for preprocessing, what's the difference") == ["ray", "dask"]
+    ray = "".join(answer_question(svc, "ray or dask for preprocessing, what's the difference", llm=False))
+    assert ray.startswith("The bank has no entry on “ray” and “dask”.") and "does not cover" in ray
+    git = "".join(answer_question(svc, "git rebase vs merge", llm=False))  # "What is merge?" finds BPE's merges
+    assert git.startswith("**The bank has nothing on “git rebase”.**"), git[:200]
 
 
 def test_ask_answers_a_comparison_when_the_side_searches_fail(svc, monkeypatch):
