@@ -255,7 +255,7 @@ def block_ask() -> str:
                      "`INTERVIEWER_ASK__RERANKER=false interviewer eval ask --out eval/results/ask-cosine.json` → "
                      "`eval/results/ask-cosine.json`"))
     for split, key in (("dev", "dev"), ("test", "test"), ("test-b", "test_b"), ("test-c (comparisons)", "test_c"),
-                       ("test-d (choices, \"A or B\")", "test_d")):
+                       ("test-d (choices, \"A or B\")", "test_d"), ("test-e (blind, 2026-12-04)", "test_e")):
         rows = [(r[key], label, r) for r, label, _ in runs if key in r]
         if f"{key}_without_comparison_rule" in res:
             rows.insert(1, (res[f"{key}_without_comparison_rule"], "shipped, without the comparison rule", res))
@@ -275,8 +275,9 @@ def block_ask() -> str:
     src = [f"{cmd} (git {str(r['meta']['git_sha'])[:10]})" for r, _, cmd in runs]
     out += ["", f"Thresholds chosen on dev; test-b is a second held-out set written later and scored with them; "
                 f"test-c holds 60 comparison questions written after the comparison rule was fixed, test-d 50 "
-                f"questions with an \"or\" written after choices were added to it (eval/README.md, \"Ask "
-                f"comparisons\"). "
+                f"questions with an \"or\" written after choices were added to it, test-e 80 questions written "
+                f"blind and scored once (eval/README.md, \"Ask comparisons\", \"Ask, comparisons the bank cannot "
+                f"make\"). "
                 f"Whole grounded answer (shipped rule): p50 {lat['p50'] * 1000:.0f} ms, "
                 f"p95 {lat['p95'] * 1000:.0f} ms. Source: " + "; ".join(src) + "."]
     return "\n".join(out) + "\n"

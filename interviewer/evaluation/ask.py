@@ -177,6 +177,7 @@ def run_ask_eval(svc: Any, calibrate: bool = False, out: Path | None = None, thr
         "meta": {"git_sha": _git_sha(), "command": command, "questions": len(rows),
                  "embedding_model": svc.embedder.model_id,
                  "reranker": svc.reranker.model_id if svc.reranker is not None else None,
+                 "precision": getattr(svc.embedder, "precision", None),  # the embedder's and the reranker's matmuls
                  "note": "the threshold was chosen on the dev split only (balanced accuracy of answer vs refuse); "
                          "test-b was written afterwards and is scored with that threshold"},
     }
