@@ -266,6 +266,15 @@ def compares_unknowns(sides: list[tuple[str, tuple[Any, float] | None]], rule: C
             and all(hit is None or hit[1] < side_floor(rule) for _, hit in sides))
 
 
+def answerable(hits: list[tuple[Any, float]], sides: list[tuple[str, tuple[Any, float] | None]],
+               rule: Coverage) -> list[tuple[Any, float]]:
+    """The one answer-or-refuse decision, shared by ``answer_question`` and ``interviewer eval ask``: the
+    citations the answer is built on, or [] to refuse (no hit is confident enough, or the question
+    compares things the bank has no entry on)."""
+    relevant = confident(hits, rule)
+    return [] if relevant and compares_unknowns(sides, rule) else relevant
+
+
 def add_compared(relevant: list[tuple[Any, float]], sides: list[tuple[str, tuple[Any, float] | None]],
                   rule: Coverage) -> list[tuple[Any, float]]:
     """For a comparison, also cite the bank's entry on each side the citations miss (kept when the
@@ -309,10 +318,11 @@ def answer_question(svc: Any, question: str, stream: bool = True, llm: bool | No
         sides = side_entries(svc, question, keyword_only) if relevant else []
     except BackendError:  # the store went away after the first search: answer without the sides
         sides = []
-    if relevant and compares_unknowns(sides, rule):
+    kept = answerable(hits, sides, rule)
+    if relevant and not kept:  # a comparison of things the bank has no entry on
         quoted = [f"“{side}”" for side, _ in sides]
         yield f"The bank has no entry on {', '.join(quoted[:-1])} and {quoted[-1]}. "
-        relevant = []
+    relevant = kept
     use_llm = svc.settings.ask.llm if llm is None else llm
     backend = svc.llm if (use_llm or own_knowledge) else None
     if not relevant:

@@ -45,9 +45,9 @@ def _pct(xs: list[float], q: float) -> float:
 
 def refuses(r: dict[str, Any], rule: Any) -> bool:
     """What ``ask`` does with this question under ``rule``: refuse (True) or answer."""
-    from interviewer.concepts import compares_unknowns, confident
+    from interviewer.concepts import answerable
 
-    return not confident(r["_hits"], rule) or compares_unknowns(r.get("_sides", []), rule)
+    return not answerable(r["_hits"], r.get("_sides", []), rule)
 
 
 def _score(rows: list[dict[str, Any]], rule: Any) -> dict[str, Any]:
