@@ -70,6 +70,14 @@ def test_doctor_reports_readiness(svc, data_dir):
     checks = {c["check"]: c for c in json.loads(r.stdout)}
     assert checks["bank"]["ok"] and checks["vector store"]["ok"] and checks["embedding"]["ok"]
     assert "rubric only" in checks["grading"]["detail"]
+    # which runtime grades: fp32 runs the exported ONNX graph, torch is forced by the setting
+    fp32 = {**env(data_dir), "INTERVIEWER_EMBEDDING__PRECISION": "fp32"}
+    r = run_cli("doctor", "--json", env=fp32)
+    detail = {c["check"]: c for c in json.loads(r.stdout)}["claim checker"]["detail"]
+    assert "ONNX Runtime" in detail and "torch" not in detail, detail  # ready, or exported on first use
+    r = run_cli("doctor", "--json", env={**fp32, "INTERVIEWER_GRADING__CHECKER_RUNTIME": "torch"})
+    assert "runs in torch (grading.checker_runtime = torch)" in {c["check"]: c for c in
+                                                                 json.loads(r.stdout)}["claim checker"]["detail"]
     dead = run_cli("doctor", env={**env(data_dir), "INTERVIEWER_LLM__MODE": "openai",
                                   "INTERVIEWER_LLM__BASE_URL": "http://127.0.0.1:9/v1",
                                   "INTERVIEWER_LLM__MODEL": "x", "INTERVIEWER_LLM__TIMEOUT": "3"})
