@@ -254,6 +254,28 @@ def test_agreement_floor_on_dev_rows(svc):
             assert p <= 4.5, (r["id"], p)
 
 
+def test_a_key_point_with_numbers_is_covered_only_when_the_answer_states_them(svc):
+    """The checker reads topic, not quantities: it credits "31×31×64" for "the output is 32×32×64". A key
+    point with numbers is at most partly covered unless the answer states every one of them (digits in
+    any grouping, or spoken number words); names like GPT-2, L2 or fp16 hold no numbers."""
+    from interviewer.grading.grader import numbers_in, states_numbers_of
+
+    assert numbers_in("For the example the output is 32×32×64.") == {32.0, 64.0}
+    assert numbers_in("GPT-2 with L2, fp16, 110M params, top-5 and x_1") == set()
+    assert numbers_in("1,792 parameters, 15% masked, p between 0.9 and 0.95") == {1792.0, 15.0, 0.9, 0.95}
+    assert states_numbers_of("It lies between -1 and 1.", "uh, it's somewhere between minus one and one")
+    assert not states_numbers_of("It lies between -1 and 1.", "it lies between 0 and 1")
+    it = svc.bank.items["c003-conv-layer-shapes-params"]
+    form = ("The output side is floor((W + 2P - K) / S) + 1, and each filter covers all input channels, so "
+            "the layer has (K*K*C_in + 1)*C_out parameters. ")
+    right = svc.grader.grade_item(it, form + "Here that is 32×32×64 with 1,792 parameters.", use_llm=False)
+    wrong = svc.grader.grade_item(it, form + "Here that is 30×30×64 with 1,728 parameters.", use_llm=False)
+    ok, bad = ({k.id: k.status for k in g.key_points} for g in (right, wrong))
+    assert ok["kp3"] == "covered" and ok["kp6"] == "covered", ok
+    assert bad["kp3"] != "covered" and bad["kp6"] != "covered", bad
+    assert wrong.score < right.score - 2, (wrong.score, right.score)
+
+
 def test_model_answers_score_high_against_their_own_rubric(svc):
     """The target is >= 9 for every model answer; the floor here catches regressions (none below 6, at
     most 15 % below 9; README, "Known limits"). Grading all ~530 takes about 15 minutes on a 2-core
@@ -369,28 +391,36 @@ def test_evaluation_runs_reuse_stored_verdicts_only_for_the_same_weights(svc, dr
 
 
 def test_checker_runs_in_onnx_runtime_with_the_same_verdicts_as_torch(svc, dropout, tmp_path, capsys):
-    """The wired checker runs its exported ONNX graph (faster on this CPU); its probabilities are
-    torch's. A damaged graph is exported again; a directory it cannot write leaves it in torch."""
+    """In fp32 the wired checker runs its exported ONNX graph (faster on AVX2 CPUs); its probabilities
+    are torch's. A damaged graph is exported again; a directory it cannot write leaves it in torch. On
+    a CPU with native bf16 the wired checker is bf16 and stays in torch (the graph is fp32 only), so
+    the ONNX path is checked on an fp32 checker built the way wiring builds it."""
     import numpy as np
 
     from interviewer.grading.claims import ClaimChecker, onnx_path
 
-    assert svc.checker.runtime == "onnxruntime"
-    graph = onnx_path(svc.settings.data_dir / "models", svc.checker.model_id)
+    models = svc.settings.data_dir / "models"
+    if svc.checker.precision == "fp32":
+        wired = svc.checker
+    else:
+        assert svc.checker.runtime == "torch"
+        wired = ClaimChecker(None, "fp32", onnx_dir=models)
+    assert wired.runtime == "onnxruntime"
+    graph = onnx_path(models, wired.model_id)
     assert graph.is_file()
     long_answer = " ".join([DROPOUT_GOOD] * 4)  # several windows, padded batches
     claims = [k.text for k in dropout.rubric.key_points] + [m.text for m in dropout.rubric.misconceptions]
     pairs = [(c, a) for c in claims for a in (DROPOUT_CONCISE, DROPOUT_SPOKEN, DROPOUT_WRONG, long_answer, "")]
     torch_checker = ClaimChecker(precision="fp32")
     assert torch_checker.runtime == "torch"
-    svc.checker._cache.clear()
-    got, want = svc.checker.probabilities(pairs), torch_checker.probabilities(pairs)
+    wired._cache.clear()
+    got, want = wired.probabilities(pairs), torch_checker.probabilities(pairs)
     assert np.abs(got - want).max() < 1e-4
     assert (got.argmax(axis=1) == want.argmax(axis=1)).all()
 
     damaged = tmp_path / "models"
     damaged.mkdir()
-    onnx_path(damaged, svc.checker.model_id).write_bytes(graph.read_bytes()[:100_000])
+    onnx_path(damaged, wired.model_id).write_bytes(graph.read_bytes()[:100_000])
     again = ClaimChecker(precision="fp32", onnx_dir=damaged)
     assert again.runtime == "onnxruntime" and "exporting it again" in capsys.readouterr().err
     assert np.abs(again.probabilities(pairs[:6]) - want[:6]).max() < 1e-4

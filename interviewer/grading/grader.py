@@ -95,6 +95,36 @@ def drop_repeats(text: str) -> str:
     return " ".join(out)
 
 
+#: a number standing alone: not part of a name (GPT-2, L2, fp16, 110M, top-5, x_1); "-1" and "1,792" are numbers
+_NUMBER = re.compile(r"(?<![\w.,\-−])[-−]?\d+(?:[.,]\d+)*%?(?![\w])")
+_NUMBER_WORDS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split())}
+_SPOKEN_NUMBER = re.compile(r"\b(?:(minus|negative)\s+)?(" + "|".join(_NUMBER_WORDS) + r")\b", re.I)
+
+
+def numbers_in(text: str, spoken: bool = False) -> set[float]:
+    """The numbers a text states (1,792 = 1792, 15% = 15); with ``spoken``, also "minus one" .. "twenty"."""
+    out: set[float] = set()
+    for m in _NUMBER.finditer(text):
+        tok = m.group(0).replace("−", "-").rstrip("%")
+        try:
+            out.add(round(float(tok.replace(",", "")), 6))
+        except ValueError:
+            continue
+    if spoken:
+        for m in _SPOKEN_NUMBER.finditer(text):
+            v = float(_NUMBER_WORDS[m.group(2).lower()])
+            out.add(-v if m.group(1) else v)
+    return out
+
+
+def states_numbers_of(point: str, answer: str) -> bool:
+    """True when the answer states every number of the key point (or the point has none)."""
+    need = numbers_in(point)
+    return not need or need <= numbers_in(answer, spoken=True)
+
+
 def strip_fillers(text: str) -> str:
     """Spoken fillers (um, uh, ", you know,") removed before the claims are checked."""
     return " ".join(_FILLERS.sub(" ", text).split())
@@ -381,7 +411,10 @@ class Grader:
             best, contra = checks[j]
             i = int(np.argmax(kp_sim[:, j]))
             sim = float(kp_sim[i, j])
-            credit = pol.combined_credit(best.credit, sim)
+            checker_credit = best.credit
+            if pol.numbers and not states_numbers_of(kp.text, content_text):
+                checker_credit = min(checker_credit, pol.number_cap)  # "31×31×64" does not state "32×32×64"
+            credit = pol.combined_credit(checker_credit, sim)
             status = pol.status(credit, best.entailed, contra.contradicted)
             sp = content[i]
             show = status != "missing"
@@ -390,7 +423,7 @@ class Grader:
                 similarity=round(sim, 3), evidence=sp.text if show else "",
                 span=(sp.start, sp.end) if show else None, entailed=round(best.entailed, 3),
                 partly=round(best.partly, 3), contradicted=round(contra.contradicted, 3), credit=round(credit, 3)))
-            points.append((kp.weight, best.credit, sim, status))
+            points.append((kp.weight, checker_credit, sim, status))
         # a misconception is only "made" when the checker says it is stated, its best span is closer to it
         # than to any key point (the checker alone confuses "switched off at inference" with "applied at
         # inference"), and the answer does not also state its correction (answers that correct a

@@ -6,6 +6,9 @@
 - A **stated error** costs clearly: a core key point the answer contradicts, or an authored
   misconception the answer makes, costs ``error_cost`` each (at most ``max_errors``), and the
   grade shows the quote and the correction.
+- A key point **with numbers** ("the output is 32×32×64") is covered only when the answer states its
+  numbers: the claim checker reads topic, not quantities, and credits "31×31×64" for it; without them
+  the point is at most partly covered (eval/README.md, "Numbers in key points").
 - **Gates** (empty, instructions only, gibberish, off-topic, restating the question) give 0-1, but
   only where the claim checker found no evidence for any key point: a correct answer with
   formulas, code, Greek letters or spoken fillers is never gated. **Caps**: a bare keyword list
@@ -38,6 +41,9 @@ class Policy:
     partial: float = 0.3  # ... at or above: partly covered
     contradiction: float = 0.5  # P(contradicted) at or above (and above P(entailed)): contradicted
     misconception: float = 0.8  # P(the answer states an authored misconception) at or above: made (0.5 flagged correct answers on dev)
+    # a key point with numbers is credited at most number_cap unless the answer states all of them
+    numbers: bool = True
+    number_cap: float = 0.5
     max_errors: int = 2
     no_evidence: float = 0.3  # best key-point credit below this: the gates may apply
     salad_cap: float = 2.0
