@@ -1,8 +1,10 @@
 """The dev measure behind the numbers rule (eval/README.md, "Numbers in key points"): the grader over
 the staged hard answers of the 76 design items (the 24 ``hard_held_out`` items are a test and are not
-graded), with ``Policy.numbers`` off and on. Prints, per setting, (count, of, share) for:
+graded), with ``Policy.numbers`` off and on (``--misconceptions``: ``Policy.misconception_numbers``).
+Prints, per setting, (count, of, share) for:
 - key points labelled *contradicted* in ``numbers_changed`` answers that the card shows as covered;
-- key points labelled *entailed* in ``spoken_paraphrase`` and ``compact_expert`` answers not shown covered.
+- key points labelled *entailed* in ``spoken_paraphrase`` and ``compact_expert`` answers not shown covered;
+- misconceptions labelled *contradicted* (the answer states the correction) / *entailed* flagged as made.
 
     INTERVIEWER_EMBEDDING__PRECISION=fp32 python eval/claims/numbers_rule_check.py [--out FILE]
 
@@ -26,6 +28,8 @@ sys.path.insert(0, str(ROOT / "eval"))
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--misconceptions", action="store_true",
+                    help="toggle Policy.misconception_numbers instead (misconceptions flagged as made, by label)")
     args = ap.parse_args(argv)
 
     from train_claim_checker import hard_held_out
@@ -41,11 +45,18 @@ def main(argv: list[str] | None = None) -> int:
     base, res = svc.grader.policy, {}
     with stored_verdicts(svc):
         for flag in (False, True):
-            svc.grader.policy = dataclasses.replace(base, numbers=flag)
+            flags = {"misconception_numbers": flag} if args.misconceptions else {"numbers": flag}
+            svc.grader.policy = dataclasses.replace(base, **flags)
             wrong, right = [0, 0], [0, 0]
+            made = {"contradicted": [0, 0], "entailed": [0, 0]}
             for r in rows:
                 g = svc.grader.grade_item(svc.bank.items[r["item_id"]], r["answer"], use_llm=False)
                 status = {k.id: k.status for k in g.key_points}
+                hits = {m.id for m in g.misconceptions}
+                for mid, label in r.get("misconceptions", {}).items():
+                    if label in made:
+                        made[label][0] += mid in hits
+                        made[label][1] += 1
                 for kid, label in r["key_points"].items():
                     if kid not in status:
                         continue
@@ -57,7 +68,9 @@ def main(argv: list[str] | None = None) -> int:
                         right[1] += 1
             res["numbers" if flag else "without"] = {
                 "numbers_changed_contradicted_shown_covered": (*wrong, round(wrong[0] / wrong[1], 3)),
-                "spoken_compact_entailed_not_shown_covered": (*right, round(right[0] / right[1], 3))}
+                "spoken_compact_entailed_not_shown_covered": (*right, round(right[0] / right[1], 3)),
+                **{f"misconceptions_labelled_{lab}_flagged_made": (*v, round(v[0] / v[1], 3) if v[1] else None)
+                   for lab, v in made.items()}}
     svc.grader.policy = base
     print(json.dumps(res, indent=1))
     if args.out:
