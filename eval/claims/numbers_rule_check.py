@@ -1,10 +1,11 @@
 """The dev measure behind the numbers rule (eval/README.md, "Numbers in key points"): the grader over
 the staged hard answers of the 76 design items (the 24 ``hard_held_out`` items are a test and are not
-graded), with ``Policy.numbers`` off and on (``--misconceptions``: ``Policy.misconception_numbers``).
-Prints, per setting, (count, of, share) for:
+graded), with ``Policy.numbers`` off and on. Prints, per setting, (count, of, share) for:
 - key points labelled *contradicted* in ``numbers_changed`` answers that the card shows as covered;
 - key points labelled *entailed* in ``spoken_paraphrase`` and ``compact_expert`` answers not shown covered;
-- misconceptions labelled *contradicted* (the answer states the correction) / *entailed* flagged as made.
+- misconceptions labelled *contradicted* (the answer states the correction) / *entailed* flagged as made
+  (the measure behind the rejected misconception-numbers candidate, which had a ``--misconceptions``
+  switch: git history, results/misconception-numbers-decision.json).
 
     INTERVIEWER_EMBEDDING__PRECISION=fp32 python eval/claims/numbers_rule_check.py [--out FILE]
 
@@ -28,8 +29,6 @@ sys.path.insert(0, str(ROOT / "eval"))
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", type=Path, default=None)
-    ap.add_argument("--misconceptions", action="store_true",
-                    help="toggle Policy.misconception_numbers instead (misconceptions flagged as made, by label)")
     args = ap.parse_args(argv)
 
     from train_claim_checker import hard_held_out
@@ -45,8 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     base, res = svc.grader.policy, {}
     with stored_verdicts(svc):
         for flag in (False, True):
-            flags = {"misconception_numbers": flag} if args.misconceptions else {"numbers": flag}
-            svc.grader.policy = dataclasses.replace(base, **flags)
+            svc.grader.policy = dataclasses.replace(base, numbers=flag)
             wrong, right = [0, 0], [0, 0]
             made = {"contradicted": [0, 0], "entailed": [0, 0]}
             for r in rows:

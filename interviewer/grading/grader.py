@@ -433,8 +433,7 @@ class Grader:
             best, contra = checks[len(kps) + j]
             i = int(np.argmax(mc_sim[:, j]))
             if (best.entailed >= pol.misconception and best.entailed > contra.contradicted
-                    and float(mc_sim[i, j]) >= float(kp_sim[i].max())
-                    and (not pol.misconception_numbers or states_numbers_of(mc.text, content_text))):
+                    and float(mc_sim[i, j]) >= float(kp_sim[i].max())):
                 candidates.append((j, mc, best, i))
         corrections = check([([mc.correction], mc_sim[:, j]) for j, mc, _, _ in candidates]) if candidates else []
         hits: list[MisconceptionHit] = []

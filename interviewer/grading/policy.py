@@ -44,8 +44,6 @@ class Policy:
     # a key point with numbers is credited at most number_cap unless the answer states all of them
     numbers: bool = True
     number_cap: float = 0.5
-    # an authored misconception with numbers ("softmax over dim=-2") is made only when the answer states them
-    misconception_numbers: bool = True
     max_errors: int = 2
     no_evidence: float = 0.3  # best key-point credit below this: the gates may apply
     salad_cap: float = 2.0
