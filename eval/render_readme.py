@@ -241,7 +241,7 @@ def block_ask() -> str:
         return "_not measured yet_\n"
     out = ["| ask, questions written for this | rule | n | cites a right item (covered) | first citation right (covered) | "
            "cites a right item (partly covered) | refusal precision | refusal recall | not covered but answered: "
-           "says what the bank lacks | answerable, yet flagged | expected entries cited (covered): as shown / "
+           "says what the bank lacks | answerable, yet flagged (of them covered) | expected entries cited (covered): as shown / "
            "without comparison sides | citations that are expected entries (covered): as shown / without sides |",
            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     runs = [(res, "shipped", "`interviewer eval ask` → `eval/results/ask.json`")]
@@ -267,7 +267,9 @@ def block_ask() -> str:
             out.append(f"| {split} | {rule} | {m['n']} | {_f(cov.get('citation_correct_any'))} | "
                        f"{_f(cov.get('citation_correct_first'))} | {_f(part.get('citation_correct_any'))} | "
                        f"{_f(m['refusal_precision'])} | {_f(m['refusal_recall'])} | {leak} | "
-                       f"{m.get('answerable_flagged_unknown_term', '—')} | "
+                       f"{m.get('answerable_flagged_unknown_term', '—')}"
+                       + (f" ({m['covered_flagged_unknown_term']})" if "covered_flagged_unknown_term" in m else "")
+                       + " | "
                        + (f"{_f(cov['expected_items_cited'])} / {_f(cov['expected_items_cited_without_sides'])} | "
                           f"{_f(cov['citations_expected'])} / {_f(cov['citations_expected_without_sides'])} |"
                           if "citations_expected" in cov else "— | — |"))

@@ -69,6 +69,9 @@ def _score(rows: list[dict[str, Any]], rule: Any) -> dict[str, Any]:
         out["of_which_flagged_unknown_term"] = sum(NOT_IN_BANK in r["_text"] for r in leaked)
         out["answerable_flagged_unknown_term"] = sum(NOT_IN_BANK in r["_text"] for r in rows
                                                      if r["kind"] != "not_covered")
+        # of those, the fully covered ones: a partly covered question's note usually names the part the
+        # bank lacks (correct); on a covered question the note is a false alarm
+        out["covered_flagged_unknown_term"] = sum(NOT_IN_BANK in r["_text"] for r in rows if r["kind"] == "covered")
     for kind in ("covered", "partly"):
         sel = [(r, ref) for r, ref in zip(rows, refused, strict=True) if r["kind"] == kind]
         if not sel:
