@@ -27,7 +27,7 @@ VARIANTS = [("Q4_K_M", False), ("Q4_K_M", True), ("Q8_0", False), ("Q4_0", False
 def ask_prompts(svc, n: int = 6) -> list:
     from interviewer.concepts import (
         add_compared,
-        confident,
+        answerable,
         coverage_rule,
         llm_context,
         retrieve_for_question,
@@ -39,8 +39,10 @@ def ask_prompts(svc, n: int = 6) -> list:
     qs = [q for q in qs if q.get("split") == "dev" and q.get("kind") == "covered"][:n]
     rule, out = coverage_rule(svc), []
     for q in qs:
-        rel = add_compared(confident(retrieve_for_question(svc, q["question"]), rule), side_entries(svc, q["question"]), rule)
-        out.append(render(svc.settings.prompts_dir, "ask", question=q["question"], context=llm_context(rel)))
+        sides = side_entries(svc, q["question"])  # what answer_question decides and shows (refused: no LLM call)
+        rel = add_compared(answerable(retrieve_for_question(svc, q["question"]), sides, rule), sides, rule)
+        if rel:
+            out.append(render(svc.settings.prompts_dir, "ask", question=q["question"], context=llm_context(rel)))
     return out
 
 

@@ -50,8 +50,9 @@ def run_doctor(svc: Any, as_json: bool = False) -> bool:
         return f"stt/tts modules: {have or 'none'}; espeak-ng: {espeak or 'not installed'}"
 
     judge = s.grading.llm_judge == "on" or (s.grading.llm_judge == "auto" and s.grading.llm_capable)
-    checker = _checker_status(s.grading.checker_path, s.data_dir / "models", s.embedding.precision,
-                              s.grading.checker_runtime)
+    from interviewer.wiring import checker_onnx_dir
+
+    checker = _checker_status(s.grading.checker_path, checker_onnx_dir(s), s.embedding.precision)
     checks = [_check("bank", bank), _check("embedding", embedder), _check("vector store", store),
               _check("llm", llm), _check("progress db", progress), _check("voice", voice),
               {"check": "claim checker", "ok": checker[0], "detail": checker[1]},
@@ -76,12 +77,12 @@ def _sandbox_check() -> dict[str, object]:
             "detail": problem or "bubblewrap ok: coding exercises run isolated"}
 
 
-def _checker_status(path: str, onnx_dir: Path, precision: str = "auto", runtime_setting: str = "auto") -> tuple[bool, str]:
+def _checker_status(path: str, onnx_dir: Path | None, precision: str = "auto") -> tuple[bool, str]:
     """The claim checker's weights are present and match their manifest (without loading the model),
     which runtime grades with it, and whether its ONNX Runtime graph has been exported yet."""
     import json as _json
 
-    from interviewer.grading.claims import DEFAULT_DIR, checker_id, file_sha256, onnx_path
+    from interviewer.grading.claims import DEFAULT_DIR, checker_id, file_sha256, onnx_path, wants_onnx
 
     d = Path(path) if path else DEFAULT_DIR
     w, m = d / "model.safetensors", d / "MANIFEST.json"
@@ -93,12 +94,12 @@ def _checker_status(path: str, onnx_dir: Path, precision: str = "auto", runtime_
         return False, f"{w} does not match MANIFEST.json (damaged or replaced)"
     from interviewer.retrieval.embeddings import resolve_precision
 
-    graph = onnx_path(onnx_dir, checker_id(got))
     resolved = resolve_precision(precision)
-    if runtime_setting == "torch" or resolved != "fp32":  # the ONNX graph is fp32 only (ClaimChecker)
-        why = "grading.checker_runtime = torch" if runtime_setting == "torch" else f"{resolved}: this CPU has native bf16"
+    if onnx_dir is None or not wants_onnx(resolved, onnx_dir):  # the same decision the checker makes
+        why = "grading.checker_runtime = torch" if onnx_dir is None else f"{resolved}: this CPU has native bf16"
         runtime = f"runs in torch ({why})"
+    elif onnx_path(onnx_dir, checker_id(got)).is_file():
+        runtime = "runs in ONNX Runtime (graph ready)"
     else:
-        runtime = ("runs in ONNX Runtime (graph ready)" if graph.is_file() else
-                   "ONNX Runtime graph not exported yet (`interviewer model` or the first grade exports it, ~10 s)")
+        runtime = "ONNX Runtime graph not exported yet (`interviewer model` or the first grade exports it, ~10 s)"
     return True, f"{d.name} sha256 {got[:12]} ({w.stat().st_size / 1e6:.0f} MB); {runtime}"

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from interviewer.settings import Settings
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from interviewer.bank.loader import Bank
     from interviewer.grading.claims import ClaimChecker
     from interviewer.grading.grader import Grader
@@ -23,6 +25,11 @@ if TYPE_CHECKING:
     from interviewer.retrieval.rerank import Reranker
     from interviewer.retrieval.search import Retriever
     from interviewer.retrieval.store import QuestionIndex
+
+
+def checker_onnx_dir(settings: Settings) -> Path | None:
+    """Where the claim checker's exported ONNX graph lives, or None when ``grading.checker_runtime = torch``."""
+    return settings.data_dir / "models" if settings.grading.checker_runtime == "auto" else None
 
 
 class Services:
@@ -115,8 +122,7 @@ class Services:
 
         with self._lock:
             return ClaimChecker(self.settings.grading.checker_path or None, self.settings.embedding.precision,
-                                onnx_dir=(self.settings.data_dir / "models"
-                                          if self.settings.grading.checker_runtime == "auto" else None))
+                                onnx_dir=checker_onnx_dir(self.settings))
 
     @functools.cached_property
     def grader(self) -> Grader:

@@ -95,6 +95,13 @@ def verified_manifest(path: Path, what: str, rebuild: str, verify: bool = True) 
     return data
 
 
+def wants_onnx(precision: str, onnx_dir: str | Path | None) -> bool:
+    """Whether a checker of this (resolved) precision runs its exported graph in ONNX Runtime: fp32 with a
+    directory for the graph (the wiring passes one unless ``grading.checker_runtime = torch``); bf16 runs
+    in torch. The export can still fail, which leaves torch (``ClaimChecker.runtime`` says which)."""
+    return onnx_dir is not None and precision == "fp32"
+
+
 class ClaimChecker:
     """Loads the trained cross-encoder once per process; thread-safe, holds no user state."""
 
@@ -128,7 +135,7 @@ class ClaimChecker:
         self._session: Any = None
         self.model: Any = None
         self.runtime = "torch"
-        if onnx_dir is not None and self.precision == "fp32":
+        if onnx_dir is not None and wants_onnx(self.precision, onnx_dir):
             self._session = _onnx_session(self, Path(onnx_dir))
             self.runtime = "onnxruntime" if self._session is not None else "torch"
         if self._session is None:

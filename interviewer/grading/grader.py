@@ -119,10 +119,11 @@ def numbers_in(text: str, spoken: bool = False) -> set[float]:
     return out
 
 
-def states_numbers_of(point: str, answer: str) -> bool:
-    """True when the answer states every number of the key point (or the point has none)."""
+def states_numbers_of(point: str, answer: str | set[float]) -> bool:
+    """True when the answer (its text, or the numbers ``numbers_in(text, spoken=True)`` read from it)
+    states every number of the key point (or the point has none)."""
     need = numbers_in(point)
-    return not need or need <= numbers_in(answer, spoken=True)
+    return not need or need <= (numbers_in(answer, spoken=True) if isinstance(answer, str) else answer)
 
 
 def strip_fillers(text: str) -> str:
@@ -407,12 +408,13 @@ class Grader:
 
         results: list[KeyPointResult] = []
         points: list[tuple[str, float, float, str]] = []
+        said = numbers_in(content_text, spoken=True)  # read once, checked against every key point
         for j, kp in enumerate(kps):
             best, contra = checks[j]
             i = int(np.argmax(kp_sim[:, j]))
             sim = float(kp_sim[i, j])
             checker_credit = best.credit
-            if pol.numbers and not states_numbers_of(kp.text, content_text):
+            if pol.numbers and not states_numbers_of(kp.text, said):
                 checker_credit = min(checker_credit, pol.number_cap)  # "31×31×64" does not state "32×32×64"
             credit = pol.combined_credit(checker_credit, sim)
             status = pol.status(credit, best.entailed, contra.contradicted)
