@@ -596,6 +596,14 @@ def test_misconception_corrections_are_checked_only_for_candidates(svc, dropout)
     wrong = grader.grade_item(dropout, DROPOUT_STILL_ON, use_llm=False)  # makes m2: dropout on at inference
     made = {m.correction for m in dropout.rubric.misconceptions if m.id in {h.id for h in wrong.misconceptions}}
     assert made and made <= set(rec.claims)
+    # a misconception is made only where its best-matching span is closer to it than to any key point, so
+    # the others are never sent to the checker: the spoken answer's best span for m2 ("use all of them, no
+    # dropping" at test time) is a key point's, and m2 is not checked; the made one above was
+    assert {m.text for m in dropout.rubric.misconceptions if m.id in {h.id for h in wrong.misconceptions}} <= set(rec.claims)
+    rec.claims.clear()
+    grader.grade_item(dropout, DROPOUT_SPOKEN, use_llm=False)
+    m2 = next(m for m in dropout.rubric.misconceptions if m.id == "m2")
+    assert m2.text not in rec.claims and {k.text for k in dropout.rubric.key_points} <= set(rec.claims)
     same = svc.grader.grade_item(dropout, DROPOUT_STILL_ON, use_llm=False)  # (bf16 batches differ in the 4th digit)
     assert (wrong.score, [h.id for h in wrong.misconceptions], [k.status for k in wrong.key_points]) == \
         (same.score, [h.id for h in same.misconceptions], [k.status for k in same.key_points])

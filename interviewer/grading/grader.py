@@ -403,8 +403,13 @@ class Grader:
         def wordings(kp: Any) -> list[str]:
             return [kp.text, *kp.phrasings] if pol.phrasings else [kp.text]
 
+        # a misconception can only be "made" where its best-matching span is closer to it than to any key
+        # point (below); the others are not sent to the checker at all (the same grades, fewer pairs)
+        mc_best = [int(np.argmax(mc_sim[:, j])) for j in range(len(mcs))]
+        eligible = [j for j in range(len(mcs)) if float(mc_sim[mc_best[j], j]) >= float(kp_sim[mc_best[j]].max())]
         checks = check([(wordings(k), kp_sim[:, j]) for j, k in enumerate(kps)]
-                       + [([m.text], mc_sim[:, j]) for j, m in enumerate(mcs)])
+                       + [([mcs[j].text], mc_sim[:, j]) for j in eligible])
+        mc_checks = dict(zip(eligible, checks[len(kps):], strict=True))
 
         results: list[KeyPointResult] = []
         points: list[tuple[str, float, float, str]] = []
@@ -431,12 +436,9 @@ class Grader:
         # inference"), and the answer does not also state its correction (answers that correct a
         # misconception name it). The corrections are checked only for the candidates that pass the rest.
         candidates = []
-        for j, mc in enumerate(mcs):
-            best, contra = checks[len(kps) + j]
-            i = int(np.argmax(mc_sim[:, j]))
-            if (best.entailed >= pol.misconception and best.entailed > contra.contradicted
-                    and float(mc_sim[i, j]) >= float(kp_sim[i].max())):
-                candidates.append((j, mc, best, i))
+        for j, (best, contra) in mc_checks.items():
+            if best.entailed >= pol.misconception and best.entailed > contra.contradicted:
+                candidates.append((j, mcs[j], best, mc_best[j]))
         corrections = check([([mc.correction], mc_sim[:, j]) for j, mc, _, _ in candidates]) if candidates else []
         hits: list[MisconceptionHit] = []
         for (j, mc, best, i), (corrected, _) in zip(candidates, corrections, strict=True):
