@@ -16,7 +16,10 @@ questions with an "or" that is no choice, written the same way after choices wer
 rule. ``eval/ask/questions-e.jsonl`` (split ``test-e``): 80 questions (24 covered, 16 partly, 40
 uncovered: ML-adjacent methods, homonyms, systems questions, comparisons of two unknowns), written
 the same way, blind, when sides the bank never names got no entry (2026-12-04). Every split is
-scored with and without that rule (``*_without_comparison_rule``).
+scored with and without that rule (``*_without_comparison_rule``). ``eval/ask/questions-f.jsonl`` (split
+``test-f``): 80 more (24/16/40), written the same way from a dump of the bank's entries, blind, to
+decide the threshold re-chosen on the five earlier sets (2026-12-04; eval/README.md, "Ask threshold
+re-chosen").
 ``--reranker DIR --threshold T`` scores other reranker weights (e.g. an earlier model) with their own
 dev-chosen threshold, for comparison.
 """
@@ -35,6 +38,7 @@ QUESTIONS_B = ROOT / "eval" / "ask" / "questions-b.jsonl"
 QUESTIONS_C = ROOT / "eval" / "ask" / "questions-c.jsonl"
 QUESTIONS_D = ROOT / "eval" / "ask" / "questions-d.jsonl"
 QUESTIONS_E = ROOT / "eval" / "ask" / "questions-e.jsonl"
+QUESTIONS_F = ROOT / "eval" / "ask" / "questions-f.jsonl"
 OUT = ROOT / "eval" / "results" / "ask.json"
 
 
@@ -138,7 +142,7 @@ def run_ask_eval(svc: Any, calibrate: bool = False, out: Path | None = None, thr
     from interviewer.evaluation.grading import _git_sha
 
     rows = (_read(QUESTIONS) + _read(QUESTIONS_B, "test-b") + _read(QUESTIONS_C, "test-c")
-            + _read(QUESTIONS_D, "test-d") + _read(QUESTIONS_E, "test-e"))
+            + _read(QUESTIONS_D, "test-d") + _read(QUESTIONS_E, "test-e") + _read(QUESTIONS_F, "test-f"))
     if calibrate:  # the dev half alone: choosing a threshold (or a model) never looks at a held-out question
         rows = [r for r in rows if r.get("split") == "dev"]
     svc.ensure_index()
@@ -156,6 +160,7 @@ def run_ask_eval(svc: Any, calibrate: bool = False, out: Path | None = None, thr
     test_c = [r for r in rows if r.get("split") == "test-c"]
     test_d = [r for r in rows if r.get("split") == "test-d"]
     test_e = [r for r in rows if r.get("split") == "test-e"]
+    test_f = [r for r in rows if r.get("split") == "test-f"]
     rule = coverage_rule(svc)
     if threshold is not None:
         rule = dataclasses.replace(rule, minimum=threshold)
@@ -168,9 +173,10 @@ def run_ask_eval(svc: Any, calibrate: bool = False, out: Path | None = None, thr
         **({"test_c": _score(test_c, rule)} if test_c else {}),
         **({"test_d": _score(test_d, rule)} if test_d else {}),
         **({"test_e": _score(test_e, rule)} if test_e else {}),
+        **({"test_f": _score(test_f, rule)} if test_f else {}),
         **{f"{name}_without_comparison_rule": _score(part, dataclasses.replace(rule, sides=False))
            for name, part in (("dev", dev), ("test", test), ("test_b", test_b), ("test_c", test_c),
-                                  ("test_d", test_d), ("test_e", test_e)) if part},
+                                  ("test_d", test_d), ("test_e", test_e), ("test_f", test_f)) if part},
         "latency_s": {"p50": _pct(lat, 0.5), "p95": _pct(lat, 0.95), "note": "whole extractive answer, no LLM"},
         "per_question": [{"question": r["question"], "kind": r["kind"], "split": r.get("split"),
                           "expected": r["_expected"], "confidence": round(confidence(r["_hits"]), 3) if r["_hits"] else None,
@@ -181,8 +187,10 @@ def run_ask_eval(svc: Any, calibrate: bool = False, out: Path | None = None, thr
                  "embedding_model": svc.embedder.model_id,
                  "reranker": svc.reranker.model_id if svc.reranker is not None else None,
                  "precision": getattr(svc.embedder, "precision", None),  # the embedder's and the reranker's matmuls
-                 "note": "the threshold was chosen on the dev split only (balanced accuracy of answer vs refuse); "
-                         "test-b was written afterwards and is scored with that threshold"},
+                 "note": "the threshold in use was chosen on dev, test and test-b … test-e pooled (472 questions, all "
+                         "read before; the smallest with refusal recall >= 0.9 and covered citation >= 0.9) and "
+                         "adopted on the blind test-f (eval/README.md, 'Ask threshold re-chosen'); "
+                         "threshold_best_on_dev is the dev-only balanced-accuracy choice, for reference"},
     }
     if calibrate:
         at = dataclasses.replace(rule, minimum=chosen)
