@@ -45,6 +45,36 @@ def test_reingest_skips_unchanged_and_reembeds_changed(svc, tmp_path):
     assert s.index.collection.metadata["embedding_model"] == svc.embedder.model_id
 
 
+def test_dense_search_is_exact_and_an_older_collection_is_widened(svc, tmp_path):
+    """Chroma's default HNSW beam (ef_search 100) returned different nearest vectors in different
+    processes for the same query, so a question could be answered in one run and refused in the next.
+    The beam is wider than the bank's vectors: the dense ranking is the exact one."""
+    import chromadb
+    import numpy as np
+
+    from interviewer.retrieval.store import EF_SEARCH, QuestionIndex
+
+    col = svc.index.collection
+    assert col.configuration["hnsw"]["ef_search"] >= EF_SEARCH > col.count()
+    got = col.get(include=["embeddings", "metadatas"])
+    vecs, ids = np.asarray(got["embeddings"]), [m["item_id"] for m in got["metadatas"]]
+    for q in ("d-separation in Bayesian networks - how do I read conditional independencies off the graph?",
+              "bonferroni vs benjamini-hochberg when I'm comparing 50 model variants against a baseline"):
+        v = svc.embedder.embed([q])[0]
+        exact: dict[str, float] = {}
+        for i in np.argsort(-(vecs @ v))[:150]:  # what rank_dense asks Chroma for: 3 x its pool of 50 items
+            exact.setdefault(ids[i], 0.0)
+        assert [iid for iid, _ in svc.retriever.rank_dense(q, None, v)] == list(exact)[:50]
+    # a collection created before (Chroma's default beam) is widened when it is opened
+    client = chromadb.PersistentClient(path=str(tmp_path / "old"))
+    old = client.get_or_create_collection(QuestionIndex(client, svc.embedder).name)
+    client.delete_collection(old.name)
+    client.create_collection(old.name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
+    assert client.get_collection(old.name).configuration["hnsw"]["ef_search"] < EF_SEARCH
+    QuestionIndex(client, svc.embedder)
+    assert client.get_collection(old.name).configuration["hnsw"]["ef_search"] == EF_SEARCH
+
+
 def test_collections_never_mix_embedding_models(svc, tmp_path):
     from interviewer.retrieval.embeddings import HashEmbedder
     from interviewer.retrieval.store import QuestionIndex

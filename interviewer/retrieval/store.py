@@ -57,6 +57,14 @@ def item_metadata(item: Item) -> dict[str, str | int | float | bool]:
     return meta
 
 
+#: HNSW's search beam. Chroma's default (100) made the dense ranking differ between processes on the
+#: same index and query (an item among the 150 nearest vectors in one run, missing in the next), so
+#: the same question could be answered in one run and refused in another. A beam wider than the bank's
+#: vectors (1,584 for 528 items) makes the search exhaustive, hence exact and repeatable; at this size
+#: it costs about a millisecond.
+EF_SEARCH = 4096
+
+
 class QuestionIndex:
     """One Chroma collection per embedding model; ids are bank item ids."""
 
@@ -68,7 +76,10 @@ class QuestionIndex:
             self.collection = client.get_or_create_collection(
                 self.name, embedding_function=None,
                 metadata={"embedding_model": embedder.model_id, "schema": BANK_SCHEMA_VERSION},
-                configuration={"hnsw": {"space": "cosine"}})
+                configuration={"hnsw": {"space": "cosine", "ef_search": EF_SEARCH}})
+            hnsw = (getattr(self.collection, "configuration", None) or {}).get("hnsw") or {}
+            if int(hnsw.get("ef_search") or 0) < EF_SEARCH:  # a collection made before 2026-12-04
+                self.collection.modify(configuration={"hnsw": {"ef_search": EF_SEARCH}})
         except Exception as e:
             raise BackendError(f"cannot open Chroma collection {self.name}: {e}") from None
 
