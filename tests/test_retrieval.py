@@ -73,6 +73,19 @@ def test_dense_search_is_exact_and_an_older_collection_is_widened(svc, tmp_path)
     assert client.get_collection(old.name).configuration["hnsw"]["ef_search"] < EF_SEARCH
     QuestionIndex(client, svc.embedder)
     assert client.get_collection(old.name).configuration["hnsw"]["ef_search"] == EF_SEARCH
+    # a bank with more vectors than the beam (an import) widens it when it is synced
+    import interviewer.retrieval.store as store
+
+    store.EF_SEARCH, saved = 64, store.EF_SEARCH
+    try:
+        small = chromadb.PersistentClient(path=str(tmp_path / "small"))
+        index = QuestionIndex(small, svc.embedder)
+        assert small.get_collection(index.name).configuration["hnsw"]["ef_search"] == 64
+        index.sync(list(svc.bank.items.values())[:40])
+        assert index.collection.count() > 64
+        assert small.get_collection(index.name).configuration["hnsw"]["ef_search"] >= index.collection.count()
+    finally:
+        store.EF_SEARCH = saved
 
 
 def test_collections_never_mix_embedding_models(svc, tmp_path):
