@@ -50,7 +50,7 @@ def main() -> None:
         if t > 0.6:
             break
     out = {"rule": f"smallest threshold with pooled refusal recall >= {RECALL} and covered citation (any) >= {CITATION}",
-           "questions": len(rows), "splits": sorted({r.get('split') for r in rows}),
+           "questions": len(rows), "splits": sorted({str(r.get("split")) for r in rows}),
            "n_covered": sum(r["kind"] == "covered" for r in rows), "n_partly": sum(r["kind"] == "partly" for r in rows),
            "n_not_covered": sum(r["kind"] == "not_covered" for r in rows),
            "threshold_in_use": rule.minimum, "chosen": chosen,
