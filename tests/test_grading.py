@@ -649,3 +649,61 @@ def test_feedback_quotes_a_contradicting_passage_once():
             "It prevents co-adaptation.") in fb, fb
     assert 'You said: "it runs at inference too". Correct: It is switched off at inference.' in fb, fb
     assert "You stated 0 of 3 core points." in fb and "Missing: Inverted dropout rescales in training." in fb
+
+
+def test_grade_batch_checks_a_chunk_in_one_pass_with_the_grades_grade_gives(svc):
+    """grade-batch checks the pairs of a whole chunk of answers in one length-sorted pass of the claim
+    checker (full batches) where the checker is batch-invariant (fp32), and each grade is the one
+    ``grade`` gives for that answer alone; in bf16 each answer is checked on its own."""
+    from interviewer.grading.batch import grade_rows, prefetch_verdicts, rubric_for
+    from interviewer.grading.claims import ClaimChecker
+    from interviewer.grading.grader import Grader
+
+    rows = [{"id": "004-048", "question": "What is dropout?", "student_answer": a}
+            for a in (DROPOUT_CONCISE, DROPOUT_GOOD, DROPOUT_SPOKEN, DROPOUT_WRONG, DROPOUT_STILL_ON, "")]
+    rows.append({"question": "What does a tokenizer do?", "reference_answer": "It splits text into tokens.",
+                 "student_answer": "A tokenizer splits raw text into tokens, such as words or subwords."})
+    fp32 = ClaimChecker(None, "fp32")
+    grader = Grader(svc.embedder, fp32, policy=svc.grader.policy)
+    alone = [grader.rubric_grade(r["question"], rubric_for(svc, r)[0], r["student_answer"], rubric_for(svc, r)[1])
+             for r in rows]
+    fp32._cache.clear()
+    calls: list[int] = []
+    forward = fp32._forward
+    fp32._forward = lambda chunk: (calls.append(len(chunk)), forward(chunk))[1]  # type: ignore[method-assign]
+
+    class Svc:
+        pass
+
+    s = Svc()
+    s.grader, s.bank = grader, svc.bank  # type: ignore[attr-defined]
+    together = grade_rows(s, rows)
+    assert [g.score for g in together] == [g.score for g in alone]
+    assert [[k.status for k in g.key_points] for g in together] == [[k.status for k in g.key_points] for g in alone]
+    # the chunk's pairs went through in one pass: the first batch holds more than one answer's pairs (a
+    # dropout answer asks about at most 5 key points + 2 misconceptions), not one small batch per answer
+    per_answer = len(svc.bank.get("004-048").rubric.key_points) + len(svc.bank.get("004-048").rubric.misconceptions)
+    assert calls[0] > 2 * per_answer, calls
+    bf16 = Grader(svc.embedder, ClaimChecker(None, "bf16"), policy=svc.grader.policy)
+    assert prefetch_verdicts(bf16, rows, [rubric_for(svc, r) for r in rows]) == 0
+    assert prefetch_verdicts(grader, rows, [rubric_for(svc, r) for r in rows]) > 0
+
+
+def test_a_bf16_checker_keeps_its_linear_weights_in_bf16_with_autocasts_verdicts():
+    """bf16: the linear layers' weights are stored as autocast would cast them on every call; the
+    probabilities are those of a plain fp32 model under autocast, bit for bit."""
+    import numpy as np
+    import torch
+
+    from interviewer.grading.claims import ClaimChecker
+
+    bf16 = ClaimChecker(None, "bf16", verify=False)
+    linear = [m for m in bf16.model.modules() if isinstance(m, torch.nn.Linear)]
+    assert linear and all(m.weight.dtype == torch.bfloat16 for m in linear)
+    assert all(m.weight.dtype == torch.float32 for m in bf16.model.modules() if isinstance(m, torch.nn.LayerNorm))
+    pairs = [(DROPOUT_GOOD, DROPOUT_CONCISE), ("Dropout is switched off at inference.", DROPOUT_SPOKEN)]
+    got = bf16.probabilities(pairs)
+    plain = bf16._torch_model()
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
+        want = torch.softmax(plain(**bf16._encode(pairs, "pt")).logits.float(), dim=-1).numpy()
+    assert np.array_equal(got, want)

@@ -49,6 +49,41 @@ def rubric_for(svc: Any, row: dict[str, Any], use_bank: bool = True) -> tuple[Ru
     return derive_rubric(row["question"], ref), "derived from reference answer"
 
 
+class _PairRecorder:
+    """Stands in for the claim checker in a dry run of a chunk's grades: records the (claim, text) pairs
+    they ask about first and answers "not stated" (so no misconception becomes a candidate)."""
+
+    def __init__(self, model_id: str) -> None:
+        self.model_id = model_id
+        self.pairs: list[tuple[str, str]] = []
+
+    def check_pairs(self, pairs: list[tuple[str, str]]) -> list[Any]:
+        from interviewer.grading.claims import Verdict
+
+        self.pairs += pairs
+        return [Verdict(entailed=0.0, partly=0.0, contradicted=0.0, not_stated=1.0)] * len(pairs)
+
+
+def prefetch_verdicts(grader: Any, rows: list[dict[str, Any]], rubrics: list[tuple[Rubric, str]]) -> int:
+    """Check the pairs that grading these rows will ask about in one length-sorted pass of the claim
+    checker, so its batches are full instead of one small batch per answer (eval/README.md, "grade-batch:
+    one pass of the claim checker per chunk"); the grades then read the verdicts from its cache, and are
+    the ones ``grade`` gives (only where the checker is batch-invariant: fp32). The dry run uses its own
+    grader (sharing the embeddings), never the process-wide one's checker. Returns the pairs checked."""
+    from interviewer.grading.grader import Grader
+
+    checker = grader.checker
+    if not getattr(checker, "batch_invariant", False) or not hasattr(checker, "probabilities"):
+        return 0  # bf16: a verdict would depend on which answers share its batch; grade each on its own
+    recorder = _PairRecorder(getattr(checker, "model_id", ""))
+    dry = Grader(grader.embedder, recorder, policy=grader.policy)
+    dry._cache = grader._cache
+    for r, (rub, origin) in zip(rows, rubrics, strict=True):
+        dry.rubric_grade(r["question"], rub, r["student_answer"], origin)
+    checker.probabilities(recorder.pairs)
+    return len(recorder.pairs)
+
+
 def grade_rows(svc: Any, rows: list[dict[str, Any]], use_llm: bool = False, use_bank: bool = True) -> list[Any]:
     grader = svc.grader
     rubrics = [rubric_for(svc, r, use_bank) for r in rows]
@@ -58,6 +93,7 @@ def grade_rows(svc: Any, rows: list[dict[str, Any]], use_llm: bool = False, use_
         texts += [r["question"], rub.model_answer, *(k.text for k in rub.key_points),
                   *(m.text for m in rub.misconceptions), *(s.text for s in content)]
     grader.prefetch(texts)
+    prefetch_verdicts(grader, rows, rubrics)
     out = []
     for r, (rub, origin) in zip(rows, rubrics, strict=True):
         out.append(grader.grade(r["question"], rub, r["student_answer"], origin, use_llm=use_llm))

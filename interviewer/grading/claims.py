@@ -140,8 +140,22 @@ class ClaimChecker:
             self.runtime = "onnxruntime" if self._session is not None else "torch"
         if self._session is None:
             self.model = self._torch_model()
+            if self.precision == "bf16":
+                # the linear layers' weights stored in bf16: what autocast casts them to on every call anyway
+                # (the same probabilities, bit for bit), without the casts; LayerNorm and softmax stay fp32
+                for module in self.model.modules():
+                    if isinstance(module, torch.nn.Linear):
+                        module.to(torch.bfloat16)
         self._cache: dict[tuple[str, str], np.ndarray] = {}
         self.preloaded = 0  # verdicts read from an evaluation run's store (load_verdicts); timings read with it
+
+    @property
+    def batch_invariant(self) -> bool:
+        """Whether a pair's probabilities do not depend on the other pairs in its batch: true in fp32
+        (ONNX Runtime and torch: 330 answers graded identically, checked one by one or a chunk at a
+        time); in bf16 the kernels round differently with the batch's shape (a tenth of a point on about
+        one answer in twenty), so grade-batch checks each answer on its own, as ``grade`` does."""
+        return self.precision == "fp32"
 
     def _torch_model(self, attn: str | None = None) -> Any:
         from transformers import AutoModelForSequenceClassification
