@@ -201,11 +201,25 @@ def block_bench() -> str:
     res = _load("bench.json")
     if res is None:
         return "_not measured yet_\n"
-    out = ["| measurement | result |", "|---|---|"]
-    for row in res.get("table", []):
-        out.append(f"| {row['what']} | {row['result']} |")
     m = res.get("meta", {})
     sections, full = m.get("sections") or {}, m.get("full_run") or m
+    # which bench section measured each row (sections are re-measured one at a time, on whatever CPU the
+    # session had), so each row names its CPU: speed rows are not comparable across CPUs
+    row_section = (("grade latency", "grading"), ("claim checker, one answer", "grading"),
+                   ("claim checker in torch vs", "checker_runtimes"), ("claim checker, 40 answers", "checker_concurrency"),
+                   ("embedder,", "checker_concurrency"), ("`grade-batch`", "batch"), ("UI:", "ui_card"),
+                   ("terminal start", "cli_start"), ("`interviewer serve`", "ui_start"))
+
+    def cpu_of(what: str) -> str:
+        if what.startswith("Ask with"):
+            return "named in the row"
+        sec = next((sec for prefix, sec in row_section if what.startswith(prefix)), None)
+        st = sections.get(sec or "", full)
+        return str(st.get("cpu") or "Intel, AVX-512 + AMX")
+
+    out = ["| measurement | CPU | result |", "|---|---|---|"]
+    for row in res.get("table", []):
+        out.append(f"| {row['what']} | {cpu_of(row['what'])} | {row['result']} |")
 
     def src(st: dict) -> str:
         # runs that did not record their CPU ran on the Intel AVX-512/AMX machine (eval/bench.py)
