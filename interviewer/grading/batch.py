@@ -51,7 +51,8 @@ def rubric_for(svc: Any, row: dict[str, Any], use_bank: bool = True) -> tuple[Ru
 
 class _PairRecorder:
     """Stands in for the claim checker in a dry run of a chunk's grades: records the (claim, text) pairs
-    they ask about first and answers "not stated" (so no misconception becomes a candidate)."""
+    they ask about first and answers "partly" (so no misconception becomes a candidate, whose correction
+    would be a pair nobody needs, and no gate embeds the whole answer to look for relevance)."""
 
     def __init__(self, model_id: str) -> None:
         self.model_id = model_id
@@ -61,7 +62,7 @@ class _PairRecorder:
         from interviewer.grading.claims import Verdict
 
         self.pairs += pairs
-        return [Verdict(entailed=0.0, partly=0.0, contradicted=0.0, not_stated=1.0)] * len(pairs)
+        return [Verdict(entailed=0.0, partly=1.0, contradicted=0.0, not_stated=0.0)] * len(pairs)
 
 
 def prefetch_verdicts(grader: Any, rows: list[dict[str, Any]], rubrics: list[tuple[Rubric, str]]) -> int:
