@@ -4,8 +4,9 @@ from human grades maps it onto the interviewer's 0-10 scale; an LLM judge is fus
 capable model is configured. Deterministic for a given answer and rubric.
 
 One call path (``Grader.grade``): clean the text -> spans -> instruction spans removed ->
-claim checks (each key point and misconception against the whole answer, in windows when long,
-and against the span that matches it best) -> gates and caps (only where no key point has
+claim checks (each key point, and each misconception whose best-matching span is closer to it than
+to any key point, against the whole answer, in windows when long, and against the span that matches
+it best) -> gates and caps (only where no key point has
 evidence) -> policy score -> calibration -> optional LLM judge -> interview penalties.
 
 Sentence embeddings (MiniLM) are used for what they are good at: finding the span to quote as
