@@ -128,6 +128,18 @@ def test_http_client_against_a_real_chroma_server(svc, tmp_path):
         hits = s.retriever.search("what does temperature do when sampling", k=3)
         assert "004-010" in [h.id for h in hits]
         assert s.ensure_index() is None  # already in sync
+        # a server collection made with Chroma's default search beam is widened over HTTP when opened
+        import chromadb
+
+        from interviewer.retrieval.store import EF_SEARCH, QuestionIndex
+
+        client = chromadb.HttpClient(host="127.0.0.1", port=port)
+        name = s.index.name
+        client.delete_collection(name)
+        client.create_collection(name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
+        assert client.get_collection(name).configuration["hnsw"]["ef_search"] < EF_SEARCH
+        QuestionIndex(client, svc.embedder)
+        assert client.get_collection(name).configuration["hnsw"]["ef_search"] == EF_SEARCH
     finally:
         stop(proc)
 
