@@ -88,6 +88,29 @@ def test_dense_search_is_exact_and_an_older_collection_is_widened(svc, tmp_path)
         store.EF_SEARCH = saved
 
 
+def test_a_server_that_cannot_widen_the_beam_still_opens(svc, capsys):
+    """Widening the search beam is best effort: a Chroma that refuses ``modify`` (an older server) still
+    serves the collection, approximately, and says so."""
+    from interviewer.retrieval.store import QuestionIndex
+
+    class Collection:
+        configuration = {"hnsw": {"space": "cosine", "ef_search": 100}}
+
+        def count(self):
+            return 10
+
+        def modify(self, **kw):
+            raise RuntimeError("configuration cannot be modified")
+
+    class Client:
+        def get_or_create_collection(self, *a, **kw):
+            return Collection()
+
+    index = QuestionIndex(Client(), svc.embedder)
+    assert index.widen() == 100
+    assert "dense search stays approximate" in capsys.readouterr().err
+
+
 def test_collections_never_mix_embedding_models(svc, tmp_path):
     from interviewer.retrieval.embeddings import HashEmbedder
     from interviewer.retrieval.store import QuestionIndex

@@ -91,7 +91,14 @@ class QuestionIndex:
         while want < self.collection.count():
             want *= 2
         if have < want:
-            self.collection.modify(configuration={"hnsw": {"ef_search": want}})
+            try:
+                self.collection.modify(configuration={"hnsw": {"ef_search": want}})
+            except Exception as e:  # noqa: BLE001 -- e.g. a Chroma server too old to modify it: search still works
+                import sys
+
+                print(f"note: cannot widen the search beam of {self.name} ({type(e).__name__}: {str(e)[:120]}); "
+                      "dense search stays approximate", file=sys.stderr)
+                return have
             return want
         return have
 
