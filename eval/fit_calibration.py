@@ -33,6 +33,22 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
+def asag_validation_rows() -> list[dict[str, Any]]:
+    """The ASAG train files' validation questions (a tenth, by a hash of dataset and question id; the
+    claim checker never trained on them): what the ``reference`` curve is fitted on. Each row gets
+    ``_q``, its dataset-qualified question id."""
+    from interviewer.evaluation.grading import ASAG
+
+    val = []
+    for name in ("scientsbank", "beetle", "saf"):
+        for line in (ASAG / f"{name}-train.jsonl").read_text(encoding="utf-8").splitlines():
+            r = json.loads(line)
+            q = f"{name}:{r['question_id']}"
+            if int(hashlib.sha256(q.encode()).hexdigest(), 16) % 10 == 0:
+                val.append(r | {"_q": q})
+    return val
+
+
 CORE_SHARE = 0.85  # the policy: core points decide the grade, supporting points add a little (not fitted)
 
 
@@ -87,7 +103,7 @@ def main() -> int:
 
 def _grade_inputs(svc: Any) -> tuple[dict, list, list, list, list]:
     """Grade the dev rows, the anchors and the ASAG validation rows from the default curve."""
-    from interviewer.evaluation.grading import ASAG, DEV_FILES, held_out_items, load_d2, load_own
+    from interviewer.evaluation.grading import DEV_FILES, held_out_items, load_d2, load_own
     from interviewer.grading.batch import grade_rows
     from interviewer.grading.policy import Policy
 
@@ -107,12 +123,7 @@ def _grade_inputs(svc: Any) -> tuple[dict, list, list, list, list]:
     ag = grade_rows(svc, [{"id": it.id, "question": it.question, "student_answer": it.rubric.model_answer}
                           for it in items])
     anchors = [(g.raw_score, 10.0) for g in ag if g.raw_score is not None]
-    val = []
-    for name in ("scientsbank", "beetle", "saf"):
-        for line in (ASAG / f"{name}-train.jsonl").read_text(encoding="utf-8").splitlines():
-            r = json.loads(line)
-            if int(hashlib.sha256(f"{name}:{r['question_id']}".encode()).hexdigest(), 16) % 10 == 0:
-                val.append(r)
+    val = asag_validation_rows()
     vg = grade_rows(svc, [{"question": r["question"], "reference_answer": r["reference_answer"],
                            "student_answer": r["student_answer"]} for r in val], use_bank=False)
     ref = [(g.raw_score, 10.0 * float(r["score"]) / float(r["score_max"] or 1))

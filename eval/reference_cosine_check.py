@@ -16,7 +16,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-ASAG = ROOT.parent / "shared" / "datasets" / "asag"
+sys.path.insert(0, str(ROOT / "eval"))
+
+from fit_calibration import asag_validation_rows  # noqa: E402  (the validation questions the curve is fitted on)
 
 
 def main() -> int:
@@ -27,13 +29,7 @@ def main() -> int:
     from interviewer.wiring import Services
 
     svc = Services(load_settings(llm={"mode": "none"}))
-    val = []
-    for name in ("scientsbank", "beetle", "saf"):
-        for line in (ASAG / f"{name}-train.jsonl").read_text(encoding="utf-8").splitlines():
-            r = json.loads(line)
-            if int(hashlib.sha256(f"{name}:{r['question_id']}".encode()).hexdigest(), 16) % 10 == 0:
-                r["_q"] = f"{name}:{r['question_id']}"
-                val.append(r)
+    val = asag_validation_rows()
     grades = grade_rows(svc, [{"question": r["question"], "reference_answer": r["reference_answer"],
                                "student_answer": r["student_answer"]} for r in val], use_bank=False)
     rows = [(r, g) for r, g in zip(val, grades, strict=True) if g.raw_score is not None]

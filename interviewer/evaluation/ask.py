@@ -134,23 +134,38 @@ def _read(path: Path, split: str | None = None) -> list[dict[str, Any]]:
     return rows
 
 
-def run_ask_eval(svc: Any, calibrate: bool = False, out: Path | None = None, threshold: float | None = None,
-                 command: str = "interviewer eval ask") -> str:
-    import dataclasses
-
-    from interviewer.concepts import answer_question, confidence, coverage_rule, retrieve_for_question, side_entries
-    from interviewer.evaluation.grading import _git_sha
-
-    rows = (_read(QUESTIONS) + _read(QUESTIONS_B, "test-b") + _read(QUESTIONS_C, "test-c")
+def read_sets() -> list[dict[str, Any]]:
+    """Every question set ``eval ask`` scores, each row with its split (test-g is not among them: it
+    has not been run; eval/README.md, "Sets")."""
+    return (_read(QUESTIONS) + _read(QUESTIONS_B, "test-b") + _read(QUESTIONS_C, "test-c")
             + _read(QUESTIONS_D, "test-d") + _read(QUESTIONS_E, "test-e") + _read(QUESTIONS_F, "test-f"))
-    if calibrate:  # the dev half alone: choosing a threshold (or a model) never looks at a held-out question
-        rows = [r for r in rows if r.get("split") == "dev"]
-    svc.ensure_index()
-    lat = []
+
+
+def retrieve_rows(svc: Any, rows: list[dict[str, Any]]) -> None:
+    """What the answer-or-refuse decision reads, per question: the expected ids resolved, the search's
+    hits with their confidences, and the compared sides' entries."""
+    from interviewer.concepts import retrieve_for_question, side_entries
+
     for r in rows:
         r["_expected"] = [svc.bank.resolve(e) for e in r.get("expected", [])]
         r["_hits"] = retrieve_for_question(svc, r["question"])
         r["_sides"] = side_entries(svc, r["question"])
+
+
+def run_ask_eval(svc: Any, calibrate: bool = False, out: Path | None = None, threshold: float | None = None,
+                 command: str = "interviewer eval ask") -> str:
+    import dataclasses
+
+    from interviewer.concepts import answer_question, confidence, coverage_rule
+    from interviewer.evaluation.grading import _git_sha
+
+    rows = read_sets()
+    if calibrate:  # the dev half alone: choosing a threshold (or a model) never looks at a held-out question
+        rows = [r for r in rows if r.get("split") == "dev"]
+    svc.ensure_index()
+    retrieve_rows(svc, rows)
+    lat = []
+    for r in rows:
         t = time.perf_counter()
         r["_text"] = "".join(answer_question(svc, r["question"], llm=False))
         lat.append(time.perf_counter() - t)
