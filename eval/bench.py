@@ -422,29 +422,31 @@ def _spoken_reply(chat: list) -> str:
 
 
 def table(res: dict) -> list[dict]:
+    """The README's speed rows, each with the bench section that measured it (the README names that
+    run's CPU per row; Ask rows, kept per CPU, carry their own)."""
     g, rows = res["grading_rubric_only"], []
-    rows.append({"what": "grade latency, rubric only, interactive (rubric embedded when the question is asked)",
+    rows.append({"section": "grading", "what": "grade latency, rubric only, interactive (rubric embedded when the question is asked)",
                  "result": f"p50 {g['interactive_p50_s'] * 1000:.0f} ms, p95 {g['interactive_p95_s'] * 1000:.0f} ms"})
-    rows.append({"what": "grade latency, rubric only, cold (nothing cached)",
+    rows.append({"section": "grading", "what": "grade latency, rubric only, cold (nothing cached)",
                  "result": f"p50 {g['cold_p50_s']:.2f} s, p95 {g['cold_p95_s']:.2f} s"})
-    rows.append({"what": "claim checker, one answer against its whole rubric (one batched pass, uncached)",
+    rows.append({"section": "grading", "what": "claim checker, one answer against its whole rubric (one batched pass, uncached)",
                  "result": f"p50 {g['checker_one_answer_p50_ms']:.0f} ms, p95 {g['checker_one_answer_p95_ms']:.0f} ms"})
     if "grade_with_llm" in res:
         gl, tp = res["grade_with_llm"], res["tokens_per_s"]
-        rows.append({"what": f"grade with the LLM judge ({res['model']}, claim checks)",
+        rows.append({"section": "llm", "what": f"grade with the LLM judge ({res['model']}, claim checks)",
                      "result": f"p50 {gl['p50_s']:.1f} s, p95 {gl['p95_s']:.1f} s"})
-        rows.append({"what": "tokens/s, raw `llama_cpp` vs our adapter",
+        rows.append({"section": "llm", "what": "tokens/s, raw `llama_cpp` vs our adapter",
                      "result": f"{tp['raw_llama_cpp']} vs {tp['adapter']} (overhead {tp['overhead_pct']} %)"})
     by_cpu = res.get("ask_llm_by_cpu") or ({"": res["ask_llm"]} if res.get("ask_llm") else {})
     for cpu, a in by_cpu.items():
-        where = f", {cpu}, git {a['git_sha'][:10]} of {a['date']}" if cpu else ""
-        rows.append({"what": f"Ask with `--llm` ({a['model']}, {a['questions']} covered questions{where}): first text / "
+        where = f", git {a['git_sha'][:10]} of {a['date']}" if cpu else ""
+        rows.append({"section": "ask", **({"cpu": cpu} if cpu else {}), "what": f"Ask with `--llm` ({a['model']}, {a['questions']} covered questions{where}): first text / "
                              "the LLM's first token / whole answer (p50)",
                      "result": f"{a['first_text_p50_s']:.2f} s / {a['first_llm_token_p50_s']:.1f} s / "
                                f"{a['total_p50_s']:.1f} s"})
     if "checker_runtimes" in res:
         c = res["checker_runtimes"]
-        rows.append({"what": f"claim checker in torch vs ONNX Runtime (shipped), {c['answers']} answers each against "
+        rows.append({"section": "checker_runtimes", "what": f"claim checker in torch vs ONNX Runtime (shipped), {c['answers']} answers each against "
                              "its whole rubric, alternating in one run",
                      "result": f"p50 {c['torch_p50_ms']:.0f} vs {c['onnxruntime_p50_ms']:.0f} ms, p95 "
                                f"{c['torch_p95_ms']:.0f} vs {c['onnxruntime_p95_ms']:.0f} ms; probabilities "
@@ -453,35 +455,35 @@ def table(res: dict) -> list[dict]:
         c = res["checker_concurrency"]
         how = ("ONNX Runtime, one two-thread pool" if c.get("runtime") == "onnxruntime"
                else "one torch thread each, as in `serve`")
-        rows.append({"what": f"claim checker, {c['answers']} answers by 1 caller vs split between 2 at once "
+        rows.append({"section": "checker_concurrency", "what": f"claim checker, {c['answers']} answers by 1 caller vs split between 2 at once "
                              f"({how})",
                      "result": f"{c['1_caller_s']} s vs {c['2_caller_s']} s ({c['speedup']}x)"})
     if "embedder_concurrency" in res:
         c = res["embedder_concurrency"]
-        rows.append({"what": f"embedder, the spans of {c['answers']} answers by 1 caller vs split between 2 at once "
+        rows.append({"section": "checker_concurrency", "what": f"embedder, the spans of {c['answers']} answers by 1 caller vs split between 2 at once "
                              "(one torch thread each, as in `serve`)",
                      "result": f"{c['1_caller_s']} s vs {c['2_caller_s']} s ({c['speedup']}x)"})
     for key, what in (("grade_batch_2000", "`grade-batch` 2,000 answers (sentences shuffled and dropped)"),
                       ("grade_batch_2000_unique_spans", "`grade-batch` 2,000 answers, every span unique (nothing cached)")):
         if key in res:
             b = res[key]
-            rows.append({"what": what, "result": f"{b['wall_s']} s ({b['answers_per_s']} answers/s)"})
+            rows.append({"section": "batch", "what": what, "result": f"{b['wall_s']} s ({b['answers_per_s']} answers/s)"})
     for key in ("ui_card_1_paced", "ui_card_8_paced", "ui_card_1", "ui_card_8"):
         if key in res and res[key].get("card_p95_s") is not None:
             u = res[key]
             pace = (f", paced like people (listen, then think {u['think_s'][0]:g}–{u['think_s'][1]:g} s"
                     + (f"; {u['answers']} answers in {u['rounds']} runs" if u.get("rounds") else "") + ")"
                     if u.get("think_s") else ", back to back (next answer the instant the card arrives: stress)")
-            rows.append({"what": f"UI: Submit to grade card, speech on, {u['sessions']} concurrent session(s){pace}",
+            rows.append({"section": "ui_card", "what": f"UI: Submit to grade card, speech on, {u['sessions']} concurrent session(s){pace}",
                          "result": f"p50 {u['card_p50_s']:.2f} s, p95 {u['card_p95_s']:.2f} s"
                          + (f"; audio ready p95 {u['audio_done_p95_s']:.2f} s after it" if u.get("audio_done_p95_s")
                             else "")})
     if "cli_start" in res:
         c = res["cli_start"]
-        rows.append({"what": "terminal start: `--help` / `bank stats` / `progress`",
+        rows.append({"section": "cli_start", "what": "terminal start: `--help` / `bank stats` / `progress`",
                      "result": f"{c['help']} s / {c['bank_stats']} s / {c['progress']} s"})
     if res.get("ui_start", {}).get("seconds_to_http_200") is not None:
-        rows.append({"what": "`interviewer serve` to HTTP 200 (idle machine)",
+        rows.append({"section": "ui_start", "what": "`interviewer serve` to HTTP 200 (idle machine)",
                      "result": f"{res['ui_start']['seconds_to_http_200']} s"})
     return rows
 

@@ -203,29 +203,21 @@ def block_bench() -> str:
         return "_not measured yet_\n"
     m = res.get("meta", {})
     sections, full = m.get("sections") or {}, m.get("full_run") or m
-    # which bench section measured each row (sections are re-measured one at a time, on whatever CPU the
-    # session had), so each row names its CPU: speed rows are not comparable across CPUs
-    row_section = (("grade latency", "grading"), ("claim checker, one answer", "grading"),
-                   ("claim checker in torch vs", "checker_runtimes"), ("claim checker, 40 answers", "checker_concurrency"),
-                   ("embedder,", "checker_concurrency"), ("`grade-batch`", "batch"), ("UI:", "ui_card"),
-                   ("terminal start", "cli_start"), ("`interviewer serve`", "ui_start"))
 
-    def cpu_of(what: str) -> str:
-        if what.startswith("Ask with"):
-            return "named in the row"
-        sec = next((sec for prefix, sec in row_section if what.startswith(prefix)), None)
-        st = sections.get(sec or "", full)
+    def cpu(st: dict) -> str:
+        # runs that did not record their CPU ran on the Intel AVX-512/AMX machine (eval/bench.py)
         return str(st.get("cpu") or "Intel, AVX-512 + AMX")
 
+    # each row names the CPU of the run that measured it (bench.py's table() records the section; sections
+    # are re-measured one at a time, on whatever CPU the session had): speed rows are not comparable across CPUs
     out = ["| measurement | CPU | result |", "|---|---|---|"]
     for row in res.get("table", []):
-        out.append(f"| {row['what']} | {cpu_of(row['what'])} | {row['result']} |")
+        where = row.get("cpu") or cpu(sections.get(row.get("section", ""), full))
+        out.append(f"| {row['what']} | {where} | {row['result']} |")
 
     def src(st: dict) -> str:
-        # runs that did not record their CPU ran on the Intel AVX-512/AMX machine (eval/bench.py)
-        cpu = st.get("cpu") or "Intel, AVX-512 + AMX"
         return (f"`{st.get('command', 'python eval/bench.py')}` (git {str(st.get('git_sha', '?'))[:10]}, "
-                f"{st.get('date', '?')}, {cpu})")
+                f"{st.get('date', '?')}, {cpu(st)})")
 
     parts = [f"{src(full)}"] if set(sections) != {"grading", "checker_concurrency", "llm", "ask", "batch", "ui_start", "cli_start", "ui_card"} else []
     for st in {json.dumps(v, sort_keys=True): v for v in sections.values()}.values():
