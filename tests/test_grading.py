@@ -663,21 +663,18 @@ def test_grade_batch_checks_a_chunk_in_one_pass_with_the_grades_grade_gives(svc)
             for a in (DROPOUT_CONCISE, DROPOUT_GOOD, DROPOUT_SPOKEN, DROPOUT_WRONG, DROPOUT_STILL_ON, "")]
     rows.append({"question": "What does a tokenizer do?", "reference_answer": "It splits text into tokens.",
                  "student_answer": "A tokenizer splits raw text into tokens, such as words or subwords."})
+    import types
+
     fp32 = ClaimChecker(None, "fp32")
     grader = Grader(svc.embedder, fp32, policy=svc.grader.policy)
-    alone = [grader.rubric_grade(r["question"], rubric_for(svc, r)[0], r["student_answer"], rubric_for(svc, r)[1])
-             for r in rows]
+    rubrics = [rubric_for(svc, r) for r in rows]
+    alone = [grader.rubric_grade(r["question"], rub, r["student_answer"], origin)
+             for r, (rub, origin) in zip(rows, rubrics, strict=True)]
     fp32._cache.clear()
     calls: list[int] = []
     forward = fp32._forward
     fp32._forward = lambda chunk: (calls.append(len(chunk)), forward(chunk))[1]  # type: ignore[method-assign]
-
-    class Svc:
-        pass
-
-    s = Svc()
-    s.grader, s.bank = grader, svc.bank  # type: ignore[attr-defined]
-    together = grade_rows(s, rows)
+    together = grade_rows(types.SimpleNamespace(grader=grader, bank=svc.bank), rows)
     assert [g.score for g in together] == [g.score for g in alone]
     assert [[k.status for k in g.key_points] for g in together] == [[k.status for k in g.key_points] for g in alone]
     # the chunk's pairs went through in one pass: the first batch holds more than one answer's pairs (a
@@ -685,8 +682,8 @@ def test_grade_batch_checks_a_chunk_in_one_pass_with_the_grades_grade_gives(svc)
     per_answer = len(svc.bank.get("004-048").rubric.key_points) + len(svc.bank.get("004-048").rubric.misconceptions)
     assert calls[0] > 2 * per_answer, calls
     bf16 = Grader(svc.embedder, ClaimChecker(None, "bf16"), policy=svc.grader.policy)
-    assert prefetch_verdicts(bf16, rows, [rubric_for(svc, r) for r in rows]) == 0
-    assert prefetch_verdicts(grader, rows, [rubric_for(svc, r) for r in rows]) > 0
+    assert prefetch_verdicts(bf16, rows, rubrics) == 0
+    assert prefetch_verdicts(grader, rows, rubrics) > 0
 
 
 def test_a_bf16_checker_keeps_its_linear_weights_in_bf16_with_autocasts_verdicts():
