@@ -45,14 +45,15 @@ def test_reingest_skips_unchanged_and_reembeds_changed(svc, tmp_path):
     assert s.index.collection.metadata["embedding_model"] == svc.embedder.model_id
 
 
-def test_dense_search_is_exact_and_an_older_collection_is_widened(svc, tmp_path):
+def test_dense_search_is_exact_and_an_older_collection_is_widened(svc, tmp_path, monkeypatch):
     """Chroma's default HNSW beam (ef_search 100) returned different nearest vectors in different
     processes for the same query, so a question could be answered in one run and refused in the next.
     The beam is wider than the bank's vectors: the dense ranking is the exact one."""
     import chromadb
     import numpy as np
 
-    from interviewer.retrieval.store import EF_SEARCH, QuestionIndex
+    import interviewer.retrieval.store as store
+    from interviewer.retrieval.store import EF_SEARCH, QuestionIndex, collection_name
 
     col = svc.index.collection
     assert col.configuration["hnsw"]["ef_search"] >= EF_SEARCH > col.count()
@@ -67,25 +68,19 @@ def test_dense_search_is_exact_and_an_older_collection_is_widened(svc, tmp_path)
         assert [iid for iid, _ in svc.retriever.rank_dense(q, None, v)] == list(exact)[:50]
     # a collection created before (Chroma's default beam) is widened when it is opened
     client = chromadb.PersistentClient(path=str(tmp_path / "old"))
-    old = client.get_or_create_collection(QuestionIndex(client, svc.embedder).name)
-    client.delete_collection(old.name)
-    client.create_collection(old.name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
-    assert client.get_collection(old.name).configuration["hnsw"]["ef_search"] < EF_SEARCH
+    name = collection_name(svc.embedder.model_id)
+    client.create_collection(name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
+    assert client.get_collection(name).configuration["hnsw"]["ef_search"] < EF_SEARCH
     QuestionIndex(client, svc.embedder)
-    assert client.get_collection(old.name).configuration["hnsw"]["ef_search"] == EF_SEARCH
+    assert client.get_collection(name).configuration["hnsw"]["ef_search"] == EF_SEARCH
     # a bank with more vectors than the beam (an import) widens it when it is synced
-    import interviewer.retrieval.store as store
-
-    store.EF_SEARCH, saved = 64, store.EF_SEARCH
-    try:
-        small = chromadb.PersistentClient(path=str(tmp_path / "small"))
-        index = QuestionIndex(small, svc.embedder)
-        assert small.get_collection(index.name).configuration["hnsw"]["ef_search"] == 64
-        index.sync(list(svc.bank.items.values())[:40])
-        assert index.collection.count() > 64
-        assert small.get_collection(index.name).configuration["hnsw"]["ef_search"] >= index.collection.count()
-    finally:
-        store.EF_SEARCH = saved
+    monkeypatch.setattr(store, "EF_SEARCH", 64)
+    small = chromadb.PersistentClient(path=str(tmp_path / "small"))
+    index = QuestionIndex(small, svc.embedder)
+    assert small.get_collection(name).configuration["hnsw"]["ef_search"] == 64
+    index.sync(list(svc.bank.items.values())[:40])
+    assert index.collection.count() > 64
+    assert small.get_collection(name).configuration["hnsw"]["ef_search"] >= index.collection.count()
 
 
 def test_a_server_that_cannot_widen_the_beam_still_opens(svc, capsys):
