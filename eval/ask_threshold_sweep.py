@@ -29,11 +29,12 @@ PREVIOUS = 0.1
 def main() -> None:
     svc = Services(load_settings())
     svc.ensure_index()
-    rows = [r for r in ev.read_sets() if r.get("split") != "test-f"]  # test-f decides; it is never read here
+    # test-f decided it and is never read here; test-g came later
+    rows = [r for r in ev.read_sets() if r.get("split") not in ("test-f", "test-g")]
     ev.retrieve_rows(svc, rows)
     # the threshold in use when the rule was written (0.1): the sweep starts there, so it reproduces after
-    # its choice was shipped as RERANK_MIN
-    rule = dataclasses.replace(coverage_rule(svc), minimum=PREVIOUS)
+    # its choice was shipped as RERANK_MIN; and the rule as it was then (no lexical-support refusal)
+    rule = dataclasses.replace(coverage_rule(svc), minimum=PREVIOUS, lexical_below=0.0)
     cands = sorted({round(confidence(r["_hits"]), 3) for r in rows if r["_hits"]} | {rule.minimum})
     table, chosen = [], None
     for t in cands:

@@ -29,6 +29,7 @@ def ask_prompts(svc, n: int = 6) -> list:
         add_compared,
         answerable,
         coverage_rule,
+        lexical_support,
         llm_context,
         retrieve_for_question,
         side_entries,
@@ -40,7 +41,9 @@ def ask_prompts(svc, n: int = 6) -> list:
     rule, out = coverage_rule(svc), []
     for q in qs:
         sides = side_entries(svc, q["question"])  # what answer_question decides and shows (refused: no LLM call)
-        rel = add_compared(answerable(retrieve_for_question(svc, q["question"]), sides, rule), sides, rule)
+        hits = retrieve_for_question(svc, q["question"])
+        support = lexical_support(q["question"], hits[0][0].id, svc.bank) if hits else None
+        rel = add_compared(answerable(hits, sides, rule, support), sides, rule)
         if rel:
             out.append(render(svc.settings.prompts_dir, "ask", question=q["question"], context=llm_context(rel)))
     return out

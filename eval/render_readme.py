@@ -263,10 +263,13 @@ def block_ask() -> str:
                      "`eval/results/ask-cosine.json`"))
     for split, key in (("dev", "dev"), ("test", "test"), ("test-b", "test_b"), ("test-c (comparisons)", "test_c"),
                        ("test-d (choices, \"A or B\")", "test_d"), ("test-e (blind, 2026-12-04)", "test_e"),
-                       ("test-f (blind, decided the threshold)", "test_f")):
+                       ("test-f (blind, decided the threshold)", "test_f"),
+                       ("test-g (blind, decided the lexical rule)", "test_g")):
         rows = [(r[key], label, r) for r, label, _ in runs if key in r]
         if f"{key}_without_comparison_rule" in res:
             rows.insert(1, (res[f"{key}_without_comparison_rule"], "shipped, without the comparison rule", res))
+        if f"{key}_without_lexical_rule" in res:
+            rows.insert(1, (res[f"{key}_without_lexical_rule"], "shipped, without the lexical-support rule", res))
         if decision is not None:  # the threshold the shipped one replaced, same code otherwise
             before = decision["after_exact_search"]
             m = before["test_f_at_previous"] if key == "test_f" else before["other_splits_at_previous"].get(key)
@@ -297,6 +300,11 @@ def block_ask() -> str:
                 f"so from then on they are development data, not tests) and adopted on test-f, 80 questions "
                 f"written blind for that decision (eval/README.md, \"Ask threshold re-chosen\"; "
                 f"`python eval/ask_threshold_sweep.py`, `eval/results/ask-threshold-decision.json`). "
+                f"The lexical-support rule (a first hit below {res.get('lexical_below')} confidence must use at least "
+                f"{res.get('lexical_min')} of the question's distinctive words, IDF-weighted) was chosen on the 552 "
+                f"questions read by then and adopted on test-g, 80 questions written blind for that decision "
+                f"(eval/README.md, \"Ask lexical support\"; `python eval/ask_lexical_sweep.py`, "
+                f"`eval/results/ask-lexical-decision.json`). "
                 f"Whole grounded answer (shipped rule): p50 {lat['p50'] * 1000:.0f} ms, "
                 f"p95 {lat['p95'] * 1000:.0f} ms. Source: " + "; ".join(src) + "."]
     return "\n".join(out) + "\n"

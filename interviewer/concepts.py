@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,6 +37,11 @@ SECOND_MIN_GAP = 0.08  # a second item is cited when its confidence is within th
 #: recall 0.85 -> 0.90, covered citation unchanged; eval/README.md "Ask threshold re-chosen")
 RERANK_MIN = 0.124
 RERANK_SECOND_GAP = 0.1
+#: a first hit the reranker is only moderately sure of (below ``LEXICAL_BELOW``) must also use at least
+#: ``LEXICAL_MIN`` of the question's distinctive words (``lexical_support``), else the question is refused
+#: (eval/README.md, "Ask lexical support")
+LEXICAL_BELOW = 0.3
+LEXICAL_MIN = 0.25
 _SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
 
 
@@ -48,11 +54,16 @@ class Coverage:
     minimum: float
     second_gap: float
     sides: bool = True  # refuse a comparison of things the bank has no entry on (compares_unknowns)
+    #: refuse when the first hit's confidence is below ``lexical_below`` and it uses less than
+    #: ``lexical_min`` of the question's distinctive words (reranker rule only; 0 turns it off)
+    lexical_below: float = 0.0
+    lexical_min: float = 0.0
 
 
 def coverage_rule(svc: Any) -> Coverage:
     if svc.reranker is not None:
-        return Coverage("reranker", RERANK_MIN, RERANK_SECOND_GAP)
+        return Coverage("reranker", RERANK_MIN, RERANK_SECOND_GAP, lexical_below=LEXICAL_BELOW,
+                        lexical_min=LEXICAL_MIN)
     return Coverage("cosine", COVERAGE_MIN, SECOND_MIN_GAP)
 
 
@@ -269,12 +280,66 @@ def compares_unknowns(sides: list[tuple[str, tuple[Any, float] | None]], rule: C
 
 
 def answerable(hits: list[tuple[Any, float]], sides: list[tuple[str, tuple[Any, float] | None]],
-               rule: Coverage) -> list[tuple[Any, float]]:
+               rule: Coverage, support: float | None = None) -> list[tuple[Any, float]]:
     """The one answer-or-refuse decision, shared by ``answer_question`` and ``interviewer eval ask``: the
-    citations the answer is built on, or [] to refuse (no hit is confident enough, or the question
-    compares things the bank has no entry on)."""
+    citations the answer is built on, or [] to refuse (no hit is confident enough, the question
+    compares things the bank has no entry on, or the first hit is only moderately confident and
+    ``support`` — its ``lexical_support`` — is low)."""
     relevant = confident(hits, rule)
-    return [] if relevant and compares_unknowns(sides, rule) else relevant
+    if relevant and compares_unknowns(sides, rule):
+        return []
+    if relevant and weakly_supported(hits, rule, support):
+        return []
+    return relevant
+
+
+def weakly_supported(hits: list[tuple[Any, float]], rule: Coverage, support: float | None) -> bool:
+    """True when the first hit is below ``rule.lexical_below`` and uses less than ``rule.lexical_min``
+    of the question's distinctive words: "how does an isolation forest find anomalies?" finds the
+    random-forest entry at 0.15, which shares "forest" and "split" but not "isolation" or "anomaly"."""
+    return (rule.method == "reranker" and support is not None and bool(hits)
+            and confidence(hits) < rule.lexical_below and support < rule.lexical_min)
+
+
+_IDF: dict[str, tuple[dict[str, frozenset[str]], dict[str, float]]] = {}
+
+
+def _entry_words(bank: Any) -> tuple[dict[str, frozenset[str]], dict[str, float]]:
+    """Per bank version: each entry's words (the keyword search's tokens) and each word's IDF."""
+    from interviewer.retrieval.search import tokenize
+
+    key = bank.version
+    if key not in _IDF:
+        docs: dict[str, frozenset[str]] = {}
+        for iid, it in bank.items.items():
+            parts = [it.question, it.best_answer or "", it.explanation or ""]
+            if it.rubric:
+                parts += [it.rubric.model_answer, *(k.text for k in it.rubric.key_points)]
+            docs[iid] = frozenset(tokenize(" ".join(parts)))
+        df: dict[str, int] = {}
+        for words in docs.values():
+            for w in words:
+                df[w] = df.get(w, 0) + 1
+        n = len(docs)
+        _IDF.clear()
+        _IDF[key] = (docs, {w: math.log((n + 1) / (c + 0.5)) for w, c in df.items()})
+    return _IDF[key]
+
+
+def lexical_support(question: str, item_id: str, bank: Any) -> float:
+    """The share of the question's distinctive words that the entry uses, weighted by how rare each
+    word is in the bank (IDF; a word the bank never uses weighs most): 1.0 when the entry uses them all.
+    Words are the keyword search's tokens (stop words removed, suffixes stripped), three letters or more."""
+    from interviewer.retrieval.search import tokenize
+
+    docs, idf = _entry_words(bank)
+    unseen = math.log((len(docs) + 1) / 0.5)  # a word no entry uses
+    words = [w for w in dict.fromkeys(tokenize(question)) if len(w) >= 3]
+    total = sum(idf.get(w, unseen) for w in words)
+    if not total:
+        return 1.0
+    have = docs.get(item_id, frozenset())
+    return sum(idf.get(w, unseen) for w in words if w in have) / total
 
 
 def add_compared(relevant: list[tuple[Any, float]], sides: list[tuple[str, tuple[Any, float] | None]],
@@ -320,10 +385,13 @@ def answer_question(svc: Any, question: str, stream: bool = True, llm: bool | No
         sides = side_entries(svc, question, keyword_only) if relevant else []
     except BackendError:  # the store went away after the first search: answer without the sides
         sides = []
-    kept = answerable(hits, sides, rule)
-    if relevant and not kept:  # a comparison of things the bank has no entry on
+    support = lexical_support(question, hits[0][0].id, svc.bank) if hits else None
+    kept = answerable(hits, sides, rule, support)
+    if relevant and not kept and compares_unknowns(sides, rule):  # a comparison of things the bank has no entry on
         quoted = [f"“{side}”" for side, _ in sides]
         yield f"The bank has no entry on {', '.join(quoted[:-1])} and {quoted[-1]}. "
+    elif relevant and not kept:  # weakly_supported: the nearest entry is about something else
+        yield (f"The nearest entry, [{hits[0][0].id}], shares few of your question's terms. ")
     relevant = kept
     use_llm = svc.settings.ask.llm if llm is None else llm
     backend = svc.llm if (use_llm or own_knowledge) else None

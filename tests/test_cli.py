@@ -193,8 +193,51 @@ def test_ask_names_what_the_bank_lacks_and_cites_both_sides_of_a_comparison(svc)
     assert comparison_sides("ray or dask for preprocessing, what's the difference") == ["ray", "dask"]
     ray = "".join(answer_question(svc, "ray or dask for preprocessing, what's the difference", llm=False))
     assert ray.startswith("The bank has no entry on “ray” and “dask”.") and "does not cover" in ray
-    git = "".join(answer_question(svc, "git rebase vs merge", llm=False))  # "What is merge?" finds BPE's merges
+    # "What is merge?" finds BPE's merges: the comparison rule answers, naming the side the bank lacks (the
+    # lexical-support rule, on by default, then refuses it: BPE's entry shares few of the question's words)
+    import dataclasses
+
+    from interviewer.concepts import coverage_rule
+
+    no_lexical = dataclasses.replace(coverage_rule(svc), lexical_below=0.0)
+    git = "".join(answer_question(svc, "git rebase vs merge", llm=False, rule=no_lexical))
     assert git.startswith("**The bank has nothing on “git rebase”.**"), git[:200]
+    assert "does not cover" in "".join(answer_question(svc, "git rebase vs merge", llm=False))
+
+
+def test_ask_refuses_a_moderate_hit_that_shares_few_of_the_questions_terms(svc):
+    """The lexical-support rule (eval/README.md, "Ask lexical support"): a first hit the reranker is only
+    moderately sure of must use a good share of the question's distinctive words, else the question is
+    refused with the nearest entries listed; with the rule off the same question quotes that entry."""
+    import dataclasses
+
+    from interviewer.concepts import (
+        LEXICAL_BELOW,
+        LEXICAL_MIN,
+        answer_question,
+        coverage_rule,
+        lexical_support,
+        retrieve_for_question,
+    )
+
+    q = "how does an isolation forest find anomalies? why do outliers get isolated in fewer splits?"
+    (first, p), *_ = retrieve_for_question(svc, q)
+    assert first.id == "c003-random-forest-bagging" and coverage_rule(svc).minimum <= p < LEXICAL_BELOW
+    assert lexical_support(q, first.id, svc.bank) < LEXICAL_MIN  # "forest" and "split", not "isolation"/"anomaly"
+    out = "".join(answer_question(svc, q, llm=False))
+    assert out.startswith("The nearest entry, [c003-random-forest-bagging], shares few of your question's terms.")
+    assert "does not cover" in out and "Key points" not in out
+    off = dataclasses.replace(coverage_rule(svc), lexical_below=0.0)
+    assert "Key points" in "".join(answer_question(svc, q, llm=False, rule=off))
+    # a moderately sure hit in the question's own words is answered
+    q2 = "bf16 vs fp16 for pretraining, why did everyone switch to bf16?"
+    (first2, p2), *_ = retrieve_for_question(svc, q2)
+    assert p2 < LEXICAL_BELOW and lexical_support(q2, first2.id, svc.bank) >= LEXICAL_MIN
+    assert "[c003-fp16-bf16-fp8-formats]" in "".join(answer_question(svc, q2, llm=False))
+    # an entry's own question is fully supported by it; a word no entry uses weighs most
+    lora = svc.bank.items["002-057"]
+    assert lexical_support(lora.question, lora.id, svc.bank) == 1.0
+    assert lexical_support("LoRA zyxwvut", lora.id, svc.bank) < 0.5 < lexical_support("LoRA adapters", lora.id, svc.bank)
 
 
 def test_ask_answers_a_comparison_when_the_side_searches_fail(svc, monkeypatch):

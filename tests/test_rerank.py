@@ -106,6 +106,7 @@ def test_ask_eval_scores_each_held_out_set_apart_with_a_given_threshold(svc, tmp
     monkeypatch.setattr(ask, "QUESTIONS_D", tmp_path / "none.jsonl")  # a set not written yet is skipped
     monkeypatch.setattr(ask, "QUESTIONS_E", tmp_path / "none.jsonl")
     monkeypatch.setattr(ask, "QUESTIONS_F", tmp_path / "none.jsonl")
+    monkeypatch.setattr(ask, "QUESTIONS_G", tmp_path / "none.jsonl")
     # the comparison split at the shipped threshold: the comparison rule refuses what the bank has no
     # entry on, and the side citations show both expected entries (the hybrid search's own hits, one)
     ask.run_ask_eval(svc, out=tmp_path / "c.json")
@@ -113,6 +114,7 @@ def test_ask_eval_scores_each_held_out_set_apart_with_a_given_threshold(svc, tmp
     assert res["test_c"]["refusal_recall"] == 1.0 and res["test_c_without_comparison_rule"]["refusal_recall"] == 0.0
     assert res["test_c"]["covered"]["expected_items_cited"] == 1.0
     assert res["test_c"]["covered"]["expected_items_cited_without_sides"] == 0.5
+    assert res["test_c_without_lexical_rule"]["n"] == 2 and res["lexical_below"] > 0  # every split, both ways
     out = tmp_path / "ask.json"
     ask.run_ask_eval(svc, out=out, threshold=0.999)
     res = json.loads(out.read_text())

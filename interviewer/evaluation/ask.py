@@ -19,7 +19,9 @@ the same way, blind, when sides the bank never names got no entry (2026-12-04). 
 scored with and without that rule (``*_without_comparison_rule``). ``eval/ask/questions-f.jsonl`` (split
 ``test-f``): 80 more (24/16/40), written the same way from a dump of the bank's entries, blind, to
 decide the threshold re-chosen on the five earlier sets (2026-12-04; eval/README.md, "Ask threshold
-re-chosen").
+re-chosen"). ``eval/ask/questions-g.jsonl`` (split ``test-g``): 80 more, written the same way, which
+decided the lexical-support rule (eval/README.md, "Ask lexical support"); every split is also scored
+without that rule (``*_without_lexical_rule``).
 ``--reranker DIR --threshold T`` scores other reranker weights (e.g. an earlier model) with their own
 dev-chosen threshold, for comparison.
 """
@@ -39,6 +41,8 @@ QUESTIONS_C = ROOT / "eval" / "ask" / "questions-c.jsonl"
 QUESTIONS_D = ROOT / "eval" / "ask" / "questions-d.jsonl"
 QUESTIONS_E = ROOT / "eval" / "ask" / "questions-e.jsonl"
 QUESTIONS_F = ROOT / "eval" / "ask" / "questions-f.jsonl"
+QUESTIONS_G = ROOT / "eval" / "ask" / "questions-g.jsonl"
+HELD_OUT = ("test_b", "test_c", "test_d", "test_e", "test_f", "test_g")
 OUT = ROOT / "eval" / "results" / "ask.json"
 
 
@@ -51,7 +55,7 @@ def refuses(r: dict[str, Any], rule: Any) -> bool:
     """What ``ask`` does with this question under ``rule``: refuse (True) or answer."""
     from interviewer.concepts import answerable
 
-    return not answerable(r["_hits"], r.get("_sides", []), rule)
+    return not answerable(r["_hits"], r.get("_sides", []), rule, r.get("_support"))
 
 
 def _score(rows: list[dict[str, Any]], rule: Any) -> dict[str, Any]:
@@ -135,21 +139,22 @@ def _read(path: Path, split: str | None = None) -> list[dict[str, Any]]:
 
 
 def read_sets() -> list[dict[str, Any]]:
-    """Every question set ``eval ask`` scores, each row with its split (test-g is not among them: it
-    has not been run; eval/README.md, "Sets")."""
+    """Every question set ``eval ask`` scores, each row with its split."""
     return (_read(QUESTIONS) + _read(QUESTIONS_B, "test-b") + _read(QUESTIONS_C, "test-c")
-            + _read(QUESTIONS_D, "test-d") + _read(QUESTIONS_E, "test-e") + _read(QUESTIONS_F, "test-f"))
+            + _read(QUESTIONS_D, "test-d") + _read(QUESTIONS_E, "test-e") + _read(QUESTIONS_F, "test-f")
+            + _read(QUESTIONS_G, "test-g"))
 
 
 def retrieve_rows(svc: Any, rows: list[dict[str, Any]]) -> None:
     """What the answer-or-refuse decision reads, per question: the expected ids resolved, the search's
     hits with their confidences, and the compared sides' entries."""
-    from interviewer.concepts import retrieve_for_question, side_entries
+    from interviewer.concepts import lexical_support, retrieve_for_question, side_entries
 
     for r in rows:
         r["_expected"] = [svc.bank.resolve(e) for e in r.get("expected", [])]
         r["_hits"] = retrieve_for_question(svc, r["question"])
         r["_sides"] = side_entries(svc, r["question"])
+        r["_support"] = lexical_support(r["question"], r["_hits"][0][0].id, svc.bank) if r["_hits"] else None
 
 
 def run_ask_eval(svc: Any, calibrate: bool = False, out: Path | None = None, threshold: float | None = None,
@@ -171,32 +176,28 @@ def run_ask_eval(svc: Any, calibrate: bool = False, out: Path | None = None, thr
         lat.append(time.perf_counter() - t)
     dev = [r for r in rows if r.get("split") == "dev"]
     test = [r for r in rows if r.get("split") == "test"]
-    test_b = [r for r in rows if r.get("split") == "test-b"]
-    test_c = [r for r in rows if r.get("split") == "test-c"]
-    test_d = [r for r in rows if r.get("split") == "test-d"]
-    test_e = [r for r in rows if r.get("split") == "test-e"]
-    test_f = [r for r in rows if r.get("split") == "test-f"]
+    held = [(name, [r for r in rows if r.get("split") == name.replace("_", "-")]) for name in HELD_OUT]
+    parts = [("dev", dev), ("test", test), *((n, p) for n, p in held if p)]
     rule = coverage_rule(svc)
     if threshold is not None:
         rule = dataclasses.replace(rule, minimum=threshold)
     chosen = best_threshold(dev, rule)
     res: dict[str, Any] = {
         "method": rule.method, "threshold_in_use": rule.minimum, "second_gap": rule.second_gap,
+        "lexical_below": rule.lexical_below, "lexical_min": rule.lexical_min,
         "threshold_best_on_dev": chosen,
         "dev": _score(dev, rule), "test": _score(test, rule), "all": _score(dev + test, rule),
-        **({"test_b": _score(test_b, rule)} if test_b else {}),
-        **({"test_c": _score(test_c, rule)} if test_c else {}),
-        **({"test_d": _score(test_d, rule)} if test_d else {}),
-        **({"test_e": _score(test_e, rule)} if test_e else {}),
-        **({"test_f": _score(test_f, rule)} if test_f else {}),
+        **{name: _score(part, rule) for name, part in held if part},
         **{f"{name}_without_comparison_rule": _score(part, dataclasses.replace(rule, sides=False))
-           for name, part in (("dev", dev), ("test", test), ("test_b", test_b), ("test_c", test_c),
-                                  ("test_d", test_d), ("test_e", test_e), ("test_f", test_f)) if part},
+           for name, part in parts},
+        **{f"{name}_without_lexical_rule": _score(part, dataclasses.replace(rule, lexical_below=0.0))
+           for name, part in parts},
         "latency_s": {"p50": _pct(lat, 0.5), "p95": _pct(lat, 0.95), "note": "whole extractive answer, no LLM"},
         "per_question": [{"question": r["question"], "kind": r["kind"], "split": r.get("split"),
                           "expected": r["_expected"], "confidence": round(confidence(r["_hits"]), 3) if r["_hits"] else None,
                           "top": [it.id for it, _ in r["_hits"][:3]],
                           "sides": {side: [hit[0].id, round(hit[1], 3)] if hit else None for side, hit in r["_sides"]},
+                          "lexical_support": round(r["_support"], 3) if r["_support"] is not None else None,
                           "refused": refuses(r, rule)} for r in rows],
         "meta": {"git_sha": _git_sha(), "command": command, "questions": len(rows),
                  "embedding_model": svc.embedder.model_id,
@@ -204,7 +205,10 @@ def run_ask_eval(svc: Any, calibrate: bool = False, out: Path | None = None, thr
                  "precision": getattr(svc.embedder, "precision", None),  # the embedder's and the reranker's matmuls
                  "note": "the threshold in use was chosen on dev, test and test-b … test-e pooled (472 questions, all "
                          "read before; the smallest with refusal recall >= 0.9 and covered citation >= 0.9) and "
-                         "adopted on the blind test-f (eval/README.md, 'Ask threshold re-chosen'); "
+                         "adopted on the blind test-f (eval/README.md, 'Ask threshold re-chosen'); the lexical-support "
+                         "rule was chosen on the 552 questions of dev … test-f and adopted on the blind test-g "
+                         "(eval/README.md, 'Ask lexical support'); the *_without_* rows change the decision only: "
+                         "their text-based counts (notes) read the shipped answer's text; "
                          "threshold_best_on_dev is the dev-only balanced-accuracy choice, for reference"},
     }
     if calibrate:
