@@ -72,9 +72,46 @@ def hard_held_out(item_id: str) -> bool:
     return _h(f"hard:{item_id}") % 5 == 0
 
 
+def phrasings_by_point() -> dict[tuple[str, str], list[str]]:
+    """(item id, key point id) -> the point's authored phrasings (``knowledge/phrasings/``: one plain, one
+    spoken, for every core point; written from the bank alone)."""
+    out: dict[tuple[str, str], list[str]] = {}
+    for f in sorted((ROOT / "knowledge" / "phrasings").glob("*.jsonl")):
+        for line in f.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                r = json.loads(line)
+                out[(r["item_id"], r["kp_id"])] = [p for p in r.get("phrasings", []) if isinstance(p, str) and p]
+    return out
+
+
+def composite_answers(it, rng: random.Random, phrasings: dict[tuple[str, str], list[str]],
+                      n: int = 3) -> list[tuple[str, set[str]]]:
+    """Compact answers made of some of an item's key points, each said in other words where a phrasing
+    exists (core points), joined as a candidate would run them together: (answer, ids of the points it
+    states). The points left out are what a concise answer does not say — not stated, not contradicted."""
+    kps = it.rubric.key_points
+    out = []
+    for _ in range(n):
+        k = rng.randint(1, max(1, len(kps) - 1))
+        chosen = rng.sample(kps, k)
+        parts = []
+        for kp in chosen:
+            options = phrasings.get((it.id, kp.id)) or [kp.text]
+            parts.append(rng.choice(options).strip())
+        text = parts[0]
+        for part in parts[1:]:
+            joint = rng.choice([" ", " ", "; ", ", and ", " — "])
+            first = part.split()[0] if part.split() else ""
+            if joint != " " and first[:1].isupper() and not (len(first) > 1 and first.isupper()):  # not "NLP"
+                part = part[0].lower() + part[1:]
+            text = text.rstrip(".") + joint + part if joint != " " else text + " " + part
+        out.append((text, {kp.id for kp in chosen}))
+    return out
+
+
 def bank_pairs(held_out: set[str], seed: int = 13, with_indep: bool = False,
                with_hard: bool = False, with_contrasts: bool = False,
-               contrast_twins: bool = False) -> tuple[list[dict], list[dict]]:
+               contrast_twins: bool = False, with_composites: bool = False) -> tuple[list[dict], list[dict]]:
     """(claim, answer, label) pairs for this bank's key points. ``with_contrasts``: each key point's
     contrast (``knowledge/contrasts/``, a false minimal edit of it) is contradicted by the model
     answer, by the point itself, and by every answer labelled as stating the point — minimal pairs
@@ -136,6 +173,12 @@ def bank_pairs(held_out: set[str], seed: int = 13, with_indep: bool = False,
             other = rng.choice([o for o in kps if o.id != k.id])
             put(it.id, k.text, swapped, "contradicted", "bank-contrast-compact",
                 ((k.text, true_answer), (other.text, swapped)))
+    if with_composites:  # its own seeded generator: the other pairs are the same with or without them
+        crng, phr = random.Random(seed + 1), phrasings_by_point()
+        for it in items:
+            for answer, stated in composite_answers(it, crng, phr):
+                for k in it.rubric.key_points:
+                    put(it.id, k.text, answer, "entailed" if k.id in stated else "not_stated", "bank-composite")
     # authored candidate answers, labelled per key point and misconception
     files = sorted((ROOT / "eval" / "claims").glob("answers-*.jsonl"))
     if with_indep:  # answers written from the question alone, labelled after (not in the shipped weights)
@@ -260,6 +303,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--contrast-twins", action="store_true",
                     help="with --with-contrasts: pair every contrast with its true point on the same answer "
                          "(entailed), and add compact answers with one point swapped for its contrast")
+    ap.add_argument("--with-composites", action="store_true",
+                    help="also train on compact answers made of some of an item's key points in other words "
+                         "(knowledge/phrasings/): the points said are entailed, the others not stated")
     ap.add_argument("--focus-max", type=int, default=0,
                     help="with --focus: at most this many focus pairs (seeded sample, before twins are added)")
     ap.add_argument("--focus", default="",
@@ -290,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     a_train, a_val = asag_pairs()
     b_train, b_val = ([], []) if args.no_bank else bank_pairs(held_out, args.seed, args.with_indep,
                                                                          args.with_hard, args.with_contrasts,
-                                                                         args.contrast_twins)
+                                                                         args.contrast_twins, args.with_composites)
     assert not {r["group"] for r in b_train} & {f"bank:{i}" for i in held_out}
     train = a_train + b_train
     rng = random.Random(args.seed)
@@ -380,7 +426,7 @@ def main(argv: list[str] | None = None) -> int:
                            if previous else None),
         "focus": ({"source_contains": args.focus, "repeat": args.focus_repeat, "rest_fraction": args.rest_fraction,
                    "max": args.focus_max or None} if args.focus else None),
-        "contrast_twins": args.contrast_twins,
+        "contrast_twins": args.contrast_twins, "composites": args.with_composites,
         "lr": args.lr, "batch": args.batch,
         "precision": "bf16 autocast" if bf16 else "fp32", "train_seconds": round(time.time() - t0),
         "validation": history[-1]["val"],
