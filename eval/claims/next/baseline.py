@@ -34,12 +34,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--held-out", action="store_true", help="only the items never trained on (hard_held_out)")
     ap.add_argument("--checker", type=Path, default=None, help="a claim-checker directory (default: the shipped one)")
+    ap.add_argument("--precision", default="fp32", help="fp32 (default, as every quality measurement), bf16 or auto")
     args = ap.parse_args(argv)
     sys.path.insert(0, str(ROOT / "eval"))
     from train_claim_checker import hard_held_out
 
     bank = load_bank(ROOT / "knowledge")
-    checker = ClaimChecker(args.checker) if args.checker else ClaimChecker()
+    checker = ClaimChecker(args.checker, precision=args.precision)
     stats: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for f in sorted(HERE.glob("answers-hard-*.jsonl")):
         for line in f.read_text(encoding="utf-8").splitlines():
