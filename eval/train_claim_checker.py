@@ -84,6 +84,19 @@ def phrasings_by_point() -> dict[tuple[str, str], list[str]]:
     return out
 
 
+def negated_by_point() -> dict[tuple[str, str], str]:
+    """(item id, key point id) -> the point said truthfully with a negation (``knowledge/phrasings-negated/``:
+    "units can't co-adapt" for "prevents co-adaptation"; core points, written from the bank alone)."""
+    out: dict[tuple[str, str], str] = {}
+    for f in sorted((ROOT / "knowledge" / "phrasings-negated").glob("*.jsonl")):
+        for line in f.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                r = json.loads(line)
+                if isinstance(r.get("negated"), str) and r["negated"].strip():
+                    out[(r["item_id"], r["kp_id"])] = r["negated"].strip()
+    return out
+
+
 def composite_answers(it, rng: random.Random, phrasings: dict[tuple[str, str], list[str]],
                       n: int = 3) -> list[tuple[str, set[str]]]:
     """Compact answers made of some of an item's key points, each said in other words where a phrasing
@@ -111,7 +124,8 @@ def composite_answers(it, rng: random.Random, phrasings: dict[tuple[str, str], l
 
 def bank_pairs(held_out: set[str], seed: int = 13, with_indep: bool = False,
                with_hard: bool = False, with_contrasts: bool = False,
-               contrast_twins: bool = False, with_composites: bool = False) -> tuple[list[dict], list[dict]]:
+               contrast_twins: bool = False, with_composites: bool = False,
+               with_negations: bool = False) -> tuple[list[dict], list[dict]]:
     """(claim, answer, label) pairs for this bank's key points. ``with_contrasts``: each key point's
     contrast (``knowledge/contrasts/``, a false minimal edit of it) is contradicted by the model
     answer, by the point itself, and by every answer labelled as stating the point — minimal pairs
@@ -175,10 +189,16 @@ def bank_pairs(held_out: set[str], seed: int = 13, with_indep: bool = False,
                 ((k.text, true_answer), (other.text, swapped)))
     if with_composites:  # its own seeded generator: the other pairs are the same with or without them
         crng, phr = random.Random(seed + 1), phrasings_by_point()
+        negated = negated_by_point() if with_negations else {}
+        for key, neg in negated.items():  # a third way to say the point inside a composite
+            phr[key] = [*phr.get(key, []), neg]
         for it in items:
             for answer, stated in composite_answers(it, crng, phr):
                 for k in it.rubric.key_points:
                     put(it.id, k.text, answer, "entailed" if k.id in stated else "not_stated", "bank-composite")
+            for k in it.rubric.key_points:
+                if (it.id, k.id) in negated:  # and alone
+                    put(it.id, k.text, negated[(it.id, k.id)], "entailed", "bank-composite-negated")
     # authored candidate answers, labelled per key point and misconception
     files = sorted((ROOT / "eval" / "claims").glob("answers-*.jsonl"))
     if with_indep:  # answers written from the question alone, labelled after (not in the shipped weights)
@@ -306,6 +326,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--with-composites", action="store_true",
                     help="also train on compact answers made of some of an item's key points in other words "
                          "(knowledge/phrasings/): the points said are entailed, the others not stated")
+    ap.add_argument("--with-negations", action="store_true",
+                    help="with --with-composites: core points may also be said in their negated true phrasing "
+                         "(knowledge/phrasings-negated/), which is also paired alone with its point (entailed)")
     ap.add_argument("--focus-max", type=int, default=0,
                     help="with --focus: at most this many focus pairs (seeded sample, before twins are added)")
     ap.add_argument("--focus", default="",
@@ -336,7 +359,8 @@ def main(argv: list[str] | None = None) -> int:
     a_train, a_val = asag_pairs()
     b_train, b_val = ([], []) if args.no_bank else bank_pairs(held_out, args.seed, args.with_indep,
                                                                          args.with_hard, args.with_contrasts,
-                                                                         args.contrast_twins, args.with_composites)
+                                                                         args.contrast_twins, args.with_composites,
+                                                                         args.with_negations)
     assert not {r["group"] for r in b_train} & {f"bank:{i}" for i in held_out}
     train = a_train + b_train
     rng = random.Random(args.seed)
@@ -427,6 +451,7 @@ def main(argv: list[str] | None = None) -> int:
         "focus": ({"source_contains": args.focus, "repeat": args.focus_repeat, "rest_fraction": args.rest_fraction,
                    "max": args.focus_max or None} if args.focus else None),
         "contrast_twins": args.contrast_twins, "composites": args.with_composites,
+        "negations": args.with_negations,
         "lr": args.lr, "batch": args.batch,
         "precision": "bf16 autocast" if bf16 else "fp32", "train_seconds": round(time.time() - t0),
         "validation": history[-1]["val"],
