@@ -326,6 +326,27 @@ def _entry_words(bank: Any) -> tuple[dict[str, frozenset[str]], dict[str, float]
     return _IDF[key]
 
 
+def missing_terms(question: str, item_id: str, bank: Any, n: int = 3) -> list[str]:
+    """The question's rarest words (as the question spells them) that the entry never uses, rarest first:
+    what a refusal for weak lexical support names."""
+    from interviewer.retrieval.search import _TOK, _stem, tokenize
+
+    docs, idf = _entry_words(bank)
+    unseen = math.log((len(docs) + 1) / 0.5)
+    have = docs.get(item_id, frozenset())
+    surface: dict[str, str] = {}
+    for w in _TOK.findall(question.lower()):
+        surface.setdefault(_stem(w), w)
+    lacking = [w for w in dict.fromkeys(tokenize(question)) if len(w) >= 3 and w not in have]
+    lacking.sort(key=lambda w: -idf.get(w, unseen))
+    out: list[str] = []
+    for w in lacking:
+        word = surface.get(w, w)
+        if not any(word[:5] == o[:5] for o in out):  # "isolation" and "isolated" are one term to the reader
+            out.append(word)
+    return out[:n]
+
+
 def lexical_support(question: str, item_id: str, bank: Any) -> float:
     """The share of the question's distinctive words that the entry uses, weighted by how rare each
     word is in the bank (IDF; a word the bank never uses weighs most): 1.0 when the entry uses them all.
@@ -391,7 +412,10 @@ def answer_question(svc: Any, question: str, stream: bool = True, llm: bool | No
         quoted = [f"“{side}”" for side, _ in sides]
         yield f"The bank has no entry on {', '.join(quoted[:-1])} and {quoted[-1]}. "
     elif relevant and not kept:  # weakly_supported: the nearest entry is about something else
-        yield (f"The nearest entry, [{hits[0][0].id}], shares few of your question's terms. ")
+        lacking = [f"“{w}”" for w in missing_terms(question, hits[0][0].id, svc.bank)]
+        said = (", ".join(lacking[:-1]) + " or " + lacking[-1]) if len(lacking) > 1 else "".join(lacking)
+        yield (f"The nearest entry, [{hits[0][0].id}], shares few of your question's terms"
+               + (f" (it never mentions {said})" if said else "") + ". ")
     relevant = kept
     use_llm = svc.settings.ask.llm if llm is None else llm
     backend = svc.llm if (use_llm or own_knowledge) else None

@@ -225,7 +225,11 @@ def test_ask_refuses_a_moderate_hit_that_shares_few_of_the_questions_terms(svc):
     assert first.id == "c003-random-forest-bagging" and coverage_rule(svc).minimum <= p < LEXICAL_BELOW
     assert lexical_support(q, first.id, svc.bank) < LEXICAL_MIN  # "forest" and "split", not "isolation"/"anomaly"
     out = "".join(answer_question(svc, q, llm=False))
-    assert out.startswith("The nearest entry, [c003-random-forest-bagging], shares few of your question's terms.")
+    assert out.startswith("The nearest entry, [c003-random-forest-bagging], shares few of your question's terms "
+                          "(it never mentions "), out[:200]
+    named = out.split("never mentions ")[1].split(")")[0]  # the rarest words it lacks, at most three
+    assert "“anomalies”" in named and named.count("“") <= 3 and "forest" not in named and "isolat" in named
+    assert not ("isolation" in named and "isolated" in named)  # one term, however the question spells it
     assert "does not cover" in out and "Key points" not in out
     off = dataclasses.replace(coverage_rule(svc), lexical_below=0.0)
     assert "Key points" in "".join(answer_question(svc, q, llm=False, rule=off))
