@@ -72,36 +72,26 @@ def hard_held_out(item_id: str) -> bool:
     return _h(f"hard:{item_id}") % 5 == 0
 
 
-def phrasings_by_point() -> dict[tuple[str, str], list[str]]:
-    """(item id, key point id) -> the point's authored phrasings (``knowledge/phrasings/``: one plain, one
-    spoken, for every core point; written from the bank alone)."""
-    out: dict[tuple[str, str], list[str]] = {}
-    for f in sorted((ROOT / "knowledge" / "phrasings").glob("*.jsonl")):
-        for line in f.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                r = json.loads(line)
-                out[(r["item_id"], r["kp_id"])] = [p for p in r.get("phrasings", []) if isinstance(p, str) and p]
-    return out
-
-
 def negated_by_point() -> dict[tuple[str, str], str]:
     """(item id, key point id) -> the point said truthfully with a negation (``knowledge/phrasings-negated/``:
-    "units can't co-adapt" for "prevents co-adaptation"; core points, written from the bank alone)."""
+    "units can't co-adapt" for "prevents co-adaptation"; core points, written from the bank alone). The
+    plain and spoken phrasings (``knowledge/phrasings/``) are the bank's own: ``KeyPoint.phrasings``."""
+    from interviewer.bank.loader import jsonl_objects
+
     out: dict[tuple[str, str], str] = {}
     for f in sorted((ROOT / "knowledge" / "phrasings-negated").glob("*.jsonl")):
-        for line in f.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                r = json.loads(line)
-                if isinstance(r.get("negated"), str) and r["negated"].strip():
-                    out[(r["item_id"], r["kp_id"])] = r["negated"].strip()
+        for _, r in jsonl_objects(f, f.read_text(encoding="utf-8")):
+            if isinstance(r.get("negated"), str) and r["negated"].strip():
+                out[(r["item_id"], r["kp_id"])] = r["negated"].strip()
     return out
 
 
-def composite_answers(it, rng: random.Random, phrasings: dict[tuple[str, str], list[str]],
+def composite_answers(it, rng: random.Random, negated: dict[tuple[str, str], str],
                       n: int = 3) -> list[tuple[str, set[str]]]:
     """Compact answers made of some of an item's key points, each said in other words where a phrasing
-    exists (core points), joined as a candidate would run them together: (answer, ids of the points it
-    states). The points left out are what a concise answer does not say — not stated, not contradicted."""
+    exists (core points: the bank's phrasings, then the negated one if given), joined as a candidate would
+    run them together: (answer, ids of the points it states). The points left out are what a concise
+    answer does not say — not stated, not contradicted."""
     kps = it.rubric.key_points
     out = []
     for _ in range(n):
@@ -109,7 +99,8 @@ def composite_answers(it, rng: random.Random, phrasings: dict[tuple[str, str], l
         chosen = rng.sample(kps, k)
         parts = []
         for kp in chosen:
-            options = phrasings.get((it.id, kp.id)) or [kp.text]
+            neg = negated.get((it.id, kp.id))
+            options = [*kp.phrasings, *([neg] if neg else [])] or [kp.text]
             parts.append(rng.choice(options).strip())
         text = parts[0]
         for part in parts[1:]:
@@ -188,12 +179,10 @@ def bank_pairs(held_out: set[str], seed: int = 13, with_indep: bool = False,
             put(it.id, k.text, swapped, "contradicted", "bank-contrast-compact",
                 ((k.text, true_answer), (other.text, swapped)))
     if with_composites:  # its own seeded generator: the other pairs are the same with or without them
-        crng, phr = random.Random(seed + 1), phrasings_by_point()
-        negated = negated_by_point() if with_negations else {}
-        for key, neg in negated.items():  # a third way to say the point inside a composite
-            phr[key] = [*phr.get(key, []), neg]
+        crng = random.Random(seed + 1)
+        negated = negated_by_point() if with_negations else {}  # a third way to say a core point
         for it in items:
-            for answer, stated in composite_answers(it, crng, phr):
+            for answer, stated in composite_answers(it, crng, negated):
                 for k in it.rubric.key_points:
                     put(it.id, k.text, answer, "entailed" if k.id in stated else "not_stated", "bank-composite")
             for k in it.rubric.key_points:
