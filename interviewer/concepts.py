@@ -301,11 +301,12 @@ def weakly_supported(hits: list[tuple[Any, float]], rule: Coverage, support: flo
             and confidence(hits) < rule.lexical_below and support < rule.lexical_min)
 
 
-_IDF: dict[str, tuple[dict[str, frozenset[str]], dict[str, float]]] = {}
+_IDF: dict[str, tuple[dict[str, frozenset[str]], dict[str, float], float]] = {}
 
 
-def _entry_words(bank: Any) -> tuple[dict[str, frozenset[str]], dict[str, float]]:
-    """Per bank version: each entry's words (the keyword search's tokens) and each word's IDF."""
+def _entry_words(bank: Any) -> tuple[dict[str, frozenset[str]], dict[str, float], float]:
+    """Per bank version: each entry's words (the keyword search's tokens), each word's IDF, and the IDF
+    of a word no entry uses (the highest)."""
     from interviewer.retrieval.search import tokenize
 
     key = bank.version
@@ -322,23 +323,28 @@ def _entry_words(bank: Any) -> tuple[dict[str, frozenset[str]], dict[str, float]
                 df[w] = df.get(w, 0) + 1
         n = len(docs)
         _IDF.clear()
-        _IDF[key] = (docs, {w: math.log((n + 1) / (c + 0.5)) for w, c in df.items()})
+        _IDF[key] = (docs, {w: math.log((n + 1) / (c + 0.5)) for w, c in df.items()}, math.log((n + 1) / 0.5))
     return _IDF[key]
+
+
+def _question_words(question: str) -> list[str]:
+    """The question's distinctive words: the keyword search's tokens of three letters or more, once each."""
+    from interviewer.retrieval.search import tokenize
+
+    return [w for w in dict.fromkeys(tokenize(question)) if len(w) >= 3]
 
 
 def missing_terms(question: str, item_id: str, bank: Any, n: int = 3) -> list[str]:
     """The question's rarest words (as the question spells them) that the entry never uses, rarest first:
     what a refusal for weak lexical support names."""
-    from interviewer.retrieval.search import _TOK, _stem, tokenize
+    from interviewer.retrieval.search import _TOK, _stem
 
-    docs, idf = _entry_words(bank)
-    unseen = math.log((len(docs) + 1) / 0.5)
+    docs, idf, unseen = _entry_words(bank)
     have = docs.get(item_id, frozenset())
     surface: dict[str, str] = {}
     for w in _TOK.findall(question.lower()):
         surface.setdefault(_stem(w), w)
-    lacking = [w for w in dict.fromkeys(tokenize(question)) if len(w) >= 3 and w not in have]
-    lacking.sort(key=lambda w: -idf.get(w, unseen))
+    lacking = sorted((w for w in _question_words(question) if w not in have), key=lambda w: -idf.get(w, unseen))
     out: list[str] = []
     for w in lacking:
         word = surface.get(w, w)
@@ -351,11 +357,8 @@ def lexical_support(question: str, item_id: str, bank: Any) -> float:
     """The share of the question's distinctive words that the entry uses, weighted by how rare each
     word is in the bank (IDF; a word the bank never uses weighs most): 1.0 when the entry uses them all.
     Words are the keyword search's tokens (stop words removed, suffixes stripped), three letters or more."""
-    from interviewer.retrieval.search import tokenize
-
-    docs, idf = _entry_words(bank)
-    unseen = math.log((len(docs) + 1) / 0.5)  # a word no entry uses
-    words = [w for w in dict.fromkeys(tokenize(question)) if len(w) >= 3]
+    docs, idf, unseen = _entry_words(bank)
+    words = _question_words(question)
     total = sum(idf.get(w, unseen) for w in words)
     if not total:
         return 1.0
