@@ -7,6 +7,7 @@ Everything is validated on load; an error names the file and line. Loading is pu
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -79,9 +80,11 @@ class Bank:
         except KeyError:
             raise KnowledgeError(f"no bank item with id {item_id!r}") from None
 
-    @property
+    @functools.cached_property
     def version(self) -> str:
-        """Short hash of every item's content hash (changes when any item changes)."""
+        """Short hash of every item's content hash: a loaded bank is a snapshot (nothing edits its items
+        after ``load_bank``; a changed bank is loaded again), so it is computed once — per-bank caches
+        (the vocabulary, Ask's word weights) key on it on every question."""
         h = hashlib.sha256()
         for iid in sorted(self.items):
             h.update(f"{iid}:{self.items[iid].content_hash()}".encode())
