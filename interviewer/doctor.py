@@ -32,7 +32,13 @@ def run_doctor(svc: Any, as_json: bool = False) -> bool:
         return f"{svc.embedder.model_id} ({getattr(svc.embedder, 'precision', 'fp32')})"
 
     def store() -> str:
-        return f"{s.vectorstore.mode}: collection {svc.index.name} holds {svc.index.collection.count()} items"
+        held = f"{s.vectorstore.mode}: collection {svc.index.name} holds {svc.index.collection.count()} items"
+        hashes = svc.index.stored_hashes()
+        stale = sum(1 for i, it in svc.bank.items.items() if hashes.get(i) != it.content_hash())
+        if stale:  # not a failure: the first search embeds them, as `interviewer ingest` does
+            return (f"{held}; {stale} of {len(svc.bank.items)} bank items are not indexed (or changed): "
+                    "the first search embeds them, or run `interviewer ingest` now")
+        return f"{held}, in step with the bank"
 
     def llm() -> str:
         if s.llm.mode == "none":

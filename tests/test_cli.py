@@ -65,11 +65,16 @@ def test_ask_cites_bank_ids_without_an_llm(svc, data_dir):
     assert "Sources:" in r.stdout and "[" in r.stdout
 
 
-def test_doctor_reports_readiness(svc, data_dir):
+def test_doctor_reports_readiness(svc, data_dir, tmp_path):
     r = run_cli("doctor", "--json", env=env(data_dir))
     checks = {c["check"]: c for c in json.loads(r.stdout)}
     assert checks["bank"]["ok"] and checks["vector store"]["ok"] and checks["embedding"]["ok"]
     assert "rubric only" in checks["grading"]["detail"]
+    assert "in step with the bank" in checks["vector store"]["detail"]
+    # a fresh data directory: the index is not built yet, which doctor says (not a failure: built on first use)
+    fresh = run_cli("doctor", "--json", env=env(tmp_path))
+    store = {c["check"]: c for c in json.loads(fresh.stdout)}["vector store"]
+    assert store["ok"] and "holds 0 items" in store["detail"] and "are not indexed" in store["detail"], store
     # which runtime grades: fp32 runs the exported ONNX graph, torch is forced by the setting
     fp32 = {**env(data_dir), "INTERVIEWER_EMBEDDING__PRECISION": "fp32"}
     r = run_cli("doctor", "--json", env=fp32)
