@@ -147,11 +147,13 @@ def block_key_points() -> str:
            f"{res['items']} held-out items (the claim checker's validation questions) — "
            f"{_source(res, 'key-points.json')}.", "",
            "| card rule | agrees with the label | not stated, shown covered | contradicted, shown covered "
-           "| stated, shown missing |", "|---|---|---|---|---|"]
+           "| stated, shown missing | shown contradicted: labelled so |", "|---|---|---|---|---|---|"]
     for rule, m in res["rules"].items():
+        shown = (f"{m['shown_contradicted_labelled_so']} of {m['shown_contradicted']}"
+                 if "shown_contradicted" in m else "—")
         out.append(f"| {rule} | {m['agreement']:.3f} | {m['not_stated_shown_covered']} of {m['not_stated']} "
                    f"| {m['contradicted_shown_covered']} of {m['contradicted']} "
-                   f"| {m['entailed_shown_missing']} of {m['entailed']} |")
+                   f"| {m['entailed_shown_missing']} of {m['entailed']} | {shown} |")
     return "\n".join(out) + "\n"
 
 
@@ -264,7 +266,8 @@ def block_ask() -> str:
     for split, key in (("dev", "dev"), ("test", "test"), ("test-b", "test_b"), ("test-c (comparisons)", "test_c"),
                        ("test-d (choices, \"A or B\")", "test_d"), ("test-e (blind, 2026-12-04)", "test_e"),
                        ("test-f (blind, decided the threshold)", "test_f"),
-                       ("test-g (blind, decided the lexical rule)", "test_g")):
+                       ("test-g (blind, decided the lexical rule)", "test_g"),
+                       ("test-h (blind, a plain reading, 2026-12-05)", "test_h")):
         rows = [(r[key], label, r) for r, label, _ in runs if key in r]
         if f"{key}_without_comparison_rule" in res:
             rows.insert(1, (res[f"{key}_without_comparison_rule"], "shipped, without the comparison rule", res))
@@ -304,7 +307,9 @@ def block_ask() -> str:
                 f"{res.get('lexical_min')} of the question's distinctive words, IDF-weighted) was chosen on the 552 "
                 f"questions read by then and adopted on test-g, 80 questions written blind for that decision "
                 f"(eval/README.md, \"Ask lexical support\"; `python eval/ask_lexical_sweep.py`, "
-                f"`eval/results/ask-lexical-decision.json`). "
+                f"`eval/results/ask-lexical-decision.json`). test-h, 80 more questions written blind the same way, "
+                f"was first scored on 2026-12-05 with the rules already in place, to read them on unseen questions; "
+                f"nothing was chosen on it. "
                 f"Whole grounded answer (shipped rule): p50 {lat['p50'] * 1000:.0f} ms, "
                 f"p95 {lat['p95'] * 1000:.0f} ms. Source: " + "; ".join(src) + "."]
     return "\n".join(out) + "\n"

@@ -64,13 +64,40 @@ def test_thorough_and_spoken_answers_score_high_and_thin_ones_low(svc, dropout):
     assert thin.score < spoken.score - 2, (thin.score, spoken.score)
 
 
-def test_a_confident_wrong_answer_is_shown_as_contradicted_and_costs(svc, dropout):
+def test_a_confident_wrong_answer_scores_low_and_is_credited_nothing(svc, dropout):
     g = svc.grader.grade_item(dropout, DROPOUT_WRONG)
     assert g.score <= 3.0, g.score
-    errors = [k for k in g.key_points if k.status == "contradicted"] + list(g.misconceptions)
-    assert errors, [(k.id, k.status, k.contradicted) for k in g.key_points]
-    assert "You stated 3 of" not in g.feedback
-    assert "Contradicted" in g.feedback or "Careful" in g.feedback
+    assert not [k for k in g.key_points if k.status in ("covered", "partial")], g.key_points
+    assert "You stated 0 of 3 core points." in g.feedback
+    # the checker reads every point as contradicted here (rightly, this once); the card says so only
+    # with show_contradicted_key_points, off by default (see the next test)
+    assert all(k.contradicted >= 0.5 for k in g.key_points), [(k.id, k.contradicted) for k in g.key_points]
+
+
+def test_a_contradiction_verdict_is_shown_as_missing_and_the_score_is_unchanged(svc, dropout):
+    """The claim checker's contradiction verdict on a key point is wrong 19 times in 20 on dev data
+    (eval/README.md, "Contradicted key points on the card"), so the card shows such a point as missing
+    (credit 0, no quote, no "You said … Correct …"), which is what the score counts it as; the score is
+    the same as with the verdict shown."""
+    import dataclasses
+
+    thin = "Dropout is a regularization method that switches off some neurons."
+    base = svc.grader.policy
+    assert not base.show_contradicted_key_points
+    try:
+        svc.grader.policy = dataclasses.replace(base, show_contradicted_key_points=True)
+        shown = svc.grader.grade_item(dropout, thin, use_llm=False)
+    finally:
+        svc.grader.policy = base
+    g = svc.grader.grade_item(dropout, thin, use_llm=False)
+    flagged = {k.id for k in shown.key_points if k.status == "contradicted"}
+    assert flagged, [(k.id, k.status, k.contradicted) for k in shown.key_points]  # the case this is about
+    assert g.score == shown.score and g.raw_score == shown.raw_score
+    for k in g.key_points:
+        assert k.status != "contradicted"
+        if k.id in flagged:
+            assert k.status == "missing" and k.credit == 0.0 and not k.evidence and k.span is None
+    assert "Contradicted" in shown.feedback and "Contradicted" not in g.feedback and "You said" not in g.feedback
 
 
 # Wrong on both definitions while reusing the rubric's vocabulary (written for this test; not from any dataset).

@@ -21,7 +21,9 @@ scored with and without that rule (``*_without_comparison_rule``). ``eval/ask/qu
 decide the threshold re-chosen on the five earlier sets (2026-12-04; eval/README.md, "Ask threshold
 re-chosen"). ``eval/ask/questions-g.jsonl`` (split ``test-g``): 80 more, written the same way, which
 decided the lexical-support rule (eval/README.md, "Ask lexical support"); every split is also scored
-without that rule (``*_without_lexical_rule``).
+without that rule (``*_without_lexical_rule``). ``eval/ask/questions-h.jsonl`` (split ``test-h``): 80 more,
+written the same way, first scored on 2026-12-05 as a plain reading of the shipped rules (no change was
+decided on it).
 ``--reranker DIR --threshold T`` scores other reranker weights (e.g. an earlier model) with their own
 dev-chosen threshold, for comparison.
 """
@@ -42,7 +44,8 @@ QUESTIONS_D = ROOT / "eval" / "ask" / "questions-d.jsonl"
 QUESTIONS_E = ROOT / "eval" / "ask" / "questions-e.jsonl"
 QUESTIONS_F = ROOT / "eval" / "ask" / "questions-f.jsonl"
 QUESTIONS_G = ROOT / "eval" / "ask" / "questions-g.jsonl"
-HELD_OUT = ("test_b", "test_c", "test_d", "test_e", "test_f", "test_g")
+QUESTIONS_H = ROOT / "eval" / "ask" / "questions-h.jsonl"
+HELD_OUT = ("test_b", "test_c", "test_d", "test_e", "test_f", "test_g", "test_h")
 OUT = ROOT / "eval" / "results" / "ask.json"
 
 
@@ -142,7 +145,7 @@ def read_sets() -> list[dict[str, Any]]:
     """Every question set ``eval ask`` scores, each row with its split."""
     return (_read(QUESTIONS) + _read(QUESTIONS_B, "test-b") + _read(QUESTIONS_C, "test-c")
             + _read(QUESTIONS_D, "test-d") + _read(QUESTIONS_E, "test-e") + _read(QUESTIONS_F, "test-f")
-            + _read(QUESTIONS_G, "test-g"))
+            + _read(QUESTIONS_G, "test-g") + _read(QUESTIONS_H, "test-h"))
 
 
 def retrieve_rows(svc: Any, rows: list[dict[str, Any]]) -> None:

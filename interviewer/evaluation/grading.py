@@ -276,8 +276,9 @@ CARD_FOR_LABEL = {"entailed": "covered", "partly": "partial", "not_stated": "mis
 
 def run_key_points(svc: Any, out: Path | None = None, limit: int = 0) -> str:
     """Per key point: the label a person gave (entailed / partly / not stated / contradicted) against
-    the status the card shows, for the shipped rule and for the rule it replaced (the stronger of
-    checker credit and embedding credit), both computed from the same grading pass."""
+    the status the card shows, for the shipped rule and for the rules it replaced (the checker's
+    contradiction verdict shown as such; the stronger of checker credit and embedding credit), all
+    computed from the same grading pass."""
     from interviewer.grading.policy import embedding_credit
 
     pol = svc.grader.policy
@@ -291,7 +292,8 @@ def run_key_points(svc: Any, out: Path | None = None, limit: int = 0) -> str:
                     rows.append(r)
     rows = rows[:limit] if limit else rows
     t = time.perf_counter()
-    rules: dict[str, dict[str, int]] = {"shipped": {}, "stronger signal (before 2026-12-03)": {}}
+    contra_rule = "contradictions shown (before 2026-12-05)"
+    rules: dict[str, dict[str, int]] = {"shipped": {}, contra_rule: {}, "stronger signal (before 2026-12-03)": {}}
     for r in rows:
         it = svc.bank.items[svc.bank.resolve(r["item_id"])]
         g = svc.grader.grade_item(it, r["answer"], use_llm=False)
@@ -301,7 +303,10 @@ def run_key_points(svc: Any, out: Path | None = None, limit: int = 0) -> str:
                 continue
             old = max((k.entailed or 0.0) + (k.partly or 0.0) / 2, embedding_credit(k.similarity))
             old_status = pol.status(old, k.entailed or 0.0, k.contradicted or 0.0)
-            for rule, status in (("shipped", k.status), ("stronger signal (before 2026-12-03)", old_status)):
+            # the card before 2026-12-05 showed the checker's contradiction verdict (today: missing, credit 0)
+            contra = (k.contradicted or 0.0) >= pol.contradiction and (k.contradicted or 0.0) > (k.entailed or 0.0)
+            for rule, status in (("shipped", k.status), (contra_rule, "contradicted" if contra else k.status),
+                                 ("stronger signal (before 2026-12-03)", old_status)):
                 key = f"{label} -> {status}"
                 rules[rule][key] = rules[rule].get(key, 0) + 1
     summary = {}
@@ -316,6 +321,8 @@ def run_key_points(svc: Any, out: Path | None = None, limit: int = 0) -> str:
             "not_stated": n(lambda a, b: a == "not_stated"),
             "contradicted_shown_covered": n(lambda a, b: a == "contradicted" and b == "covered"),
             "contradicted": n(lambda a, b: a == "contradicted"),
+            "shown_contradicted": n(lambda a, b: b == "contradicted"),
+            "shown_contradicted_labelled_so": n(lambda a, b: a == "contradicted" and b == "contradicted"),
             "entailed_shown_missing": n(lambda a, b: a == "entailed" and b == "missing"),
             "entailed": n(lambda a, b: a == "entailed"),
             "confusion": dict(sorted(conf.items()))}

@@ -423,14 +423,16 @@ class Grader:
             if pol.numbers and not states_numbers_of(kp.text, said):
                 checker_credit = min(checker_credit, pol.number_cap)  # "31×31×64" does not state "32×32×64"
             credit = pol.combined_credit(checker_credit, sim)
-            status = pol.status(credit, best.entailed, contra.contradicted)
+            status = pol.status(credit, best.entailed, contra.contradicted)  # what the score counts
+            shown = pol.shown_status(status)  # what the card says (a contradiction verdict: missing, credit 0)
             sp = content[i]
-            show = status != "missing"
+            show = shown != "missing"
             results.append(KeyPointResult(
-                id=kp.id, text=kp.text, weight=kp.weight, status=status,
+                id=kp.id, text=kp.text, weight=kp.weight, status=shown,
                 similarity=round(sim, 3), evidence=sp.text if show else "",
                 span=(sp.start, sp.end) if show else None, entailed=round(best.entailed, 3),
-                partly=round(best.partly, 3), contradicted=round(contra.contradicted, 3), credit=round(credit, 3)))
+                partly=round(best.partly, 3), contradicted=round(contra.contradicted, 3),
+                credit=round(credit if shown == status else 0.0, 3)))
             points.append((kp.weight, checker_credit, sim, status))
         # a misconception is only "made" when the checker says it is stated, its best span is closer to it
         # than to any key point (the checker alone confuses "switched off at inference" with "applied at

@@ -40,6 +40,13 @@ class Policy:
     covered: float = 0.6  # credit (entailed + partly/2, mixed with the embedding credit as the score mixes them) at or above: covered
     partial: float = 0.3  # ... at or above: partly covered
     contradiction: float = 0.5  # P(contradicted) at or above (and above P(entailed)): contradicted
+    # whether the card shows such a point as "contradicted" (with the quote and the correction): off. On dev
+    # data 3 of the 68 points the grader calls contradicted are (18 were stated correctly), no threshold
+    # fixes that, so the card shows them as missing — which is what the score counts them as (the status
+    # still zeroes the point's credit, as the calibration was fitted). A stated error is shown, with its
+    # correction, through the rubric's authored misconceptions (eval/README.md, "Contradicted key points
+    # on the card")
+    show_contradicted_key_points: bool = False
     misconception: float = 0.8  # P(the answer states an authored misconception) at or above: made (0.5 flagged correct answers on dev)
     # a key point with numbers is credited at most number_cap unless the answer states all of them
     numbers: bool = True
@@ -76,6 +83,10 @@ class Policy:
         as covered; eval/README, "What the card calls covered".)"""
         a = self.checker_share()
         return a * checker_credit + (1.0 - a) * embedding_credit(similarity)
+
+    def shown_status(self, status: str) -> str:
+        """What the card calls a key point whose scoring status is ``status``."""
+        return "missing" if status == "contradicted" and not self.show_contradicted_key_points else status
 
     def status(self, credit: float, entailed: float, contradicted: float) -> str:
         if contradicted >= self.contradiction and contradicted > entailed:
