@@ -247,11 +247,11 @@ def block_ask() -> str:
     res = _load("ask.json")
     if res is None:
         return "_not measured yet_\n"
-    out = ["| ask, questions written for this | rule | n | cites a right item (covered) | first citation right (covered) | "
+    out = ["| ask, questions written for this | rule | n | cites a right item (covered) | right item cited or listed as related (covered) | first citation right (covered) | "
            "cites a right item (partly covered) | refusal precision | refusal recall | not covered but answered: "
            "says what the bank lacks | answerable, yet flagged (of them covered) | expected entries cited (covered): as shown / "
            "without comparison sides | citations that are expected entries (covered): as shown / without sides |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     runs = [(res, "shipped", "`interviewer eval ask` → `eval/results/ask.json`")]
     for n, label in (("v1", "first reranker"), ("v2", "second reranker")):
         earlier = _load(f"ask-reranker-{n}.json")
@@ -284,6 +284,7 @@ def block_ask() -> str:
                     if "not_covered_answered" in m else "—")
             rule = f"{r.get('method', 'cosine')} ≥ {r['threshold_in_use']} ({label})"
             out.append(f"| {split} | {rule} | {m['n']} | {_f(cov.get('citation_correct_any'))} | "
+                       f"{_f(cov.get('right_item_cited_or_related'))} | "
                        f"{_f(cov.get('citation_correct_first'))} | {_f(part.get('citation_correct_any'))} | "
                        f"{_f(m['refusal_precision'])} | {_f(m['refusal_recall'])} | {leak} | "
                        f"{m.get('answerable_flagged_unknown_term', '—')}"

@@ -154,6 +154,29 @@ def test_exercise_list_and_run_from_a_file(svc, tmp_path):
     assert p.returncode == 0 and json.loads(p.stdout)["exercises_practised"] == 1
 
 
+def test_ask_lists_the_other_close_entries_under_a_scenario_answer(svc):
+    """A question asked as a scenario often has its right entry second or third in the search; the
+    answer lists the other close hits by id and question (not summarised, not cited), never one it
+    already cites, and only hits that clear the threshold."""
+    from interviewer.concepts import RELATED, answer_question, confident, coverage_rule, related, retrieve_for_question
+
+    q = ("my image classifier scores fine when I evaluate in batches of 64, but in production where we run one "
+         "image at a time the predictions are all over the place. the net has batchnorm layers. what's going on?")
+    out = "".join(answer_question(svc, q, llm=False))
+    assert RELATED in out, out
+    listed = out.split(RELATED)[1]
+    assert "[c003-batchnorm-train-vs-eval]" in listed and "Sources:" in out.split(RELATED)[0]
+    rule = coverage_rule(svc)
+    hits = retrieve_for_question(svc, q)
+    cited = confident(hits, rule)
+    near = related(hits, cited, rule)
+    assert near and not {it.id for it, _ in near} & {it.id for it, _ in cited}
+    assert all(s >= rule.minimum for _, s in near)
+    assert related(hits, hits, rule) == []  # everything cited: nothing more to list
+    # a refused question lists its nearest entries as before, with no related block
+    assert RELATED not in "".join(answer_question(svc, "how do I negotiate a higher salary?", llm=False))
+
+
 def test_ask_names_what_the_bank_lacks_and_cites_both_sides_of_a_comparison(svc):
     """The grounded-ask issue's two examples: a B-tree question is not answered as if the nearest
     (decision-tree) material were about B-trees, and "LoRA vs prefix tuning" cites the bank's own

@@ -62,7 +62,7 @@ def refuses(r: dict[str, Any], rule: Any) -> bool:
 
 
 def _score(rows: list[dict[str, Any]], rule: Any) -> dict[str, Any]:
-    from interviewer.concepts import NOT_IN_BANK, add_compared, confident
+    from interviewer.concepts import NOT_IN_BANK, add_compared, confident, related
 
     refused = [refuses(r, rule) for r in rows]
     should_refuse = [r["kind"] == "not_covered" for r in rows]
@@ -100,6 +100,12 @@ def _score(rows: list[dict[str, Any]], rule: Any) -> dict[str, Any]:
         # expected entries cited, and the share of the citations that are expected ones (what sides cost)
         shown = [{it.id for it, _ in add_compared(c, r.get("_sides", []), rule)}
                  for c, (r, _) in zip(cites, answered, strict=True)]
+        # the answer also lists the search's other close hits by id ("Related entries"), not as citations:
+        # how often a right entry is on the screen at all, cited or listed
+        listed = [ids | {it.id for it, _ in related(r["_hits"], add_compared(c, r.get("_sides", []), rule), rule)}
+                  for ids, c, (r, _) in zip(shown, cites, answered, strict=True)]
+        out[kind]["right_item_cited_or_related"] = round(
+            sum(1 for ids, (r, _) in zip(listed, answered, strict=True) if ids & set(r["_expected"])) / len(sel), 3)
         want = sum(len(set(r["_expected"])) for r, _ in sel)
         for suffix, cited in (("", shown), ("_without_sides", main)):
             hits = sum(len(ids & set(r["_expected"])) for ids, (r, _) in zip(cited, answered, strict=True))
