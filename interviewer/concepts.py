@@ -129,11 +129,15 @@ def _sources(it: Any) -> str:
 
 def _shown(it: Any, first: bool) -> tuple[str, list[str]]:
     """What the answer shows of an item: its model answer's opening sentences (three for the first
-    item cited, one for the others) and, for the first, its core key points."""
+    item cited, one for the others — two when the first is under ten words) and, for the first, its
+    core key points."""
     answer = it.rubric.model_answer if it.rubric else it.best_answer
     sents = [s.strip() for s in _SENT.split(" ".join(answer.split())) if s.strip()]
     core = [k.text for k in it.rubric.key_points if k.weight == "core"] if first and it.rubric else []
-    return " ".join(sents[: 3 if first else 1]), core
+    n = 3 if first else 1
+    if not first and len(sents) > 1 and len(sents[0].split()) < 10:
+        n = 2  # a short opening ("The first is the dying ReLU problem.") says nothing on its own
+    return " ".join(sents[:n]), core
 
 
 def compose(question: str, relevant: list[tuple[Any, float]]) -> str:
@@ -150,7 +154,7 @@ def compose(question: str, relevant: list[tuple[Any, float]]) -> str:
 
 def llm_context(relevant: list[tuple[Any, float]]) -> str:
     """What the LLM reads: each cited entry's id and question, then the core key points shown for the
-    first entry, or the one opening sentence shown for the others (and for an entry without core key
+    first entry, or the opening shown for the others (and for an entry without core key
     points) — the facts on the screen, in their shortest form. Every prompt token costs the user wait
     before the LLM's first token (about 37 tokens a second on two AVX2 cores, eval/bench.py's Ask row),
     so the first entry's opening sentences, which its key points restate, are not sent."""

@@ -173,6 +173,14 @@ def test_ask_lists_the_other_close_entries_under_a_scenario_answer(svc):
     assert near and not {it.id for it, _ in near} & {it.id for it, _ in cited}
     assert all(s >= rule.minimum for _, s in near)
     assert related(hits, hits, rule) == []  # everything cited: nothing more to list
+    # a second citation shows its model answer's opening sentence, or two when the first is too short to
+    # say anything alone
+    from interviewer.concepts import _shown
+
+    lead, core = _shown(svc.bank.get("c003-activation-failure-modes"), first=False)
+    assert lead.startswith("The first is the dying ReLU problem. If a unit") and core == []
+    lead, _ = _shown(svc.bank.get("004-048"), first=False)
+    assert lead.count(". ") == 0 and len(lead.split()) >= 10
     # a refused question lists its nearest entries as before, with no related block
     assert RELATED not in "".join(answer_question(svc, "how do I negotiate a higher salary?", llm=False))
 
