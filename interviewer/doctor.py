@@ -33,8 +33,7 @@ def run_doctor(svc: Any, as_json: bool = False) -> bool:
 
     def store() -> str:
         held = f"{s.vectorstore.mode}: collection {svc.index.name} holds {svc.index.collection.count()} items"
-        hashes = svc.index.stored_hashes()
-        stale = sum(1 for i, it in svc.bank.items.items() if hashes.get(i) != it.content_hash())
+        stale, _ = svc.index_todo()
         if stale:  # not a failure: the first search embeds them, as `interviewer ingest` does
             return (f"{held}; {stale} of {len(svc.bank.items)} bank items are not indexed (or changed): "
                     "the first search embeds them, or run `interviewer ingest` now")

@@ -66,16 +66,19 @@ class Services:
 
         return QuestionIndex(self.chroma, self.embedder)
 
+    def index_todo(self) -> tuple[int, dict[str, str]]:
+        """(how many bank items the index lacks or holds an older version of, the content hash it holds per id)."""
+        hashes = self.index.stored_hashes()
+        return sum(1 for i, it in self.bank.items.items() if hashes.get(i) != it.content_hash()), hashes
+
     def ensure_index(self) -> dict[str, int] | None:
         """Sync the index with the bank if it is missing or stale (cheap when up to date)."""
-        hashes = self.index.stored_hashes()
-        want = {i: it.content_hash() for i, it in self.bank.items.items()}
-        if hashes == want:
+        todo, hashes = self.index_todo()
+        if not todo and hashes.keys() == self.bank.items.keys():
             return None
-        todo = sum(1 for i, h in want.items() if hashes.get(i) != h)
         import sys
 
-        print(f"note: the search index is {'missing' if not hashes else 'out of date'} ({todo} of {len(want)} "
+        print(f"note: the search index is {'missing' if not hashes else 'out of date'} ({todo} of {len(self.bank.items)} "
               "items to embed, e.g. after an interrupted ingest); embedding them now…", file=sys.stderr, flush=True)
         return self.index.sync(list(self.bank.items.values()))
 

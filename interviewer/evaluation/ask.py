@@ -98,12 +98,12 @@ def _score(rows: list[dict[str, Any]], rule: Any) -> dict[str, Any]:
                      "citation_correct_when_answered": round(any_ok / len(answered), 3) if answered else None}
         # the citations as shown (a comparison's sides added) and without the sides: the share of the
         # expected entries cited, and the share of the citations that are expected ones (what sides cost)
-        shown = [{it.id for it, _ in add_compared(c, r.get("_sides", []), rule)}
-                 for c, (r, _) in zip(cites, answered, strict=True)]
+        with_sides = [add_compared(c, r.get("_sides", []), rule) for c, (r, _) in zip(cites, answered, strict=True)]
+        shown = [{it.id for it, _ in c} for c in with_sides]
         # the answer also lists the search's other close hits by id ("Related entries"), not as citations:
         # how often a right entry is on the screen at all, cited or listed
-        listed = [ids | {it.id for it, _ in related(r["_hits"], add_compared(c, r.get("_sides", []), rule), rule)}
-                  for ids, c, (r, _) in zip(shown, cites, answered, strict=True)]
+        listed = [ids | {it.id for it, _ in related(r["_hits"], c, rule)}
+                  for ids, c, (r, _) in zip(shown, with_sides, answered, strict=True)]
         out[kind]["right_item_cited_or_related"] = round(
             sum(1 for ids, (r, _) in zip(listed, answered, strict=True) if ids & set(r["_expected"])) / len(sel), 3)
         want = sum(len(set(r["_expected"])) for r, _ in sel)

@@ -304,7 +304,7 @@ def run_key_points(svc: Any, out: Path | None = None, limit: int = 0) -> str:
             old = max((k.entailed or 0.0) + (k.partly or 0.0) / 2, embedding_credit(k.similarity))
             old_status = pol.status(old, k.entailed or 0.0, k.contradicted or 0.0)
             # the card before 2026-12-05 showed the checker's contradiction verdict (today: missing, credit 0)
-            contra = (k.contradicted or 0.0) >= pol.contradiction and (k.contradicted or 0.0) > (k.entailed or 0.0)
+            contra = pol.contradicts(k.entailed or 0.0, k.contradicted or 0.0)
             for rule, status in (("shipped", k.status), (contra_rule, "contradicted" if contra else k.status),
                                  ("stronger signal (before 2026-12-03)", old_status)):
                 key = f"{label} -> {status}"

@@ -88,8 +88,12 @@ class Policy:
         """What the card calls a key point whose scoring status is ``status``."""
         return "missing" if status == "contradicted" and not self.show_contradicted_key_points else status
 
+    def contradicts(self, entailed: float, contradicted: float) -> bool:
+        """Whether the checker's verdicts make a key point contradicted (for the score; see shown_status)."""
+        return contradicted >= self.contradiction and contradicted > entailed
+
     def status(self, credit: float, entailed: float, contradicted: float) -> str:
-        if contradicted >= self.contradiction and contradicted > entailed:
+        if self.contradicts(entailed, contradicted):
             return "contradicted"
         return "covered" if credit >= self.covered else "partial" if credit >= self.partial else "missing"
 
