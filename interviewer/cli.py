@@ -97,6 +97,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         result = svc.index.sync(items, progress=bar.update)
     print(f"index {svc.index.name}: {result['upserted']} embedded, {result['unchanged']} unchanged, "
           f"{result['deleted']} removed, {result['total']} in the collection")
+    todo = svc.rubric_vectors_todo()
+    if todo:  # the grader's rubric vectors, so no grade waits for its rubric to be embedded
+        with tqdm(total=len(todo), desc="rubric vectors", unit="text", file=sys.stderr) as bar:
+            svc.warm_rubric_vectors(progress=bar.update)
+    if svc.rubric_vectors is not None:
+        print(f"rubric vectors: {len(todo)} embedded, {svc.rubric_vectors.count()} on disk "
+              f"({svc.rubric_vectors.path})")
     return 0
 
 

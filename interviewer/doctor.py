@@ -39,6 +39,16 @@ def run_doctor(svc: Any, as_json: bool = False) -> bool:
                     "the first search embeds them, or run `interviewer ingest` now")
         return f"{held}, in step with the bank"
 
+    def rubric_vectors() -> str:
+        cache = svc.rubric_vectors
+        if cache is None:
+            return "not kept (hash embedder)"
+        todo = len(svc.rubric_vectors_todo())
+        if todo:  # not a failure: each rubric is embedded when it is first graded
+            return (f"{todo} rubric texts have no vector on disk yet ({cache.path}): `interviewer ingest` embeds "
+                    "them (~20 s), else each grade embeds its rubric the first time (~0.2 s more)")
+        return f"{cache.count()} on disk, the whole bank ({cache.path})"
+
     def llm() -> str:
         if s.llm.mode == "none":
             return "disabled (llm.mode=none): grades are rubric-only"
@@ -59,7 +69,7 @@ def run_doctor(svc: Any, as_json: bool = False) -> bool:
 
     checker = _checker_status(s.grading.checker_path, checker_onnx_dir(s), s.embedding.precision)
     checks = [_check("bank", bank), _check("embedding", embedder), _check("vector store", store),
-              _check("llm", llm), _check("progress db", progress), _check("voice", voice),
+              _check("rubric vectors", rubric_vectors), _check("llm", llm), _check("progress db", progress), _check("voice", voice),
               {"check": "claim checker", "ok": checker[0], "detail": checker[1]},
               _sandbox_check(),
               {"check": "grading", "ok": True,

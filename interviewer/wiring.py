@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from interviewer.settings import Settings
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     from interviewer.bank.loader import Bank
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from interviewer.retrieval.rerank import Reranker
     from interviewer.retrieval.search import Retriever
     from interviewer.retrieval.store import QuestionIndex
+    from interviewer.retrieval.vector_cache import VectorCache
 
 
 def checker_onnx_dir(settings: Settings) -> Path | None:
@@ -139,7 +141,41 @@ class Services:
         except BackendError as e:  # a misconfigured judge: rubric-only grades, labelled with the reason
             judge, problem = None, str(e)
         return Grader(self.embedder, self.checker, llm=judge, llm_weight=g.llm_weight,
-                      policy=Policy(hint_penalty=g.hint_penalty, phrasings=g.phrasings), judge_problem=problem)
+                      policy=Policy(hint_penalty=g.hint_penalty, phrasings=g.phrasings), judge_problem=problem,
+                      vectors=self.rubric_vectors)
+
+    @functools.cached_property
+    def rubric_vectors(self) -> VectorCache | None:
+        """The bank's rubric vectors on disk (None with the hash embedder, which needs no cache)."""
+        from interviewer.retrieval.vector_cache import VectorCache
+
+        e = self.embedder
+        if self.settings.embedding.mode == "hash":
+            return None
+        return VectorCache(self.settings.data_dir / "cache", e.model_id, getattr(e, "precision", "fp32"))
+
+    def rubric_vectors_todo(self) -> list[str]:
+        """The bank's rubric texts (what the grader embeds of each item) without a vector on disk."""
+        from interviewer.grading.grader import Grader
+
+        cache = self.rubric_vectors
+        if cache is None:
+            return []
+        return cache.missing(t for it in self.bank.items.values() for t in Grader.rubric_texts(it))
+
+    def warm_rubric_vectors(self, progress: Callable[[int], None] | None = None, batch: int = 256) -> int:
+        """Embed the bank's rubric texts that have no vector on disk yet, in batches (``interviewer ingest``;
+        ``serve`` does not, so several fresh replicas do not start with a minute of embedding each: they
+        store each rubric the first time they ask it). Returns how many were embedded."""
+        todo = sorted(self.rubric_vectors_todo(), key=len)  # like lengths batch with less padding
+        cache = self.rubric_vectors
+        for s in range(0, len(todo), batch):
+            chunk = todo[s:s + batch]
+            if cache is not None:
+                cache.put(dict(zip(chunk, self.embedder.embed(chunk), strict=True)))
+            if progress:
+                progress(len(chunk))
+        return len(todo)
 
     @property
     def judge_llm(self) -> ChatBackend | None:

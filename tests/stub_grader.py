@@ -12,7 +12,7 @@ from interviewer.grading.models import Grade, KeyPointResult
 class StubGrader:
     llm = None
 
-    def prefetch(self, texts: Any) -> None:
+    def prefetch(self, texts: Any, persist: bool = False) -> None:
         pass
 
     def rubric_texts(self, item: Any) -> list[str]:

@@ -75,6 +75,8 @@ def test_doctor_reports_readiness(svc, data_dir, tmp_path):
     fresh = run_cli("doctor", "--json", env=env(tmp_path))
     store = {c["check"]: c for c in json.loads(fresh.stdout)}["vector store"]
     assert store["ok"] and "holds 0 items" in store["detail"] and "are not indexed" in store["detail"], store
+    vectors = {c["check"]: c for c in json.loads(fresh.stdout)}["rubric vectors"]
+    assert vectors["ok"] and "have no vector on disk yet" in vectors["detail"] and "ingest" in vectors["detail"]
     # which runtime grades: fp32 runs the exported ONNX graph, torch is forced by the setting
     fp32 = {**env(data_dir), "INTERVIEWER_EMBEDDING__PRECISION": "fp32"}
     r = run_cli("doctor", "--json", env=fp32)

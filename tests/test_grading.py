@@ -2,8 +2,9 @@
 
 import json
 
+import numpy as np
 import pytest
-from conftest import run_cli
+from conftest import make_services, run_cli
 
 # The grading issue's example: a concise, correct answer an interviewer gives 10/10 (was graded 4.0).
 DROPOUT_CONCISE = ("Dropout zeroes each unit with probability p during training, which prevents co-adaptation and "
@@ -731,3 +732,95 @@ def test_a_bf16_checker_keeps_its_linear_weights_in_bf16_with_autocasts_verdicts
     with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
         want = torch.softmax(plain(**bf16._encode(pairs, "pt")).logits.float(), dim=-1).numpy()
     assert np.array_equal(got, want)
+
+
+class _Counting:
+    """The real embedder, counting the texts it is asked to embed."""
+
+    def __init__(self, inner):
+        self.inner, self.model_id, self.texts = inner, inner.model_id, []
+
+    def embed(self, texts):
+        self.texts += list(texts)
+        return self.inner.embed(texts)
+
+
+def test_a_bank_rubric_is_embedded_once_per_data_dir_and_read_from_disk(svc, tmp_path, dropout):
+    """`interviewer ingest` stores the bank's rubric vectors; a new process then
+    grades without embedding any rubric text, to the same grade. An edited key point is a new text."""
+    import types
+    import warnings
+
+    from interviewer.grading.grader import Grader
+    from interviewer.retrieval.vector_cache import VectorCache
+
+    s = make_services(tmp_path)
+    counting = _Counting(svc.embedder)
+    s.__dict__["embedder"] = counting
+    other = svc.bank.get("002-012")
+    s.__dict__["bank"] = types.SimpleNamespace(items={dropout.id: dropout, other.id: other})
+    texts = list(dict.fromkeys(Grader.rubric_texts(dropout) + Grader.rubric_texts(other)))
+    assert s.rubric_vectors_todo() == texts
+    assert s.warm_rubric_vectors() == len(texts) and s.rubric_vectors_todo() == []
+    assert s.rubric_vectors.count() == len(texts) and s.rubric_vectors.path.parent == tmp_path / "cache"
+
+    fresh = _Counting(svc.embedder)  # a new process: nothing in memory
+    g = Grader(fresh, svc.checker, vectors=VectorCache(tmp_path / "cache", counting.model_id, s.rubric_vectors.precision))
+    got = g.grade_item(dropout, DROPOUT_CONCISE)
+    assert fresh.texts and not set(fresh.texts) & set(Grader.rubric_texts(dropout))  # only the answer's spans
+    plain = Grader(svc.embedder, svc.checker).grade_item(dropout, DROPOUT_CONCISE)
+    assert got.score == plain.score and [k.status for k in got.key_points] == [k.status for k in plain.key_points]
+
+    kp = dropout.rubric.key_points[0]
+    edited_kp = kp.model_copy(update={"text": kp.text + " (edited)"})
+    edited = dropout.model_copy(update={"rubric": dropout.rubric.model_copy(
+        update={"key_points": [edited_kp, *dropout.rubric.key_points[1:]]})})
+    s.__dict__["bank"] = types.SimpleNamespace(items={dropout.id: edited})
+    assert s.rubric_vectors_todo() == [edited_kp.text]
+
+    # an unusable cache (its directory is a file) costs time, never a grade
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    broken = VectorCache(blocker, counting.model_id, "fp32")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        g2 = Grader(svc.embedder, svc.checker, vectors=broken)
+        assert g2.grade_item(dropout, DROPOUT_CONCISE).score == plain.score
+        broken.put({"x": np.zeros(3, dtype=np.float32)})
+    assert broken.get(["x"]) == {} and broken.count() == 0
+    assert sum("rubric vector cache" in str(w.message) for w in caught) == 1  # said once
+
+
+def test_a_rubric_being_embedded_is_waited_for_not_embedded_twice(svc, dropout):
+    """The interview embeds the rubric when it asks the question; an answer that arrives before that
+    finishes (back-to-back submits under load) waits for it instead of embedding the rubric again."""
+    import threading
+    import time
+
+    from interviewer.grading.grader import Grader
+
+    entered, release = threading.Event(), threading.Event()
+
+    class Gated(_Counting):
+        def embed(self, texts):
+            self.texts += list(texts)
+            entered.set()
+            release.wait(30)
+            return self.inner.embed(texts)
+
+    emb = Gated(svc.embedder)
+    g = Grader(emb, svc.checker)
+    texts = Grader.rubric_texts(dropout)
+    results: dict[str, dict] = {}
+    first = threading.Thread(target=lambda: results.setdefault("prefetch", g._embed(texts)))
+    first.start()
+    assert entered.wait(30)
+    second = threading.Thread(target=lambda: results.setdefault("grade", g._embed(texts[:3])))
+    second.start()
+    time.sleep(0.3)  # the second caller reaches the texts the first one is embedding (it would embed them too)
+    assert second.is_alive() and set(texts[:3]) <= set(g._inflight)
+    release.set()
+    first.join(30)
+    second.join(30)
+    assert sorted(emb.texts) == sorted(dict.fromkeys(texts))  # each text embedded once
+    assert all(np.array_equal(results["grade"][t], results["prefetch"][t]) for t in texts[:3])

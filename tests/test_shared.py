@@ -157,8 +157,9 @@ def deployment(postgres, svc, tmp_path_factory):
             r = run_cli("user", "add", name, "--users-file", str(users), input=f"{pw}\n{pw}\n")
             assert r.returncode == 0, r.stderr
         r = run_cli("--data-dir", str(tmp / "ingest"), "ingest", env=env)  # once, into the Chroma server
-        assert r.returncode == 0, r.stderr
+        assert r.returncode == 0 and "rubric vectors: " in r.stdout, r.stderr
         r = run_cli("--data-dir", str(tmp / "ingest"), "doctor", env=env)
+        assert "[ok] rubric vectors: " in r.stdout and "the whole bank" in r.stdout, r.stdout
         assert "postgresql+psycopg://postgres@127.0.0.1" in r.stdout and "schema 0003" in r.stdout, r.stdout
         assert "http: collection" in r.stdout and "answered" in r.stdout, r.stdout
         for name in ("a", "b"):

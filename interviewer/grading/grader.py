@@ -16,6 +16,7 @@ evidence, and telling whether an answer is about the question at all.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from interviewer.grading import calibration
 from interviewer.grading.models import Grade, KeyPointResult, MisconceptionHit
 from interviewer.grading.policy import DEFAULT_POLICY, Policy, embedding_credit
 from interviewer.retrieval.embeddings import Embedder
+from interviewer.retrieval.vector_cache import VectorCache
 
 RELEVANCE_MIN = 0.30  # best cosine of any span to the question, model answer or a key point
 PAIR_WORDS = 60  # adjacent sentences up to this many words together are also matched as one span
@@ -248,30 +250,64 @@ class Grader:
     """Grades answers against rubrics; one instance per process (it holds no user state)."""
 
     def __init__(self, embedder: Embedder, checker: Any, llm: object | None = None, llm_weight: float = 0.35,
-                 policy: Policy = DEFAULT_POLICY, judge_problem: str = "") -> None:
+                 policy: Policy = DEFAULT_POLICY, judge_problem: str = "", vectors: VectorCache | None = None) -> None:
         self.judge_problem = judge_problem  # why a configured LLM judge cannot be used (grades say so)
         self.embedder = embedder
         self.checker = checker
         self.llm = llm
         self.llm_weight = llm_weight
         self.policy = policy
+        self.vectors = vectors  # the bank's rubric vectors on disk (None: embedded when first graded)
         self._cache: dict[str, np.ndarray] = {}
+        self._cache_lock = threading.Lock()
+        self._inflight: dict[str, threading.Event] = {}  # texts another thread is embedding right now
 
     # ------------------------------------------------------------ embeddings
-    def _embed(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
-        todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
-        if todo:
-            vecs = self.embedder.embed(todo)  # thread-safe; concurrent grades embed side by side
-            for t, v in zip(todo, vecs, strict=True):
-                self._cache[t] = v
-            if len(self._cache) > 200_000:  # bound memory in long batch runs
-                self._cache.clear()
-                return self._embed(texts)
-        return {t: self._cache[t] for t in texts}
+    def _embed(self, texts: Sequence[str], persist: bool = False) -> dict[str, np.ndarray]:
+        """Vectors of ``texts``: from memory, else (``persist``: rubric texts) from the disk cache, else
+        embedded — and a text another thread is embedding already (the rubric the interview prefetches
+        when it asks the question) is waited for, not embedded twice."""
+        out: dict[str, np.ndarray] = {}
+        wanted = list(dict.fromkeys(texts))
+        while wanted:
+            done = threading.Event()
+            with self._cache_lock:
+                for t in wanted:
+                    if t in self._cache:
+                        out[t] = self._cache[t]
+                mine = [t for t in wanted if t not in out and t not in self._inflight]
+                theirs = {self._inflight[t] for t in wanted if t not in out and t in self._inflight}
+                for t in mine:
+                    self._inflight[t] = done
+            try:
+                if mine:
+                    got = self.vectors.get(mine) if persist and self.vectors is not None else {}
+                    todo = [t for t in mine if t not in got]
+                    if todo:
+                        new = dict(zip(todo, self.embedder.embed(todo), strict=True))  # thread-safe
+                        if persist and self.vectors is not None:
+                            self.vectors.put(new)
+                        got.update(new)
+                    out.update(got)
+                    with self._cache_lock:
+                        if len(self._cache) + len(got) > 200_000:  # bound memory in long batch runs
+                            self._cache.clear()
+                        self._cache.update(got)
+            finally:
+                with self._cache_lock:
+                    for t in mine:
+                        self._inflight.pop(t, None)
+                done.set()
+            for ev in theirs:
+                ev.wait()
+            # what the other threads embedded is in memory now; a text whose thread failed is tried here
+            wanted = [t for t in wanted if t not in out]
+        return {t: out[t] for t in texts}
 
-    def prefetch(self, texts: Sequence[str]) -> None:
-        """Embed many texts in one batch (grade-batch uses this to load nothing twice)."""
-        self._embed(list(texts))
+    def prefetch(self, texts: Sequence[str], persist: bool = False) -> None:
+        """Embed many texts in one batch (the interview: the rubric while the candidate reads the
+        question; grade-batch: everything, so nothing is embedded twice)."""
+        self._embed(list(texts), persist)
 
     @staticmethod
     def rubric_texts(item: Item) -> list[str]:
@@ -363,8 +399,9 @@ class Grader:
 
         kps, mcs = rubric.key_points, rubric.misconceptions
         span_texts = [s.text for s in content]
-        vec = self._embed([question, rubric.model_answer, *(k.text for k in kps), *(m.text for m in mcs),
-                           *span_texts])
+        vec = {**self._embed([question, rubric.model_answer, *(k.text for k in kps), *(m.text for m in mcs)],
+                             persist=origin == "authored"),  # the bank's rubrics: on disk once embedded
+               **self._embed(span_texts)}
         S = np.stack([vec[t] for t in span_texts])
         K = np.stack([vec[k.text] for k in kps])
         kp_sim = S @ K.T  # spans x key points: which span to quote

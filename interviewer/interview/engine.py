@@ -294,12 +294,14 @@ class InterviewEngine:
         return [Event("question", f"{head}\n\n{item.question}", item.id)]
 
     def _prefetch(self, item: Item) -> None:
-        """Embed the rubric while the candidate reads and types, so the grade is fast."""
+        """Embed the rubric while the candidate reads and types, so the grade is fast (a bank rubric is
+        usually on disk already: ``interviewer ingest`` embeds them all)."""
         import threading
 
         grader = self.svc.grader
         # not a daemon: at exit Python waits (well under a second) instead of killing it inside torch
-        threading.Thread(target=grader.prefetch, args=(grader.rubric_texts(item),), name="prefetch").start()
+        threading.Thread(target=grader.prefetch, args=(grader.rubric_texts(item), item.rubric is not None),
+                         name="prefetch").start()
 
     # ------------------------------------------------------------------ answering
     def submit(self, st: SessionState, answer: str) -> list[Event]:

@@ -1,0 +1,121 @@
+"""Rubric vectors kept on disk, so a grade never waits for its rubric to be embedded.
+
+Grading compares an answer's spans with the rubric's texts (question, model answer, key points,
+misconceptions). Embedding a rubric is most of a grade's CPU time when it happens at grade time
+(one item's texts, one thread: ~0.2 s here, against ~0.07 s for the rest of the grade), and with
+several sessions at once those seconds queue. The bank's rubric texts are few (about 5,400) and
+fixed, so they are embedded once per data directory, in batches (`interviewer ingest`; without
+it, each rubric is stored the first time the interview asks its question), and read from this file
+afterwards.
+
+One SQLite file per embedding model and precision (``vectors-<model>-<precision>.sqlite3`` in the
+data directory's cache), keyed by the SHA-256 of the text — as simonw/llm stores the model id and
+a content hash per row. Only rubric texts go in, never answers. It is a cache: a missing,
+unreadable or read-only file costs time, never a grade (every failure falls back to embedding).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sqlite3
+import threading
+import warnings
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+
+def _key(text: str) -> bytes:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()[:16]
+
+
+class VectorCache:
+    def __init__(self, cache_dir: Path, model_id: str, precision: str) -> None:
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "-", model_id).strip("-")
+        self.path = Path(cache_dir) / f"vectors-{slug}-{precision}.sqlite3"
+        self.model_id, self.precision = model_id, precision
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+        self._broken = False
+
+    def _conn(self) -> sqlite3.Connection | None:
+        if self._db is None and not self._broken:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(self.path, check_same_thread=False, timeout=10)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vec BLOB NOT NULL)")
+                db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
+                db.execute("INSERT OR IGNORE INTO meta VALUES ('model_id', ?), ('precision', ?)",
+                           (self.model_id, self.precision))
+                db.commit()
+                self._db = db
+            except (sqlite3.Error, OSError) as e:
+                self._fail(e)
+        return self._db
+
+    def _fail(self, e: Exception) -> None:
+        if not self._broken:
+            warnings.warn(f"rubric vector cache {self.path} not used ({e}); rubrics are embedded when graded",
+                          stacklevel=3)
+        self._broken = True
+        self._db = None
+
+    def get(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of those ``texts`` that have one."""
+        if not texts:
+            return {}
+        keys = {_key(t): t for t in texts}
+        out: dict[str, np.ndarray] = {}
+        with self._lock:
+            db = self._conn()
+            if db is None:
+                return {}
+            try:
+                ks = list(keys)
+                for s in range(0, len(ks), 500):
+                    chunk = ks[s:s + 500]
+                    rows = db.execute(f"SELECT key, vec FROM vectors WHERE key IN ({','.join('?' * len(chunk))})",
+                                      chunk).fetchall()
+                    for k, blob in rows:
+                        out[keys[k]] = np.frombuffer(blob, dtype=np.float32).copy()
+            except sqlite3.Error as e:
+                self._fail(e)
+                return {}
+        return out
+
+    def put(self, vectors: dict[str, np.ndarray]) -> None:
+        if not vectors:
+            return
+        with self._lock:
+            db = self._conn()
+            if db is None:
+                return
+            try:
+                db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)",
+                               [(_key(t), np.asarray(v, dtype=np.float32).tobytes()) for t, v in vectors.items()])
+                db.commit()
+            except sqlite3.Error as e:
+                self._fail(e)
+
+    def missing(self, texts: Iterable[str]) -> list[str]:
+        """Those ``texts`` (deduplicated, in order) without a stored vector."""
+        uniq = list(dict.fromkeys(texts))
+        have = self.get(uniq)
+        return [t for t in uniq if t not in have]
+
+    def count(self) -> int:
+        with self._lock:
+            db = self._conn()
+            if db is None:
+                return 0
+            try:
+                return int(db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0])
+            except sqlite3.Error as e:
+                self._fail(e)
+                return 0
+
+
+__all__ = ["VectorCache"]
