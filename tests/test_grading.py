@@ -714,6 +714,49 @@ def test_grade_batch_checks_a_chunk_in_one_pass_with_the_grades_grade_gives(svc)
     assert prefetch_verdicts(grader, rows, rubrics) > 0
 
 
+def test_grade_batch_grades_answers_side_by_side_each_with_its_own_grade(svc, monkeypatch):
+    """grade-batch grades a chunk's answers on two threads, one torch thread each (the checker is bf16 on a
+    CPU with native bf16, and small per-answer batches waste torch's second thread): every grade is
+    its own answer's, the same as graded one after another, and torch's thread count is restored."""
+    import types
+
+    import torch
+
+    import interviewer.grading.batch as batch
+    from interviewer.grading.claims import ClaimChecker
+    from interviewer.grading.grader import Grader
+
+    answers = (DROPOUT_CONCISE, DROPOUT_GOOD, DROPOUT_SPOKEN, DROPOUT_WRONG, DROPOUT_STILL_ON, "")
+    rows = [{"id": "004-048", "question": "What is dropout?", "student_answer": a} for a in answers]
+    rows += [{"id": "002-012", "question": svc.bank.get("002-012").question,
+              "student_answer": "Sentiment analysis classifies the opinion of a text as positive, negative or neutral."},
+             {"question": "What does a tokenizer do?", "reference_answer": "It splits text into tokens.",
+              "student_answer": "A tokenizer splits raw text into tokens, such as words or subwords."}]
+    grader = Grader(svc.embedder, ClaimChecker(None, "bf16"), policy=svc.grader.policy)  # no one-pass prefetch
+    ns = types.SimpleNamespace(grader=grader, bank=svc.bank)
+    threads = torch.get_num_threads()
+    seen: set[str] = set()
+    grade = grader.grade
+
+    def spy(*a, **kw):
+        import threading
+
+        seen.add(threading.current_thread().name)
+        return grade(*a, **kw)
+
+    monkeypatch.setattr(grader, "grade", spy)
+    monkeypatch.setattr(batch, "_workers", lambda: 2)
+    side = batch.grade_rows(ns, rows)
+    assert torch.get_num_threads() == threads and all(n.startswith("grade") for n in seen) and len(seen) == 2
+    monkeypatch.setattr(batch, "_workers", lambda: 1)
+    grader.checker._cache.clear()
+    serial = batch.grade_rows(ns, rows)
+    for r, a, b in zip(rows, side, serial, strict=True):
+        assert [k.id for k in a.key_points] == [k.id for k in b.key_points]
+        assert a.model_answer == b.model_answer and abs(a.score - b.score) <= 0.15, (r["student_answer"][:40], a.score, b.score)
+    assert side[0].score > side[3].score + 2  # the concise answer above the confidently wrong one, in its own row
+
+
 def test_a_bf16_checker_keeps_its_linear_weights_in_bf16_with_autocasts_verdicts():
     """bf16: the linear layers' weights are stored as autocast would cast them on every call; the
     probabilities are those of a plain fp32 model under autocast, bit for bit."""

@@ -95,10 +95,41 @@ def grade_rows(svc: Any, rows: list[dict[str, Any]], use_llm: bool = False, use_
                   *(m.text for m in rub.misconceptions), *(s.text for s in content)]
     grader.prefetch(texts)
     prefetch_verdicts(grader, rows, rubrics)
-    out = []
-    for r, (rub, origin) in zip(rows, rubrics, strict=True):
-        out.append(grader.grade(r["question"], rub, r["student_answer"], origin, use_llm=use_llm))
-    return out
+
+    def one(i: int) -> Any:
+        (rub, origin), r = rubrics[i], rows[i]
+        return grader.grade(r["question"], rub, r["student_answer"], origin, use_llm=use_llm)
+
+    workers = _workers()
+    if workers == 1:
+        return [one(i) for i in range(len(rows))]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with _one_torch_thread(), ThreadPoolExecutor(workers, thread_name_prefix="grade") as pool:
+        return list(pool.map(one, range(len(rows))))
+
+
+def _workers() -> int:
+    import os
+
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+class _one_torch_thread:
+    """Answers graded side by side, one core each (as ``serve`` grades concurrent sessions): the claim
+    checker's batches for one answer are small, and torch's two-thread kernels on them spend much of
+    the second core waiting (eval/README.md, "grade-batch: answers side by side")."""
+
+    def __enter__(self) -> None:
+        import torch
+
+        self._before = torch.get_num_threads()
+        torch.set_num_threads(1)
+
+    def __exit__(self, *exc: object) -> None:
+        import torch
+
+        torch.set_num_threads(self._before)
 
 
 CHUNK = 256  # rows graded (and their texts embedded) together; memory stays bounded for any file size
