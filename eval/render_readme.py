@@ -267,7 +267,8 @@ def block_ask() -> str:
                        ("test-d (choices, \"A or B\")", "test_d"), ("test-e (blind, 2026-12-04)", "test_e"),
                        ("test-f (blind, decided the threshold)", "test_f"),
                        ("test-g (blind, decided the lexical rule)", "test_g"),
-                       ("test-h (blind, a plain reading, 2026-12-05)", "test_h")):
+                       ("test-h (blind, a plain reading, 2026-12-05)", "test_h"),
+                       ("test-i (blind, a plain reading, 2026-12-05)", "test_i")):
         rows = [(r[key], label, r) for r, label, _ in runs if key in r]
         if f"{key}_without_comparison_rule" in res:
             rows.insert(1, (res[f"{key}_without_comparison_rule"], "shipped, without the comparison rule", res))
@@ -310,7 +311,8 @@ def block_ask() -> str:
                 f"(eval/README.md, \"Ask lexical support\"; `python eval/ask_lexical_sweep.py`, "
                 f"`eval/results/ask-lexical-decision.json`). test-h, 80 more questions written blind the same way, "
                 f"was first scored on 2026-12-05 with the rules already in place, to read them on unseen questions; "
-                f"nothing was chosen on it. "
+                f"nothing was chosen on it. test-i, 80 more written the same way, was scored once later that day "
+                f"the same way, the first blind reading of the related entries (\"right item cited or listed\"). "
                 f"Whole grounded answer (shipped rule): p50 {lat['p50'] * 1000:.0f} ms, "
                 f"p95 {lat['p95'] * 1000:.0f} ms. Source: " + "; ".join(src) + "."]
     return "\n".join(out) + "\n"
