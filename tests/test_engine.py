@@ -45,6 +45,31 @@ def test_full_mock_session_with_followups_hint_skip_and_report(fresh_svc):
     assert any(t["kind"] == "hint" for t in turns)
 
 
+def test_skip_during_a_follow_up_grades_the_answer_given(fresh_svc):
+    """Skip while a follow-up is pending skips the follow-up, not the question: the main answer is
+    graded and recorded (it used to be scored 0 as skipped, losing a good answer)."""
+    eng = InterviewEngine(fresh_svc)
+    st, _ = eng.start(n_questions=2)
+    st.current = st.asked[0] = "004-048"
+    answer = ("Dropout randomly zeroes units with probability p during training so neurons cannot co-adapt, "
+              "which reduces overfitting.")
+    ev = eng.submit(st, answer)
+    assert st.phase == "followup", kinds(ev)  # a core point (inverted dropout's scaling) is missing
+    ev = eng.skip(st)
+    grade = next(e.grade for e in ev if e.kind == "grade")
+    assert "Follow-up skipped" in ev[0].text and grade.gate is None and grade.score >= 3, grade.score
+    assert kinds(ev)[-1] == "question" and st.current != "004-048"  # on to the next question
+    rep = eng.report(st)
+    first = rep["results"][0]
+    assert first.id == "004-048" and not first.skipped and first.answers == [answer] and first.score == grade.score
+    turns = fresh_svc.progress.turns(st.id)
+    final = [t for t in turns if t["kind"] == "final"]
+    assert len(final) == 1 and final[0]["answer"] == answer
+    # a question skipped before any answer is still skipped, with its model answer shown
+    ev = eng.skip(st)
+    assert "Skipped. The model answer was" in ev[0].text and eng.report(st)["results"][1].skipped
+
+
 def test_good_answer_needs_no_followup(fresh_svc):
     eng = InterviewEngine(fresh_svc)
     st, _ = eng.start(n_questions=1)

@@ -462,11 +462,19 @@ class InterviewEngine:
         return [Event("hint", f"Hint (−{pen:.1f} points): think about this — {_mask(k.text)}", item.id)]
 
     def skip(self, st: SessionState) -> list[Event]:
+        """Skip the question (scored 0, the model answer shown) — or, while a follow-up is pending,
+        skip only the follow-up: the answer given is graded."""
         if st.phase == "code":
             return self._skip_exercise(st)
         if st.current is None:
             return self._next_question(st)
         item = self.bank.get(st.current)
+        if st.phase == "followup" and any(a.strip() for a in st.answers):
+            # skipping a follow-up skips the follow-up, not the question: the answer already given is
+            # graded and recorded (never lost), as End does
+            self.store.add_turn(st.id, item.id, "skip", st.followups[-1] if st.followups else item.question)
+            return [Event("info", "Follow-up skipped: graded on the answer you gave."),
+                    *self._finish_question(st, item)]
         from interviewer.grading.models import Grade as G
 
         g = G(score=0.0, rubric_score=0.0, sources=["rubric"], label="skipped",
