@@ -102,7 +102,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         with tqdm(total=len(todo), desc="rubric vectors", unit="text", file=sys.stderr) as bar:
             svc.warm_rubric_vectors(progress=bar.update)
     if svc.rubric_vectors is not None:
-        print(f"rubric vectors: {len(todo)} embedded, {svc.rubric_vectors.count()} on disk "
+        pruned = svc.prune_rubric_vectors()  # an edited key point's old wording
+        print(f"rubric vectors: {len(todo)} embedded, {pruned} stale removed, {svc.rubric_vectors.count()} on disk "
               f"({svc.rubric_vectors.path})")
     return 0
 

@@ -154,14 +154,21 @@ class Services:
             return None
         return VectorCache(self.settings.data_dir / "cache", e.model_id, getattr(e, "precision", "fp32"))
 
-    def rubric_vectors_todo(self) -> list[str]:
-        """The bank's rubric texts (what the grader embeds of each item) without a vector on disk."""
+    def rubric_texts(self) -> list[str]:
+        """What the grader embeds of the bank's items (question, model answer, key points, misconceptions)."""
         from interviewer.grading.grader import Grader
 
+        return list(dict.fromkeys(t for it in self.bank.items.values() for t in Grader.rubric_texts(it)))
+
+    def rubric_vectors_todo(self) -> list[str]:
+        """The bank's rubric texts without a vector on disk."""
         cache = self.rubric_vectors
-        if cache is None:
-            return []
-        return cache.missing(t for it in self.bank.items.values() for t in Grader.rubric_texts(it))
+        return cache.missing(self.rubric_texts()) if cache is not None else []
+
+    def prune_rubric_vectors(self) -> int:
+        """Drop the stored vectors of texts the bank no longer has (edited or removed items)."""
+        cache = self.rubric_vectors
+        return cache.keep_only(self.rubric_texts()) if cache is not None else 0
 
     def warm_rubric_vectors(self, progress: Callable[[int], None] | None = None, batch: int = 256) -> int:
         """Embed the bank's rubric texts that have no vector on disk yet, in batches (``interviewer ingest``;

@@ -820,6 +820,12 @@ def test_a_bank_rubric_is_embedded_once_per_data_dir_and_read_from_disk(svc, tmp
         update={"key_points": [edited_kp, *dropout.rubric.key_points[1:]]})})
     s.__dict__["bank"] = types.SimpleNamespace(items={dropout.id: edited})
     assert s.rubric_vectors_todo() == [edited_kp.text]
+    assert s.warm_rubric_vectors() == 1 and s.rubric_vectors_todo() == []
+    # the old wording's vector (and the other item's, no longer in this bank) is dropped by ingest's prune
+    gone = len(texts) - len(set(Grader.rubric_texts(dropout)))
+    assert s.prune_rubric_vectors() == gone + 1
+    assert s.rubric_vectors.count() == len(set(Grader.rubric_texts(edited)))
+    assert s.rubric_vectors.get([kp.text]) == {} and kp.text not in s.rubric_vectors.get(Grader.rubric_texts(edited))
 
     # an unusable cache (its directory is a file) costs time, never a grade
     blocker = tmp_path / "not-a-dir"

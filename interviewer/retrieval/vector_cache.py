@@ -106,6 +106,23 @@ class VectorCache:
         have = self.get(uniq)
         return [t for t in uniq if t not in have]
 
+    def keep_only(self, texts: Iterable[str]) -> int:
+        """Delete the vectors of every text not in ``texts`` (the bank's rubric texts now: an edited key
+        point leaves its old wording's vector behind). Returns how many were deleted."""
+        keep = {_key(t) for t in texts}
+        with self._lock:
+            db = self._conn()
+            if db is None:
+                return 0
+            try:
+                stale = [(k,) for (k,) in db.execute("SELECT key FROM vectors") if k not in keep]
+                db.executemany("DELETE FROM vectors WHERE key = ?", stale)
+                db.commit()
+                return len(stale)
+            except sqlite3.Error as e:
+                self._fail(e)
+                return 0
+
     def count(self) -> int:
         with self._lock:
             db = self._conn()
