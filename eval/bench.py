@@ -302,6 +302,16 @@ def bench_cli_start(data_dir: Path, runs: int = 3) -> dict:
             subprocess.run([str(BIN / "interviewer"), *args], env=env, capture_output=True, check=True)
             times.append(time.perf_counter() - t)
         out[name] = round(statistics.median(times), 2)
+    # commands that load models: a new process (imports, the embedder, the index; the page cache warm)
+    for name, args in (("search", ["search", "dropout at inference"]),
+                       ("grade", ["grade", "--id", "004-048", "--answer",
+                                  "Dropout zeroes random units during training so they cannot co-adapt."])):
+        times = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            subprocess.run([str(BIN / "interviewer"), *args], env=env, capture_output=True, check=True)
+            times.append(time.perf_counter() - t)
+        out[name] = round(statistics.median(times), 2)
     return out
 
 
@@ -498,6 +508,10 @@ def table(res: dict) -> list[dict]:
         c = res["cli_start"]
         rows.append({"section": "cli_start", "what": "terminal start: `--help` / `bank stats` / `progress`",
                      "result": f"{c['help']} s / {c['bank_stats']} s / {c['progress']} s"})
+        if "search" in c:
+            rows.append({"section": "cli_start", "what": "terminal commands with models, a new process each "
+                                                         "(imports, embedder, index): `search` / `grade`",
+                         "result": f"{c['search']} s / {c['grade']} s"})
     if res.get("ui_start", {}).get("seconds_to_http_200") is not None:
         rows.append({"section": "ui_start", "what": "`interviewer serve` to HTTP 200 (idle machine)",
                      "result": f"{res['ui_start']['seconds_to_http_200']} s"})
