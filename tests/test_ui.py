@@ -56,6 +56,25 @@ def test_whole_interview_through_gradio_client(app):
     c.close()
 
 
+def test_skip_during_a_follow_up_grades_the_answer_through_gradio_client(app):
+    """Skip pressed while a follow-up is pending skips the follow-up: the chat and the card show the
+    answer's grade, and the interview moves on (the answer is not scored 0 as skipped)."""
+    from gradio_client import Client
+
+    url, _ = app
+    c = Client(url, verbose=False)
+    chat, *_ = c.predict("mock", "Any", "Any", 2, 0, False, "004-048", api_name="/start")
+    assert "What is dropout?" in text_of(chat[-1])
+    chat, *_ = c.predict("Dropout randomly zeroes units with probability p during training so neurons cannot "
+                         "co-adapt, which reduces overfitting.", chat, False, api_name="/submit")
+    assert "Follow-up" in text_of(chat[-1]) or "?" in text_of(chat[-1])
+    chat, card, _, _ = c.predict(chat, False, api_name="/skip")
+    said = " ".join(text_of(m) for m in chat[-4:])
+    assert "Follow-up skipped" in said and "Score" in said and "Question 2/2" in text_of(chat[-1]), said
+    assert "### Score:" in card and "skipped" not in card.split("\n")[0].lower(), card[:200]
+    c.close()
+
+
 def test_a_coding_exercise_inside_a_mock_through_gradio_client(app):
     from gradio_client import Client
 
