@@ -152,7 +152,8 @@ class Services:
         e = self.embedder
         if self.settings.embedding.mode == "hash":
             return None
-        return VectorCache(self.settings.data_dir / "cache", e.model_id, getattr(e, "precision", "fp32"))
+        return VectorCache(self.settings.data_dir / "cache", e.model_id, getattr(e, "precision", "fp32"),
+                           getattr(e, "fingerprint", ""))
 
     def rubric_texts(self) -> list[str]:
         """What the grader embeds of the bank's items (question, model answer, key points, misconceptions)."""

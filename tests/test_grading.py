@@ -827,6 +827,12 @@ def test_a_bank_rubric_is_embedded_once_per_data_dir_and_read_from_disk(svc, tmp
     assert s.rubric_vectors.count() == len(set(Grader.rubric_texts(edited)))
     assert s.rubric_vectors.get([kp.text]) == {} and kp.text not in s.rubric_vectors.get(Grader.rubric_texts(edited))
 
+    # another model under the same id (a different fingerprint) never reads these vectors
+    again = VectorCache(tmp_path / "cache", counting.model_id, s.rubric_vectors.precision, s.rubric_vectors.fingerprint)
+    assert again.count() == s.rubric_vectors.count() > 0
+    other = VectorCache(tmp_path / "cache", counting.model_id, s.rubric_vectors.precision, "another-model")
+    assert other.count() == 0 and other.get([kp.text + " (edited)"]) == {}
+
     # an unusable cache (its directory is a file) costs time, never a grade
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("x")

@@ -54,6 +54,7 @@ class SentenceTransformerEmbedder:
 
         self._model = SentenceTransformer(str(path), device="cpu")
         self.model_id = f"st:{Path(model).name}"
+        self.fingerprint = weights_fingerprint(path)
         self.batch_size = batch_size
         self.precision = resolve_precision(precision)
         # as in the claim checker: the (Rust) tokenizer one call at a time — a fast tokenizer used
@@ -87,6 +88,17 @@ class SentenceTransformerEmbedder:
                     out = np.zeros((len(texts), emb.shape[1]), dtype=np.float32)
                 out[idx] = emb
         return out
+
+
+def weights_fingerprint(path: Path) -> str:
+    """A cheap identity of the model files (config and the weights' sizes, not their bytes): two model
+    directories that share a name (the model id) still get different fingerprints."""
+    h = hashlib.sha256()
+    for f in sorted(Path(path).glob("*")):
+        if f.is_file():
+            h.update(f.name.encode())
+            h.update(f.read_bytes() if f.suffix == ".json" else str(f.stat().st_size).encode())
+    return h.hexdigest()[:16]
 
 
 def resolve_precision(precision: str) -> str:

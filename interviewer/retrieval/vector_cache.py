@@ -32,10 +32,12 @@ def _key(text: str) -> bytes:
 
 
 class VectorCache:
-    def __init__(self, cache_dir: Path, model_id: str, precision: str) -> None:
+    def __init__(self, cache_dir: Path, model_id: str, precision: str, fingerprint: str = "") -> None:
         slug = re.sub(r"[^A-Za-z0-9._-]+", "-", model_id).strip("-")
         self.path = Path(cache_dir) / f"vectors-{slug}-{precision}.sqlite3"
-        self.model_id, self.precision = model_id, precision
+        # the model files' identity: a different model under the same id (another directory with the
+        # same name) empties the file instead of reading another model's vectors
+        self.model_id, self.precision, self.fingerprint = model_id, precision, fingerprint
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
         self._broken = False
@@ -50,6 +52,11 @@ class VectorCache:
                 db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
                 db.execute("INSERT OR IGNORE INTO meta VALUES ('model_id', ?), ('precision', ?)",
                            (self.model_id, self.precision))
+                row = db.execute("SELECT value FROM meta WHERE name = 'fingerprint'").fetchone()
+                if row is None or row[0] != self.fingerprint:
+                    if row is not None:  # another model's vectors under this id
+                        db.execute("DELETE FROM vectors")
+                    db.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)", (self.fingerprint,))
                 db.commit()
                 self._db = db
             except (sqlite3.Error, OSError) as e:
