@@ -46,7 +46,7 @@ def run_doctor(svc: Any, as_json: bool = False) -> bool:
         todo = len(svc.rubric_vectors_todo())
         if todo:  # not a failure: each rubric is embedded when it is first graded
             return (f"{todo} rubric texts have no vector on disk yet ({cache.path}): `interviewer ingest` embeds "
-                    "them (~20 s), else each grade embeds its rubric the first time (~0.2 s more)")
+                    "them (~20–30 s), else each grade embeds its rubric the first time (~0.2 s more)")
         return f"{cache.count()} on disk, the whole bank ({cache.path})"
 
     def llm() -> str:
