@@ -556,6 +556,7 @@ def main() -> None:
         res.setdefault("ask_llm_by_cpu", {})[_cpu()] = {**res["ask_llm"], "git_sha": _git_sha(),
                                                         "date": datetime.now(UTC).strftime("%Y-%m-%d")}
     if want("batch"):
+        svc.warm_rubric_vectors()  # as after `interviewer ingest`: the bank's rubric vectors are on disk
         res["grade_batch_2000"] = bench_batch(rows, svc.settings.data_dir)
         print(res["grade_batch_2000"])
         res["grade_batch_2000_unique_spans"] = bench_batch(rows, svc.settings.data_dir, unique_spans=True)

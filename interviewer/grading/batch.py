@@ -89,10 +89,13 @@ def grade_rows(svc: Any, rows: list[dict[str, Any]], use_llm: bool = False, use_
     grader = svc.grader
     rubrics = [rubric_for(svc, r, use_bank) for r in rows]
     texts: list[str] = []
-    for r, (rub, _) in zip(rows, rubrics, strict=True):
+    authored: list[str] = []  # the bank's rubric texts: read from the disk cache `ingest` fills
+    for r, (rub, origin) in zip(rows, rubrics, strict=True):
         content, _ = grader.spans_for(r["student_answer"])
-        texts += [r["question"], rub.model_answer, *(k.text for k in rub.key_points),
-                  *(m.text for m in rub.misconceptions), *(s.text for s in content)]
+        (authored if origin == "authored" else texts).extend(
+            [r["question"], rub.model_answer, *(k.text for k in rub.key_points), *(m.text for m in rub.misconceptions)])
+        texts += [s.text for s in content]
+    grader.prefetch(authored, persist=True)
     grader.prefetch(texts)
     prefetch_verdicts(grader, rows, rubrics)
 
