@@ -1,5 +1,5 @@
 # Two commands do it all on a fresh machine (both idempotent):
-#   make run   - set up, build the bank index, open the interview UI on http://127.0.0.1:7860
+#   make run   - set up, build the bank index and rubric vectors, open the interview UI on http://127.0.0.1:7860
 #   make test  - set up (plus test tools), run the test suite
 VENV ?= .venv
 BIN := $(VENV)/bin
