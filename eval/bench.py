@@ -292,20 +292,15 @@ def bench_ui_start(data_dir: Path) -> dict:
 
 
 def bench_cli_start(data_dir: Path, runs: int = 3) -> dict:
-    """Wall time of terminal commands that need no model (median of ``runs``)."""
+    """Wall time of terminal commands, those that need no model and two that load models (median of ``runs``)."""
     env = dict(os.environ, INTERVIEWER_DATA_DIR=str(data_dir), INTERVIEWER_LLM__MODE="none")
     out = {}
-    for name, args in (("help", ["--help"]), ("bank_stats", ["bank", "stats"]), ("progress", ["progress"])):
-        times = []
-        for _ in range(runs):
-            t = time.perf_counter()
-            subprocess.run([str(BIN / "interviewer"), *args], env=env, capture_output=True, check=True)
-            times.append(time.perf_counter() - t)
-        out[name] = round(statistics.median(times), 2)
-    # commands that load models: a new process (imports, the embedder, the index; the page cache warm)
-    for name, args in (("search", ["search", "dropout at inference"]),
-                       ("grade", ["grade", "--id", "004-048", "--answer",
-                                  "Dropout zeroes random units during training so they cannot co-adapt."])):
+    commands = (("help", ["--help"]), ("bank_stats", ["bank", "stats"]), ("progress", ["progress"]),
+                # commands that load models: a new process (imports, the embedder, the index; the page cache warm)
+                ("search", ["search", "dropout at inference"]),
+                ("grade", ["grade", "--id", "004-048", "--answer",
+                           "Dropout zeroes random units during training so they cannot co-adapt."]))
+    for name, args in commands:
         times = []
         for _ in range(runs):
             t = time.perf_counter()

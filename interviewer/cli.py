@@ -100,7 +100,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     todo = svc.rubric_vectors_todo()
     if todo:  # the grader's rubric vectors, so no grade waits for its rubric to be embedded
         with tqdm(total=len(todo), desc="rubric vectors", unit="text", file=sys.stderr) as bar:
-            svc.warm_rubric_vectors(progress=bar.update)
+            svc.warm_rubric_vectors(progress=bar.update, todo=todo)
     if svc.rubric_vectors is not None:
         pruned = svc.prune_rubric_vectors()  # an edited key point's old wording
         print(f"rubric vectors: {len(todo)} embedded, {pruned} stale removed, {svc.rubric_vectors.count()} on disk "

@@ -149,9 +149,9 @@ class Services:
         """The bank's rubric vectors on disk (None with the hash embedder, which needs no cache)."""
         from interviewer.retrieval.vector_cache import VectorCache
 
-        e = self.embedder
         if self.settings.embedding.mode == "hash":
             return None
+        e = self.embedder
         return VectorCache(self.settings.data_dir / "cache", e.model_id, getattr(e, "precision", "fp32"),
                            getattr(e, "fingerprint", ""))
 
@@ -171,19 +171,22 @@ class Services:
         cache = self.rubric_vectors
         return cache.keep_only(self.rubric_texts()) if cache is not None else 0
 
-    def warm_rubric_vectors(self, progress: Callable[[int], None] | None = None, batch: int = 256) -> int:
-        """Embed the bank's rubric texts that have no vector on disk yet, in batches (``interviewer ingest``;
-        ``serve`` does not, so several fresh replicas do not start with a minute of embedding each: they
-        store each rubric the first time they ask it). Returns how many were embedded."""
-        todo = sorted(self.rubric_vectors_todo(), key=len)  # like lengths batch with less padding
+    def warm_rubric_vectors(self, progress: Callable[[int], None] | None = None, batch: int = 256,
+                            todo: list[str] | None = None) -> int:
+        """Embed the bank's rubric texts that have no vector on disk yet (``todo``: as
+        ``rubric_vectors_todo`` just returned), in batches (``interviewer ingest``; ``serve`` does not, so
+        several fresh replicas do not start with a minute of embedding each: they store each rubric the
+        first time they ask it). Returns how many were embedded."""
         cache = self.rubric_vectors
-        for s in range(0, len(todo), batch):
-            chunk = todo[s:s + batch]
-            if cache is not None:
-                cache.put(dict(zip(chunk, self.embedder.embed(chunk), strict=True)))
+        if cache is None:
+            return 0
+        texts = sorted(self.rubric_vectors_todo() if todo is None else todo, key=len)  # like lengths pad less
+        for s in range(0, len(texts), batch):
+            chunk = texts[s:s + batch]
+            cache.put(dict(zip(chunk, self.embedder.embed(chunk), strict=True)))
             if progress:
                 progress(len(chunk))
-        return len(todo)
+        return len(texts)
 
     @property
     def judge_llm(self) -> ChatBackend | None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -118,21 +120,19 @@ def _workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-class _one_torch_thread:
+@contextlib.contextmanager
+def _one_torch_thread() -> Iterator[None]:
     """Answers graded side by side, one core each (as ``serve`` grades concurrent sessions): the claim
     checker's batches for one answer are small, and torch's two-thread kernels on them spend much of
     the second core waiting (eval/README.md, "grade-batch: answers side by side")."""
+    import torch
 
-    def __enter__(self) -> None:
-        import torch
-
-        self._before = torch.get_num_threads()
-        torch.set_num_threads(1)
-
-    def __exit__(self, *exc: object) -> None:
-        import torch
-
-        torch.set_num_threads(self._before)
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 CHUNK = 256  # rows graded (and their texts embedded) together; memory stays bounded for any file size

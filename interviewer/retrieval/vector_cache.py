@@ -70,28 +70,28 @@ class VectorCache:
         self._broken = True
         self._db = None
 
-    def get(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
-        """The stored vectors of those ``texts`` that have one."""
-        if not texts:
-            return {}
-        keys = {_key(t): t for t in texts}
-        out: dict[str, np.ndarray] = {}
+    def _select(self, texts: Iterable[str], columns: str) -> list[tuple]:
+        """Rows (``columns``) of the stored ``texts``, by key in chunks; [] when the file is unusable."""
+        ks = list({_key(t) for t in texts})
+        out: list[tuple] = []
         with self._lock:
             db = self._conn()
             if db is None:
-                return {}
+                return []
             try:
-                ks = list(keys)
                 for s in range(0, len(ks), 500):
                     chunk = ks[s:s + 500]
-                    rows = db.execute(f"SELECT key, vec FROM vectors WHERE key IN ({','.join('?' * len(chunk))})",
+                    out += db.execute(f"SELECT {columns} FROM vectors WHERE key IN ({','.join('?' * len(chunk))})",
                                       chunk).fetchall()
-                    for k, blob in rows:
-                        out[keys[k]] = np.frombuffer(blob, dtype=np.float32).copy()
             except sqlite3.Error as e:
                 self._fail(e)
-                return {}
+                return []
         return out
+
+    def get(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of those ``texts`` that have one."""
+        keys = {_key(t): t for t in texts}
+        return {keys[k]: np.frombuffer(blob, dtype=np.float32).copy() for k, blob in self._select(texts, "key, vec")}
 
     def put(self, vectors: dict[str, np.ndarray]) -> None:
         if not vectors:
@@ -110,8 +110,8 @@ class VectorCache:
     def missing(self, texts: Iterable[str]) -> list[str]:
         """Those ``texts`` (deduplicated, in order) without a stored vector."""
         uniq = list(dict.fromkeys(texts))
-        have = self.get(uniq)
-        return [t for t in uniq if t not in have]
+        have = {k for (k,) in self._select(uniq, "key")}  # keys only: no vector is read
+        return [t for t in uniq if _key(t) not in have]
 
     def keep_only(self, texts: Iterable[str]) -> int:
         """Delete the vectors of every text not in ``texts`` (the bank's rubric texts now: an edited key
