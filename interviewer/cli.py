@@ -105,7 +105,18 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         pruned = svc.prune_rubric_vectors()  # an edited key point's old wording
         print(f"rubric vectors: {len(todo)} embedded, {pruned} stale removed, {svc.rubric_vectors.count()} on disk "
               f"({svc.rubric_vectors.path})")
+    print(_models_ready(svc))
     return 0
+
+
+def _models_ready(svc: Any) -> str:
+    """Load the models, tracing their ONNX graphs into data_dir/models where they run there (now, rather
+    than at a user's first question), and say which runtime each uses."""
+    ready = [f"embedder ({getattr(svc.query_embedder, 'runtime', 'torch')})",
+             f"claim checker {svc.checker.model_id} ({svc.checker.runtime}, {svc.checker.precision})"]
+    if svc.reranker is not None:
+        ready.append(f"Ask reranker ({svc.reranker.runtime})")
+    return "models ready: " + ", ".join(ready)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -290,7 +301,7 @@ def cmd_model(args: argparse.Namespace) -> int:
 
     svc = _services(args)
     print(ensure_default_gguf(svc.settings.data_dir / "models"))
-    print(f"claim checker: {svc.checker.model_id}, runs in {svc.checker.runtime}", file=sys.stderr)
+    print(_models_ready(svc), file=sys.stderr)
     return 0
 
 

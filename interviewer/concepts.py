@@ -78,7 +78,7 @@ def retrieve_for_question(svc: Any, question: str, k: int = 3,
     from interviewer.retrieval.rerank import entry_text
 
     reranker = svc.reranker
-    vec = None if keyword_only and reranker is not None else svc.embedder.embed([question])[0]
+    vec = None if keyword_only and reranker is not None else svc.query_embedder.embed([question])[0]
     if keyword_only:
         hits = svc.keyword_retriever.search(question, k=k, method="bm25")
     else:
@@ -91,8 +91,8 @@ def retrieve_for_question(svc: Any, question: str, k: int = 3,
         return [(it, float(p)) for it, p in zip(items, probs, strict=True)]
     texts = [it.question + "\n" + " ".join(k.text for k in (it.rubric.key_points if it.rubric else []))
              for it in items]
-    sims = svc.embedder.embed(texts) @ vec
-    q_sims = svc.embedder.embed([it.question for it in items]) @ vec
+    sims = svc.query_embedder.embed(texts) @ vec
+    q_sims = svc.query_embedder.embed([it.question for it in items]) @ vec
     return [(it, float(max(s, qs))) for it, s, qs in zip(items, sims, q_sims, strict=True)]
 
 

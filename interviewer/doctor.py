@@ -29,7 +29,11 @@ def run_doctor(svc: Any, as_json: bool = False) -> bool:
         return f"{st['items']} items, rubrics {st['rubrics']['coverage']:.0%}, checklist {st['checklist_topics']['coverage']:.0%}"
 
     def embedder() -> str:
-        return f"{svc.embedder.model_id} ({getattr(svc.embedder, 'precision', 'fp32')})"
+        def how(e: Any) -> str:
+            return f"{getattr(e, 'precision', 'fp32')}, {getattr(e, 'runtime', 'torch')}"
+
+        e, q = svc.embedder, svc.query_embedder
+        return f"{e.model_id} ({how(e)})" + (f"; queries and the search index: {how(q)}" if q is not e else "")
 
     def store() -> str:
         held = f"{s.vectorstore.mode}: collection {svc.index.name} holds {svc.index.collection.count()} items"

@@ -48,13 +48,49 @@ class Services:
 
     @functools.cached_property
     def embedder(self) -> Embedder:
-        from interviewer.retrieval.embeddings import HashEmbedder, SentenceTransformerEmbedder
+        """The embedder for grading (answer spans, rubric vectors) at the configured precision: the ONNX
+        graph in fp32 (``embedding.runtime = auto``), torch in bf16."""
+        from interviewer.retrieval.embeddings import HashEmbedder, SentenceTransformerEmbedder, resolve_precision
 
         with self._lock:
-            if self.settings.embedding.mode == "hash":
-                return HashEmbedder()
             e = self.settings.embedding
+            if e.mode == "hash":
+                return HashEmbedder()
+            if resolve_precision(e.precision) == "fp32" and self.onnx_embedder is not None:
+                return self.onnx_embedder
             return SentenceTransformerEmbedder(e.model, e.batch_size, e.precision)
+
+    @functools.cached_property
+    def onnx_embedder(self) -> Embedder | None:
+        """The embedding model's exported ONNX graph in fp32 (traced once into ``data_dir/models``), or None
+        (``embedding.runtime = torch``, the hash embedder, or a graph that could not be made: said on
+        stderr, and torch is used)."""
+        import sys
+
+        from interviewer.onnxrt import GraphUnavailable
+        from interviewer.retrieval.embeddings import OnnxEmbedder
+
+        e = self.settings.embedding
+        if e.mode == "hash" or e.runtime != "auto":
+            return None
+        with self._lock:
+            try:
+                return OnnxEmbedder(e.model, self.onnx_dir, e.batch_size)
+            except GraphUnavailable as why:  # no onnxruntime, a read-only directory, an export that differs
+                print(f"note: the embedder runs in torch ({why})", file=sys.stderr)
+                return None
+
+    @property
+    def onnx_dir(self) -> Path:
+        """Where exported ONNX graphs live (the claim checker's, the embedder's, the Ask reranker's)."""
+        return self.settings.data_dir / "models"
+
+    @functools.cached_property
+    def query_embedder(self) -> Embedder:
+        """Embeds queries (search, Ask) and the search index: the ONNX graph in fp32 whatever the
+        precision, so a process that only searches never imports torch; a query's vector in fp32 or bf16
+        differs by less than the index could tell (cosine 0.9999)."""
+        return self.onnx_embedder or self.embedder
 
     @functools.cached_property
     def chroma(self) -> Any:
@@ -66,7 +102,7 @@ class Services:
     def index(self) -> QuestionIndex:
         from interviewer.retrieval.store import QuestionIndex
 
-        return QuestionIndex(self.chroma, self.embedder)
+        return QuestionIndex(self.chroma, self.query_embedder)
 
     def index_todo(self) -> tuple[int, dict[str, str]]:
         """(how many bank items the index lacks or holds an older version of, the content hash it holds per id)."""
@@ -89,7 +125,7 @@ class Services:
         from interviewer.retrieval.search import Retriever
 
         self.ensure_index()
-        return Retriever(self.bank, self.index, self.embedder)
+        return Retriever(self.bank, self.index, self.query_embedder)
 
     @functools.cached_property
     def keyword_retriever(self) -> Retriever:
@@ -103,7 +139,7 @@ class Services:
             keyword = copy.copy(self.__dict__["retriever"])
             keyword.index = None
             return keyword
-        return Retriever(self.bank, None, self.embedder)
+        return Retriever(self.bank, None, self.query_embedder)
 
     @functools.cached_property
     def llm(self) -> ChatBackend | None:
@@ -119,7 +155,8 @@ class Services:
         if not self.settings.ask.reranker:
             return None
         with self._lock:
-            return Reranker(precision=self.settings.embedding.precision)
+            return Reranker(precision=self.settings.embedding.precision,
+                            onnx_dir=self.onnx_dir if self.settings.embedding.runtime == "auto" else None)
 
     @functools.cached_property
     def checker(self) -> ClaimChecker:

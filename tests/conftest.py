@@ -62,7 +62,10 @@ class MemoEmbedder:
 def svc(data_dir):
     """Real bank, real MiniLM embedder, real embedded Chroma, real SQLite; no LLM."""
     s = make_services(data_dir)
-    s.__dict__["embedder"] = MemoEmbedder(s.embedder)
+    memo = MemoEmbedder(s.embedder)
+    s.__dict__["embedder"] = memo
+    q = s.query_embedder  # the ONNX graph (traced into data_dir/models here), or the embedder itself
+    s.__dict__["query_embedder"] = q if q is memo else MemoEmbedder(q)
     s.ensure_index()
     return s
 
@@ -71,7 +74,7 @@ def svc(data_dir):
 def fresh_svc(tmp_path, svc):
     """A new progress database and index dir, sharing the already-loaded embedder."""
     s = make_services(tmp_path)
-    for shared in ("embedder", "bank", "chroma", "index", "retriever", "grader", "reranker"):
+    for shared in ("embedder", "query_embedder", "bank", "chroma", "index", "retriever", "grader", "reranker"):
         s.__dict__[shared] = getattr(svc, shared)
     return s
 

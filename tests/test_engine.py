@@ -89,6 +89,7 @@ def test_resume_after_restart_keeps_the_typed_answers(fresh_svc, tmp_path):
     # a new process: new services on the same database
     svc2 = make_services(fresh_svc.settings.data_dir)
     svc2.__dict__["embedder"] = fresh_svc.embedder
+    svc2.__dict__["query_embedder"] = fresh_svc.query_embedder
     svc2.__dict__["bank"] = fresh_svc.bank
     st2, ev = InterviewEngine(svc2).resume(sid)
     assert st2.phase == phase and st2.answers == answers and st2.current == st.current

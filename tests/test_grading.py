@@ -318,8 +318,8 @@ def test_model_answers_score_high_against_their_own_rubric(svc):
     from interviewer.evaluation.grading import RESULTS, meta
 
     res = json.loads((RESULTS / "model-answers.json").read_text(encoding="utf-8"))
-    now, then = meta(svc, "", bank_version=svc.bank.version), res["meta"]
-    for key in ("bank_version", "claim_checker", "embedding_model", "calibration_sha256", "policy"):
+    now, then = meta(svc, "", bank_version=svc.bank.version, rubric_version=svc.bank.rubric_version), res["meta"]
+    for key in ("bank_version", "rubric_version", "claim_checker", "embedding_model", "calibration_sha256", "policy"):
         assert then.get(key) == now[key], f"model-answers.json is stale ({key}): re-run `{then['command']}`"
     scores = res["scores"]
     with_rubric = sorted(i for i, it in svc.bank.items.items() if it.rubric is not None)
@@ -757,6 +757,38 @@ def test_grade_batch_grades_answers_side_by_side_each_with_its_own_grade(svc, mo
     assert side[0].score > side[3].score + 2  # the concise answer above the confidently wrong one, in its own row
 
 
+def test_grading_in_fp32_in_a_new_process_imports_no_torch(svc, tmp_path):
+    """In fp32 the checker and the embedder run their exported graphs with the tokenizers library, so
+    `interviewer grade` starts without torch, transformers or sentence-transformers (about three
+    seconds of imports on a 2-core CPU) and gives the grade the session's grader gives."""
+    import os
+    import subprocess
+
+    from conftest import BIN
+
+    from interviewer.grading.claims import ClaimChecker
+
+    models = svc.settings.data_dir / "models"
+    assert ClaimChecker(None, "fp32", onnx_dir=models).runtime == "onnxruntime"  # its graph exists
+    answer = DROPOUT_GOOD
+    code = ("import atexit, sys\n"
+            "atexit.register(lambda: print('LOADED', sorted(m for m in ('torch', 'transformers', "
+            "'sentence_transformers') if m in sys.modules), file=sys.stderr))\n"
+            "from interviewer.cli import main\n"
+            f"sys.exit(main(['--data-dir', {str(svc.settings.data_dir)!r}, 'grade', '--json', '--id', '004-048', "
+            f"'--answer', {answer!r}]))\n")
+    env = {**os.environ, "INTERVIEWER_LLM__MODE": "none", "INTERVIEWER_EMBEDDING__PRECISION": "fp32"}
+    r = subprocess.run([str(BIN / "python"), "-c", code], capture_output=True, text=True, timeout=180, env=env)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "LOADED []" in r.stderr, r.stderr[-2000:]
+    got = json.loads(r.stdout)
+    (tmp_path / "models").symlink_to(models)  # the session's graphs: nothing to export again
+    fp32 = make_services(tmp_path, embedding={"precision": "fp32"})
+    fp32.__dict__["bank"] = svc.bank
+    want = fp32.grader.grade_item(svc.bank.get("004-048"), answer, use_llm=False)
+    assert fp32.checker.runtime == "onnxruntime" and got["score"] == want.score >= 7, (got["score"], want.score)
+
+
 def test_a_bf16_checker_keeps_its_linear_weights_in_bf16_with_autocasts_verdicts():
     """bf16: the linear layers' weights are stored as autocast would cast them on every call; the
     probabilities are those of a plain fp32 model under autocast, bit for bit."""
@@ -773,7 +805,7 @@ def test_a_bf16_checker_keeps_its_linear_weights_in_bf16_with_autocasts_verdicts
     got = bf16.probabilities(pairs)
     plain = bf16._torch_model()
     with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
-        want = torch.softmax(plain(**bf16._encode(pairs, "pt")).logits.float(), dim=-1).numpy()
+        want = torch.softmax(plain(**bf16._encode(pairs)).logits.float(), dim=-1).numpy()
     assert np.array_equal(got, want)
 
 

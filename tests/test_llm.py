@@ -65,6 +65,7 @@ def test_llm_judge_is_fused_and_labelled(server, svc, tmp_path):
     s = make_services(tmp_path, llm={"mode": "openai", "base_url": server, "model": "smollm2", "timeout": 120},
                       grading={"llm_judge": "on"})
     s.__dict__["embedder"] = svc.embedder
+    s.__dict__["query_embedder"] = svc.query_embedder
     s.__dict__["bank"] = svc.bank
     g = s.grader.grade_item(svc.bank.get("004-048"), "Dropout randomly zeroes activations during training.")
     assert g.sources == ["rubric", "llm"] and g.llm_score is not None
@@ -82,6 +83,7 @@ def test_dead_endpoint_gives_a_clear_error_and_a_labelled_rubric_only_grade(svc,
     s = make_services(tmp_path, llm={"mode": "openai", "base_url": dead, "model": "x", "timeout": 5},
                       grading={"llm_judge": "on"})
     s.__dict__["embedder"] = svc.embedder
+    s.__dict__["query_embedder"] = svc.query_embedder
     answer = "Dropout randomly zeroes activations during training and is off at inference."
     g = s.grader.grade_item(svc.bank.get("004-048"), answer)
     plain = svc.grader.grade_item(svc.bank.get("004-048"), answer)

@@ -136,3 +136,45 @@ def test_ask_eval_scores_each_held_out_set_apart_with_a_given_threshold(svc, tmp
     msg = ask.run_ask_eval(svc, calibrate=True, out=tmp_path / "never.json")
     assert set(seen) == {r["question"] for r in main if r["split"] == "dev"}
     assert "balanced accuracy" in msg and "refusal recall" in msg and not (tmp_path / "never.json").exists()
+
+
+def test_the_onnx_graph_scores_as_torch_in_fp32_and_ask_loads_no_torch(svc, tmp_path, capsys):
+    """Ask's reranker runs its exported graph (the wiring's default): the fp32 torch model's scores, on
+    the probe pairs and on real entries; an unreadable graph is traced again; no graph at all leaves
+    torch. A new process that answers a question imports neither torch nor transformers."""
+    import os
+    import subprocess
+
+    import numpy as np
+    from conftest import BIN
+
+    from interviewer.retrieval.rerank import _PROBE
+
+    wired = svc.reranker
+    assert wired.runtime == "onnxruntime" and wired.precision == "fp32"
+    torch_fp32 = Reranker(precision="fp32")
+    assert torch_fp32.runtime == "torch"
+    entries = [entry_text(it) for it in list(svc.bank.items.values())[::40]]
+    for q, e in [*_PROBE, ("randomly switching off neurons while training", "")]:
+        got, want = wired.scores(q, [e, *entries]), torch_fp32.scores(q, [e, *entries])
+        assert np.abs(got - want).max() < 1e-4
+
+    graph = svc.settings.data_dir / "models" / f"{wired.model_id.replace(':', '-')}-fp32.onnx"
+    damaged = tmp_path / "models"
+    damaged.mkdir()
+    (damaged / graph.name).write_bytes(graph.read_bytes()[:50_000])
+    again = Reranker(onnx_dir=damaged)
+    assert again.runtime == "onnxruntime" and "exporting it again" in capsys.readouterr().err
+    (tmp_path / "a-file").write_text("x")
+    assert Reranker(onnx_dir=tmp_path / "a-file").runtime == "torch"
+    assert "the Ask reranker runs in torch" in capsys.readouterr().err
+
+    code = ("import atexit, sys\n"
+            "atexit.register(lambda: print('LOADED', sorted(m for m in ('torch', 'transformers', "
+            "'sentence_transformers') if m in sys.modules), file=sys.stderr))\n"
+            "from interviewer.cli import main\n"
+            f"sys.exit(main(['--data-dir', {str(svc.settings.data_dir)!r}, 'ask', 'what does dropout do at test time']))\n")
+    r = subprocess.run([str(BIN / "python"), "-c", code], capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "INTERVIEWER_LLM__MODE": "none"})
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "[004-048]" in r.stdout and "LOADED []" in r.stderr, (r.stdout[-1500:], r.stderr[-1500:])

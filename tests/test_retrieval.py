@@ -31,6 +31,7 @@ def test_filters_narrow_results(svc):
 def test_reingest_skips_unchanged_and_reembeds_changed(svc, tmp_path):
     s = make_services(tmp_path)
     s.__dict__["embedder"] = svc.embedder
+    s.__dict__["query_embedder"] = svc.query_embedder
     items = list(svc.bank.items.values())
     first = s.index.sync(items)
     assert first["upserted"] == len(items)
@@ -127,8 +128,9 @@ def test_search_stdin_batch_json_one_line_per_query(svc, data_dir):
     assert results[1] == []
     assert all(set(h) == {"id", "question", "topic", "difficulty", "sources", "score"} for h in results[0])
     assert any("lora" in h["question"].lower() for h in results[2])
-    # models load once: one "Loading" of the embedder at most for the whole batch
-    assert r.stderr.count("Loading weights: 100%") == 1
+    # no torch model loads at all (transformers would print "Loading weights"): queries are embedded by
+    # the exported graph, opened once for the whole batch
+    assert r.stderr.count("Loading weights") == 0, r.stderr[-2000:]
 
 
 def test_http_client_against_a_real_chroma_server(svc, tmp_path):
@@ -140,6 +142,7 @@ def test_http_client_against_a_real_chroma_server(svc, tmp_path):
         wait_port(port, proc)
         s = make_services(tmp_path / "client", vectorstore={"mode": "http", "host": "127.0.0.1", "port": port})
         s.__dict__["embedder"] = svc.embedder
+        s.__dict__["query_embedder"] = svc.query_embedder
         s.__dict__["bank"] = svc.bank
         result = s.ensure_index()
         assert result["total"] == len(svc.bank)
@@ -191,6 +194,7 @@ def test_ask_falls_back_to_keyword_search_while_the_chroma_server_is_down(svc, t
     port = free_port()
     s = make_services(tmp_path, vectorstore={"mode": "http", "port": port})
     s.__dict__["embedder"], s.__dict__["bank"] = svc.embedder, svc.bank
+    s.__dict__["query_embedder"] = svc.query_embedder
     text = "".join(answer_question(s, svc.bank.get("004-048").question, llm=False))
     assert text.startswith(f"*{KEYWORD_ONLY} (cannot open the Chroma http store at 127.0.0.1:{port}"), text
     assert "[004-048]" in text
@@ -247,3 +251,52 @@ def test_the_embedder_serves_concurrent_callers_with_the_same_vectors(svc):
     else:
         assert float((both * want).sum(axis=1).min()) > 0.999  # cosine to the fp32 vectors
     assert emb.embed([]).shape == (0, want.shape[1])
+
+
+def test_the_onnx_embedder_gives_the_torch_models_vectors(svc):
+    """Queries and the index are embedded by the exported graph (traced into data_dir/models by the
+    session's services); its vectors are the fp32 torch model's, tokens and truncation included."""
+    import numpy as np
+
+    from interviewer.retrieval.embeddings import _PROBE, SentenceTransformerEmbedder
+
+    q = svc.query_embedder
+    assert q.runtime == "onnxruntime" and q.model_id == svc.embedder.model_id
+    st = SentenceTransformerEmbedder(svc.settings.embedding.model, precision="fp32")
+    items = list(svc.bank.items.values())[::9]
+    texts = _PROBE + [it.question for it in items] + [it.best_answer or "" for it in items] + ["\u00a0x\u200b", "🙂" * 40]
+    got, want = q.embed(texts), st.embed(texts)
+    assert got.shape == want.shape and float(np.abs(got - want).max()) < 1e-5
+    assert q.embed([]).shape == (0, want.shape[1])
+
+
+def test_search_in_a_new_process_loads_neither_torch_nor_sentence_transformers(svc):
+    """`interviewer search` starts in a second or two, not five: it embeds the query with the exported
+    graph, so torch, transformers and sentence-transformers are never imported (their import alone
+    takes about three seconds on a 2-core CPU: eval/bench.py, cli_start)."""
+    code = ("import atexit, sys\n"
+            "atexit.register(lambda: print('LOADED', sorted(m for m in ('torch', 'transformers', "
+            "'sentence_transformers') if m in sys.modules), file=sys.stderr))\n"
+            "from interviewer.cli import main\n"
+            f"sys.exit(main(['--data-dir', {str(svc.settings.data_dir)!r}, 'search', '--json', "
+            "'randomly switching off neurons while training']))\n")
+    r = subprocess.run([str(BIN / "python"), "-c", code], capture_output=True, text=True, timeout=120,
+                       env={**__import__("os").environ, "INTERVIEWER_LLM__MODE": "none"})
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "004-048" in [h["id"] for h in json.loads(r.stdout)][:3]
+    assert "LOADED []" in r.stderr, r.stderr[-2000:]
+
+
+def test_the_embedder_runs_in_torch_when_asked_or_when_no_graph_can_be_made(svc, tmp_path, capsys):
+    import numpy as np
+
+    s = make_services(tmp_path / "a", embedding={"runtime": "torch"})
+    assert s.onnx_embedder is None and s.query_embedder.runtime == "torch"
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "models").write_text("not a directory")  # the graph cannot be written there
+    s = make_services(tmp_path / "b")
+    q = s.query_embedder
+    assert q.runtime == "torch" and "note: the embedder runs in torch" in capsys.readouterr().err
+    v = q.embed(["randomly switching off neurons while training"])
+    assert float(v[0] @ svc.query_embedder.embed(["randomly switching off neurons while training"])[0]) > 0.999
+    assert np.isclose(np.linalg.norm(v[0]), 1.0, atol=1e-5)

@@ -90,6 +90,17 @@ class Bank:
             h.update(f"{iid}:{self.items[iid].content_hash()}".encode())
         return f"{BANK_SCHEMA_VERSION}.{h.hexdigest()[:10]}"
 
+    @functools.cached_property
+    def rubric_version(self) -> str:
+        """Short hash of every rubric as authored — key points with their weights, misconceptions,
+        model answers — which grades depend on; ``version`` covers only what the index embeds (a key
+        point moved from core to supporting changes grades, not the index)."""
+        h = hashlib.sha256()
+        for iid in sorted(self.items):
+            rubric = self.items[iid].rubric
+            h.update(f"{iid}:{rubric.model_dump_json() if rubric else ''}".encode())
+        return h.hexdigest()[:10]
+
     def stats(self) -> dict[str, object]:
         """Counts per source file, topic, difficulty; merges; rubric and checklist coverage."""
         per_source: Counter[str] = Counter()

@@ -214,6 +214,7 @@ def run_ask_eval(svc: Any, calibrate: bool = False, out: Path | None = None, thr
                  "embedding_model": svc.embedder.model_id,
                  "reranker": svc.reranker.model_id if svc.reranker is not None else None,
                  "precision": getattr(svc.embedder, "precision", None),  # the embedder's and the reranker's matmuls
+                 "query_embedding_runtime": getattr(svc.query_embedder, "runtime", "torch"),
                  "note": "the threshold in use was chosen on dev, test and test-b … test-e pooled (472 questions, all "
                          "read before; the smallest with refusal recall >= 0.9 and covered citation >= 0.9) and "
                          "adopted on the blind test-f (eval/README.md, 'Ask threshold re-chosen'); the lexical-support "

@@ -112,6 +112,7 @@ def meta(svc: Any, command: str, **extra: Any) -> dict[str, Any]:
     checker = svc.checker
     return {"git_sha": _git_sha(), "date": datetime.now(UTC).strftime("%Y-%m-%d"), "command": command,
             "embedding_model": svc.embedder.model_id, "embedding_precision": getattr(svc.embedder, "precision", "fp32"),
+            "embedding_runtime": getattr(svc.embedder, "runtime", "torch"),
             "claim_checker": checker.model_id, "claim_checker_precision": checker.precision,
             "claim_checker_runtime": getattr(checker, "runtime", "torch"),
             "calibration_sha256": hashlib.sha256(CURVES.read_bytes()).hexdigest()[:16] if CURVES.exists() else None,
@@ -263,7 +264,8 @@ def run_model_answers(svc: Any, out: Path | None = None) -> str:
            "min": min(s["score"] for s in scores),
            "mean": round(sum(s["score"] for s in scores) / len(scores), 2), "low": low,
            "meta": meta(svc, "interviewer eval grading --set model-answers",
-                        bank_version=svc.bank.version, seconds=round(time.perf_counter() - t, 1))}
+                        bank_version=svc.bank.version, rubric_version=svc.bank.rubric_version,
+                        seconds=round(time.perf_counter() - t, 1))}
     dest = out or RESULTS / "model-answers.json"
     _write(dest, res)
     return f"model answers: {len(items)} graded, {len(low)} below 9, min {res['min']}, mean {res['mean']}; {dest}"

@@ -13,6 +13,7 @@ entail: there is no instruction channel to inject into.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -25,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from interviewer.errors import BackendError
+from interviewer.onnxrt import GraphUnavailable, TextTokenizer, cached_graph, export_checked, same_tokens
 
 #: The classes the model was trained on. ``non_domain`` (SemEval's "not about the domain at all")
 #: only occurs in the human-graded data; for grading it counts as not stated.
@@ -110,13 +112,8 @@ class ClaimChecker:
         self.path = Path(path) if path else DEFAULT_DIR
         self.manifest = verified_manifest(self.path, "claim checker", "python eval/train_claim_checker.py", verify)
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        import torch
-        from transformers import AutoTokenizer
-
         from interviewer.retrieval.embeddings import resolve_precision
 
-        self._torch = torch
-        self.tokenizer = AutoTokenizer.from_pretrained(str(self.path))
         config = json.loads((self.path / "config.json").read_text(encoding="utf-8"))
         id2label = {int(k): v for k, v in config["id2label"].items()}
         self.labels = tuple(id2label[i] for i in range(len(id2label)))
@@ -130,15 +127,22 @@ class ClaimChecker:
         self._forwards = threading.Semaphore(max(1, os.cpu_count() or 1))
         # fp32 runs in ONNX Runtime when a directory for the exported graph is given (the wiring passes
         # data_dir/models): the same probabilities as torch (checked at export), about a tenth faster
-        # per answer at p50 (eval/README, "The claim checker in ONNX Runtime"); bf16, or no such
-        # directory, runs in torch
+        # per answer at p50 (eval/README, "The claim checker in ONNX Runtime"), tokenized by the
+        # tokenizers library, so that a process grading in fp32 never imports torch or transformers;
+        # bf16, or no such directory, runs in torch
         self._session: Any = None
         self.model: Any = None
         self.runtime = "torch"
         if onnx_dir is not None and wants_onnx(self.precision, onnx_dir):
+            self._tok = TextTokenizer(self.path, MAX_LENGTH)
             self._session = _onnx_session(self, Path(onnx_dir))
             self.runtime = "onnxruntime" if self._session is not None else "torch"
         if self._session is None:
+            import torch
+            from transformers import AutoTokenizer
+
+            self._torch = torch
+            self.tokenizer = AutoTokenizer.from_pretrained(str(self.path))
             self.model = self._torch_model()
             if self.precision == "bf16":
                 # the linear layers' weights stored in bf16: what autocast casts them to on every call anyway
@@ -158,10 +162,11 @@ class ClaimChecker:
         return self.precision == "fp32"
 
     def _torch_model(self, attn: str | None = None) -> Any:
+        import torch
         from transformers import AutoModelForSequenceClassification
 
         kw: dict[str, Any] = {"attn_implementation": attn} if attn else {}
-        model = AutoModelForSequenceClassification.from_pretrained(str(self.path), dtype=self._torch.float32, **kw)
+        model = AutoModelForSequenceClassification.from_pretrained(str(self.path), dtype=torch.float32, **kw)
         model.eval()
         return model
 
@@ -170,11 +175,9 @@ class ClaimChecker:
         """(n, len(LABELS)) class probabilities for (claim, answer) pairs; cached per pair."""
         todo = [p for p in dict.fromkeys(pairs) if p not in self._cache]
         if todo:
-            torch = self._torch
             # longest first keeps batches tightly padded
             order = sorted(range(len(todo)), key=lambda i: -len(todo[i][0]) - len(todo[i][1]))
-            with self._forwards, torch.inference_mode(), \
-                    torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+            with self._forwards, self._torch_modes():
                 for s in range(0, len(order), self.batch_size):
                     chunk = [todo[i] for i in order[s:s + self.batch_size]]
                     probs = self._forward(chunk)
@@ -185,17 +188,30 @@ class ClaimChecker:
                 return self.probabilities(pairs)
         return np.stack([self._cache[p] for p in pairs]) if pairs else np.zeros((0, len(self.labels)))
 
-    def _encode(self, pairs: Sequence[tuple[str, str]], kind: str) -> Any:
-        """One padded batch of (claim, answer) pairs as the model reads them (``kind``: "pt" or "np")."""
+    def _torch_modes(self) -> contextlib.AbstractContextManager[Any]:
+        """Inference mode and (in bf16) autocast around torch's forward passes; nothing for ONNX Runtime."""
+        if self._session is not None:
+            return contextlib.nullcontext()
+        torch, modes = self._torch, contextlib.ExitStack()
+        modes.enter_context(torch.inference_mode())
+        modes.enter_context(torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16"))
+        return modes
+
+    def _encode(self, pairs: Sequence[tuple[str, str]]) -> Any:
+        """One padded batch of (claim, answer) pairs as the model reads them: numpy arrays from the
+        tokenizers library for ONNX Runtime, torch tensors from transformers' tokenizer for torch."""
+        claims, answers = [c for c, _ in pairs], [a for _, a in pairs]
+        if self._session is not None:
+            return self._tok(claims, answers)
         with self._lock:
-            return self.tokenizer([c for c, _ in pairs], [a for _, a in pairs], truncation="longest_first",
-                                  max_length=MAX_LENGTH, padding=True, return_tensors=kind)
+            return self.tokenizer(claims, answers, truncation="longest_first", max_length=MAX_LENGTH,
+                                  padding=True, return_tensors="pt")
 
     def _forward(self, chunk: Sequence[tuple[str, str]]) -> np.ndarray:
         """Class probabilities of one padded batch, in whichever runtime this checker uses."""
-        enc = self._encode(chunk, "np" if self._session is not None else "pt")
+        enc = self._encode(chunk)
         if self._session is not None:
-            logits = self._session.run(None, {k: np.asarray(enc[k], dtype=np.int64) for k in _ONNX_INPUTS})[0]
+            logits = self._session.run(None, {k: enc[k] for k in _ONNX_INPUTS})[0]
             e = np.exp(logits - logits.max(axis=-1, keepdims=True))
             return np.asarray(e / e.sum(axis=-1, keepdims=True), dtype=np.float32)
         logits = self.model(**enc).logits.float()
@@ -282,7 +298,10 @@ _ONNX_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _PROBE = [("Dropout zeroes units at random during training.",
            "Dropout randomly zeroes units while training so they cannot co-adapt; at test time nothing is dropped."),
           ("BPE merges the most frequent pair of symbols.", "um, so it like merges frequent pairs"),
-          ("The softmax turns logits into probabilities.", "")]
+          ("The softmax turns logits into probabilities.", ""),
+          ("Softmax normalises exponentiated logits.", "σ(z)ᵢ = exp(zᵢ) / Σⱼ exp(zⱼ) — like, exp then divide 🙂"),
+          ("Attention compares every token with every other token.",
+           " ".join(["Self-attention scores each pair of tokens with a scaled dot product."] * 50))]
 
 
 def checker_id(weights_sha256: str) -> str:
@@ -292,7 +311,8 @@ def checker_id(weights_sha256: str) -> str:
 
 def onnx_path(onnx_dir: Path, model_id: str) -> Path:
     """Where the checker with ``model_id`` (``claim-checker:<sha256[:12]>``) keeps its ONNX graph."""
-    return Path(onnx_dir) / f"{model_id.replace(':', '-')}-fp32.onnx"
+    # "-v2": graphs whose export also checked the tokenizers library's tokens against transformers'
+    return Path(onnx_dir) / f"{model_id.replace(':', '-')}-fp32-v2.onnx"
 
 
 def _onnx_session(checker: ClaimChecker, onnx_dir: Path) -> Any:
@@ -303,59 +323,26 @@ def _onnx_session(checker: ClaimChecker, onnx_dir: Path) -> Any:
     import sys
 
     try:
-        import onnxruntime
-    except ImportError:
+        return cached_graph(onnx_path(onnx_dir, checker.model_id), lambda target: _export_onnx(checker, target))
+    except GraphUnavailable as why:
+        print(f"note: the claim checker runs in torch ({why})", file=sys.stderr)
         return None
-    target = onnx_path(onnx_dir, checker.model_id)
-
-    def open_session() -> Any:
-        opts = onnxruntime.SessionOptions()
-        opts.intra_op_num_threads = os.cpu_count() or 1
-        # no busy-waiting between kernels: two requests at once (serve) share the cores instead of
-        # spinning against each other (eval/bench.py, checker_concurrency)
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        opts.log_severity_level = 3
-        return onnxruntime.InferenceSession(str(target), sess_options=opts, providers=["CPUExecutionProvider"])
-
-    if target.exists():
-        try:
-            return open_session()
-        except Exception as e:  # noqa: BLE001 -- a damaged file (partial copy, disk error): export again
-            print(f"note: {target.name} is unreadable ({type(e).__name__}); exporting it again", file=sys.stderr)
-            target.unlink(missing_ok=True)
-    try:
-        _export_onnx(checker, target)
-        session = open_session()
-    except Exception as e:  # noqa: BLE001 -- any failure leaves the torch path, which always works
-        print(f"note: the claim checker runs in torch ({type(e).__name__}: {str(e)[:200]})", file=sys.stderr)
-        return None
-    return session
 
 
 def _export_onnx(checker: ClaimChecker, target: Path) -> None:
     """Trace the cross-encoder (eager attention: the sdpa path traces a mask that ignores padding) to
-    ONNX, verify it against torch on the probe pairs, and move it into place atomically."""
-    import warnings
+    ONNX, verify its tokens (the tokenizers library against transformers) and its logits against torch
+    on the probe pairs, and move it into place atomically."""
+    import torch
+    from transformers import AutoTokenizer
 
-    import onnxruntime
-
-    torch = checker._torch
     model = checker._torch_model(attn="eager")
-    enc = checker._encode(_PROBE, "pt")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-    try:
-        with warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(model, tuple(enc[k] for k in _ONNX_INPUTS), str(tmp), input_names=list(_ONNX_INPUTS),
-                              output_names=["logits"], opset_version=17, dynamo=False,
-                              dynamic_axes={**{k: {0: "batch", 1: "tokens"} for k in _ONNX_INPUTS},
-                                            "logits": {0: "batch"}})
-            want = model(**enc).logits.float().numpy()
-        got = onnxruntime.InferenceSession(str(tmp), providers=["CPUExecutionProvider"]).run(
-            None, {k: enc[k].numpy() for k in _ONNX_INPUTS})[0]
-        if not np.allclose(got, want, atol=1e-4):
-            raise BackendError(f"exported graph differs from torch by {float(np.abs(got - want).max()):.2g}")
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+    claims, answers = [c for c, _ in _PROBE], [a for _, a in _PROBE]
+    theirs = AutoTokenizer.from_pretrained(str(checker.path))(claims, answers, truncation="longest_first",
+                                                               max_length=MAX_LENGTH, padding=True, return_tensors="np")
+    mine = checker._tok(claims, answers)
+    same_tokens(mine, theirs, _ONNX_INPUTS)
+    inputs = {k: torch.from_numpy(mine[k]) for k in _ONNX_INPUTS}
+    with torch.no_grad():
+        want = model(**inputs).logits.float().numpy()
+    export_checked(model, inputs, ["logits"], target, want)

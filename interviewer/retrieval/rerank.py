@@ -36,31 +36,84 @@ def entry_text(item: Any) -> str:
 
 
 class Reranker:
-    """Loads the trained cross-encoder once per process; thread-safe, holds no user state."""
+    """Loads the trained cross-encoder once per process; thread-safe, holds no user state.
 
-    def __init__(self, path: str | Path | None = None, precision: str = "auto", verify: bool = True) -> None:
+    With ``onnx_dir`` (the wiring passes ``data_dir/models`` unless ``embedding.runtime = torch``) it runs
+    its exported graph in fp32 in ONNX Runtime, with the tokenizers library: scores equal to torch's in
+    fp32 (checked at export), the precision Ask's thresholds were chosen in, and a process that asks
+    never imports torch. Without, or when no graph can be made, torch at ``precision``."""
+
+    def __init__(self, path: str | Path | None = None, precision: str = "auto", verify: bool = True,
+                 onnx_dir: str | Path | None = None) -> None:
         from interviewer.grading.claims import verified_manifest
+        from interviewer.retrieval.embeddings import resolve_precision
 
         self.path = Path(path) if path else DEFAULT_DIR
         self.manifest = verified_manifest(self.path, "Ask reranker", "python eval/train_reranker.py", verify)
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        self.model_id = f"ask-reranker:{self.manifest.get('sha256', {}).get('model.safetensors', '?')[:12]}"
+        self._lock = threading.Lock()
+        self._session: Any = None
+        self.runtime = "torch"
+        self.precision = resolve_precision(precision)
+        if onnx_dir is not None:
+            self._session = self._onnx_session(Path(onnx_dir))
+        if self._session is not None:
+            self.runtime, self.precision = "onnxruntime", "fp32"
+        else:
+            self._load_torch()
+
+    def _load_torch(self) -> None:
         import torch
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-        from interviewer.retrieval.embeddings import resolve_precision
 
         self._torch = torch
         self.tokenizer = AutoTokenizer.from_pretrained(str(self.path))
         self.model = AutoModelForSequenceClassification.from_pretrained(str(self.path), dtype=torch.float32)
         self.model.eval()
-        self.precision = resolve_precision(precision)
-        self.model_id = f"ask-reranker:{self.manifest.get('sha256', {}).get('model.safetensors', '?')[:12]}"
-        self._lock = threading.Lock()
+
+    def _onnx_session(self, onnx_dir: Path) -> Any:
+        import sys
+
+        from interviewer.onnxrt import GraphUnavailable, TextTokenizer, cached_graph
+
+        target = onnx_dir / f"{self.model_id.replace(':', '-')}-fp32.onnx"
+        try:
+            self._tok = TextTokenizer(self.path, MAX_LENGTH)
+            return cached_graph(target, self._export)
+        except GraphUnavailable as why:
+            print(f"note: the Ask reranker runs in torch ({why})", file=sys.stderr)
+            return None
+
+    def _export(self, target: Path) -> None:
+        """Trace the torch model (eager attention: sdpa traces a mask that ignores padding), refusing a
+        graph whose tokens or scores differ from transformers'."""
+        import torch
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        from interviewer.onnxrt import export_checked, same_tokens
+
+        model = AutoModelForSequenceClassification.from_pretrained(str(self.path), dtype=torch.float32,
+                                                                   attn_implementation="eager").eval()
+        questions, entries = [q for q, _ in _PROBE], [e for _, e in _PROBE]
+        theirs = AutoTokenizer.from_pretrained(str(self.path))(questions, entries, truncation="longest_first",
+                                                                max_length=MAX_LENGTH, padding=True,
+                                                                return_tensors="np")
+        mine = self._tok(questions, entries)
+        same_tokens(mine, theirs, _INPUTS)
+        inputs = {k: torch.from_numpy(mine[k]) for k in _INPUTS}
+        with torch.no_grad():
+            want = model(**inputs).logits.float().numpy()
+        export_checked(model, inputs, ["logits"], target, want)
 
     def scores(self, question: str, entries: Sequence[str]) -> np.ndarray:
         """P(the entry answers the question, fully or in part) for each entry text."""
         if not entries:
             return np.zeros(0, dtype=np.float32)
+        if self._session is not None:
+            enc = self._tok([question] * len(entries), list(entries))
+            logits = self._session.run(None, {k: enc[k] for k in _INPUTS})[0]
+            return (1.0 / (1.0 + np.exp(-logits[:, 0].astype(np.float64)))).astype(np.float32)
         torch = self._torch
         with self._lock:
             enc = self.tokenizer([question] * len(entries), list(entries), truncation="longest_first",
@@ -68,6 +121,15 @@ class Reranker:
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16"):
             logits = self.model(**enc).logits.float()
         return torch.sigmoid(logits[:, 0]).numpy().astype(np.float32)
+
+
+_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+#: (question, entry) pairs the exported graph must tokenize and score as transformers does: padding, an
+#: entry longer than the window (truncated longest first), an empty question, non-ASCII text.
+_PROBE = [("how does a B-tree split a node", "What is a decision tree? | A decision tree splits the data on features."),
+          ("what is dropout", " ".join(["Dropout zeroes random units during training."] * 40)),
+          ("", "What is BPE? | BPE merges the most frequent pair of symbols."),
+          ("σ(z)ᵢ — softmax, like, why exp?", "What does softmax do? | It turns logits into probabilities.")]
 
 
 __all__ = ["DEFAULT_DIR", "Reranker", "entry_text"]
