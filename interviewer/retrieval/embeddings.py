@@ -121,8 +121,8 @@ class OnnxEmbedder:
         self.batch_size = batch_size
         self._tok = TextTokenizer(path, _max_length(path))
         name = re.sub(r"[^A-Za-z0-9.-]+", "-", Path(model).name)
-        self._session = cached_graph(Path(onnx_dir) / f"embedder-{name}-{self.fingerprint}-fp32.onnx",
-                                     lambda target: self._export(path, target))
+        self.graph = Path(onnx_dir) / f"embedder-{name}-{self.fingerprint}-fp32.onnx"
+        self._session = cached_graph(self.graph, lambda target: self._export(path, target))
         self._inputs = [i.name for i in self._session.get_inputs()]
         self.dim = int(self._session.get_outputs()[0].shape[1])
 

@@ -54,6 +54,7 @@ class Reranker:
         self.model_id = f"ask-reranker:{self.manifest.get('sha256', {}).get('model.safetensors', '?')[:12]}"
         self._lock = threading.Lock()
         self._session: Any = None
+        self.graph: Path | None = None  # the ONNX graph's file, where one is used
         self.runtime = "torch"
         self.precision = resolve_precision(precision)
         if onnx_dir is not None:
@@ -61,6 +62,7 @@ class Reranker:
         if self._session is not None:
             self.runtime, self.precision = "onnxruntime", "fp32"
         else:
+            self.graph = None
             self._load_torch()
 
     def _load_torch(self) -> None:
@@ -77,7 +79,7 @@ class Reranker:
 
         from interviewer.onnxrt import GraphUnavailable, TextTokenizer, cached_graph
 
-        target = onnx_dir / f"{self.model_id.replace(':', '-')}-fp32.onnx"
+        target = self.graph = onnx_dir / f"{self.model_id.replace(':', '-')}-fp32.onnx"
         try:
             self._tok = TextTokenizer(self.path, MAX_LENGTH)
             return cached_graph(target, self._export)
