@@ -487,15 +487,6 @@ class Grader:
                 hits.append(MisconceptionHit(id=mc.id, text=mc.text, correction=mc.correction, evidence=sp.text,
                                              span=(sp.start, sp.end), similarity=round(float(mc_sim[i, j]), 3),
                                              probability=round(best.entailed, 3)))
-        if pol.model_answer_clears and hits and rubric.model_answer:
-            # a quote the model answer itself states is not an error (the checker reads polarity poorly:
-            # "keeps the smallest set whose cumulative probability reaches p" flagged as "tokens whose
-            # individual probability is above p"); eval/README.md, "Misconceptions the model answer states"
-            ref = windows(rubric.model_answer)
-            said_by_ref = self.checker.check_pairs([(h.evidence, w) for h in hits for w in ref])
-            hits = [h for n, h in enumerate(hits)
-                    if not any(v.entailed >= pol.misconception and v.entailed > v.contradicted
-                               for v in said_by_ref[n * len(ref):(n + 1) * len(ref)])]
         evidence = max((max(p[1], embedding_credit(p[2])) for p in points), default=0.0)
 
         non_english = looks_non_english(content_text)

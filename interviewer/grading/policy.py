@@ -48,10 +48,6 @@ class Policy:
     # on the card")
     show_contradicted_key_points: bool = False
     misconception: float = 0.8  # P(the answer states an authored misconception) at or above: made (0.5 flagged correct answers on dev)
-    # true: a misconception whose quoted span the item's model answer entails (at ``misconception``) is not
-    # made. Off: rejected on dev — it also cleared half the real ones, because model answers name the
-    # misconceptions they refute (eval/README.md, "Misconceptions the model answer states")
-    model_answer_clears: bool = False
     # a key point with numbers is credited at most number_cap unless the answer states all of them
     numbers: bool = True
     number_cap: float = 0.5
