@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with stored_verdicts(svc):
             for clears in (False, True):
-                svc.grader.policy = dataclasses.replace(base, model_answer_clears=clears)
+                svc.grader.policy = dataclasses.replace(base, model_answer_clears=clears)  # type: ignore[call-arg]
                 out = []
                 for r in rows:
                     g = svc.grader.grade_item(svc.bank.items[r["item_id"]], r["answer"], use_llm=False)
