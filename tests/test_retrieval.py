@@ -46,6 +46,34 @@ def test_reingest_skips_unchanged_and_reembeds_changed(svc, tmp_path):
     assert s.index.collection.metadata["embedding_model"] == svc.embedder.model_id
 
 
+def test_rows_embedded_by_other_weights_under_the_same_model_name_are_embedded_again(svc, tmp_path):
+    """The collection is named by model id (the model directory's name); each row records the weights'
+    fingerprint, so another model directory with the same name re-embeds the index instead of searching
+    vectors from a different space, and rows from before fingerprints were recorded count as stale."""
+    import chromadb
+
+    from interviewer.retrieval.embeddings import HashEmbedder
+    from interviewer.retrieval.store import QuestionIndex
+
+    class Weights(HashEmbedder):
+        def __init__(self, fingerprint: str) -> None:
+            super().__init__()
+            self.fingerprint = fingerprint
+
+    client = chromadb.EphemeralClient()
+    items = list(svc.bank.items.values())[:6]
+    a = QuestionIndex(client, Weights("aaaa"))
+    assert a.sync(items)["upserted"] == 6 and a.sync(items)["upserted"] == 0
+    b = QuestionIndex(client, Weights("bbbb"))
+    assert b.name == a.name and set(b.stored_hashes().values()) == {"other-weights"}
+    assert b.sync(items)["upserted"] == 6 and b.sync(items)["upserted"] == 0
+    assert a.sync(items)["upserted"] == 6  # and back
+    # a row from before rows recorded their weights
+    row = a.collection.get(ids=[f"{items[0].id}::q"], include=["metadatas"])["metadatas"][0]
+    a.collection.update(ids=[f"{items[0].id}::q"], metadatas=[{**row, "embedder": None}])  # None deletes the key
+    assert a.stored_hashes()[items[0].id] == "mixed" and a.sync(items)["upserted"] == 1
+
+
 def test_dense_search_is_exact_and_an_older_collection_is_widened(svc, tmp_path, monkeypatch):
     """Chroma's default HNSW beam (ef_search 100) returned different nearest vectors in different
     processes for the same query, so a question could be answered in one run and refused in the next.

@@ -69,9 +69,13 @@ EF_SEARCH = 4096
 class QuestionIndex:
     """One Chroma collection per embedding model; ids are bank item ids."""
 
-    def __init__(self, client: Any, embedder: Embedder) -> None:
+    def __init__(self, client: Any, embedder: Embedder, bulk: Callable[[], Embedder] | None = None) -> None:
+        """``embedder`` names the collection and identifies the weights (queries are embedded elsewhere);
+        ``bulk``, when given, returns the embedder that ``sync`` embeds the bank with — the same weights,
+        possibly faster for many texts (torch bf16 on a CPU with native bf16), loaded only when needed."""
         self.client = client
         self.embedder = embedder
+        self._bulk = bulk
         self.name = collection_name(embedder.model_id)
         try:
             self.collection = client.get_or_create_collection(
@@ -130,15 +134,23 @@ class QuestionIndex:
             raise BackendError(f"{where} failed to {doing} in collection {self.name}: {detail}") from None
 
     def stored_hashes(self) -> dict[str, str]:
-        """Item id → content hash of what is indexed for it (one item has several vectors)."""
+        """Item id → content hash of what is indexed for it (one item has several vectors). A row embedded
+        by other weights than this embedder's (another model directory under the same name: the collection
+        is named by model id) counts as stale, as does a row from before rows recorded their model."""
         with self._chroma("read the index"):
             got = self.collection.get(include=["metadatas"])
+        mine = self._fingerprint()
         out: dict[str, str] = {}
         for m in got["metadatas"] or []:
             m = m or {}
             iid, h = str(m.get("item_id", "")), str(m.get("content_hash", ""))
+            if str(m.get("embedder", "")) != mine:
+                h = "other-weights"
             out[iid] = h if out.get(iid, h) == h else "mixed"
         return out
+
+    def _fingerprint(self) -> str:
+        return str(getattr(self.embedder, "fingerprint", "") or "")
 
     def sync(self, items: Sequence[Item], progress: Callable[[int], None] | None = None) -> dict[str, int]:
         """Upsert new/changed items, delete removed ones, skip unchanged (by content hash)."""
@@ -154,9 +166,10 @@ class QuestionIndex:
             batch = max(1, min(self.client.get_max_batch_size(), 48))
         for start in range(0, len(todo), batch):
             chunk = todo[start:start + batch]
-            rows = [(f"{it.id}::{part}", text, {**item_metadata(it), "item_id": it.id, "part": part})
+            rows = [(f"{it.id}::{part}", text, {**item_metadata(it), "item_id": it.id, "part": part,
+                                                "embedder": self._fingerprint()})
                     for it in chunk for part, text in it.dense_texts().items()]
-            vecs = self.embedder.embed([r[1] for r in rows])
+            vecs = (self._bulk() if self._bulk else self.embedder).embed([r[1] for r in rows])
             with self._chroma("update the index"):
                 self.collection.upsert(ids=[r[0] for r in rows], embeddings=vecs.tolist(),
                                        documents=[r[1] for r in rows], metadatas=[r[2] for r in rows])
