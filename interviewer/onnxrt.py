@@ -1,7 +1,7 @@
-"""ONNX Runtime for the small bundled transformers (claim checker, sentence embedder): a model is
-traced to ONNX once with torch, checked against torch on probe inputs, and stored in ``data_dir/models``
-under a name that identifies its weights; later processes load only onnxruntime (a tenth of a second)
-instead of torch and transformers (three seconds: ``python -X importtime``)."""
+"""ONNX Runtime for the small bundled transformers (claim checker, sentence embedder, Ask reranker):
+a model is traced to ONNX once with torch, checked against torch on probe inputs, and stored in
+``data_dir/models`` under a name that identifies its weights; later processes load only onnxruntime
+(a tenth of a second) instead of torch and transformers (three seconds: ``python -X importtime``)."""
 
 from __future__ import annotations
 
