@@ -268,7 +268,8 @@ def block_ask() -> str:
                        ("test-f (blind, decided the threshold)", "test_f"),
                        ("test-g (blind, decided the lexical rule)", "test_g"),
                        ("test-h (blind, a plain reading, 2026-12-05)", "test_h"),
-                       ("test-i (blind, a plain reading, 2026-12-05)", "test_i")):
+                       ("test-i (blind, a plain reading, 2026-12-05)", "test_i"),
+                       ("test-j (blind, a plain reading after the ONNX change, 2026-12-05)", "test_j")):
         rows = [(r[key], label, r) for r, label, _ in runs if key in r]
         if f"{key}_without_comparison_rule" in res:
             rows.insert(1, (res[f"{key}_without_comparison_rule"], "shipped, without the comparison rule", res))
@@ -312,7 +313,8 @@ def block_ask() -> str:
                 f"`eval/results/ask-lexical-decision.json`). test-h, 80 more questions written blind the same way, "
                 f"was first scored on 2026-12-05 with the rules already in place, to read them on unseen questions; "
                 f"nothing was chosen on it. test-i, 80 more written the same way, was scored once later that day "
-                f"the same way, the first blind reading of the related entries (\"right item cited or listed\"). "
+                f"the same way, the first blind reading of the related entries (\"right item cited or listed\"), "
+                f"and test-j, 80 more, once after the query-side models moved to ONNX Runtime. "
                 f"Whole grounded answer (shipped rule): p50 {lat['p50'] * 1000:.0f} ms, "
                 f"p95 {lat['p95'] * 1000:.0f} ms. Source: " + "; ".join(src) + "."]
     return "\n".join(out) + "\n"

@@ -25,6 +25,8 @@ without that rule (``*_without_lexical_rule``). ``eval/ask/questions-h.jsonl`` (
 written the same way, first scored on 2026-12-05 as a plain reading of the shipped rules (no change was
 decided on it). ``eval/ask/questions-i.jsonl`` (split ``test-i``): 80 more, written the same way, scored
 once the same day as a plain reading (the first blind reading of Related entries).
+``eval/ask/questions-j.jsonl`` (split ``test-j``): 80 more, written the same way, scored once the same day
+as a plain reading after the query-side models moved to ONNX Runtime.
 ``--reranker DIR --threshold T`` scores other reranker weights (e.g. an earlier model) with their own
 dev-chosen threshold, for comparison.
 """
@@ -47,7 +49,8 @@ QUESTIONS_F = ROOT / "eval" / "ask" / "questions-f.jsonl"
 QUESTIONS_G = ROOT / "eval" / "ask" / "questions-g.jsonl"
 QUESTIONS_H = ROOT / "eval" / "ask" / "questions-h.jsonl"
 QUESTIONS_I = ROOT / "eval" / "ask" / "questions-i.jsonl"
-HELD_OUT = ("test_b", "test_c", "test_d", "test_e", "test_f", "test_g", "test_h", "test_i")
+QUESTIONS_J = ROOT / "eval" / "ask" / "questions-j.jsonl"
+HELD_OUT = ("test_b", "test_c", "test_d", "test_e", "test_f", "test_g", "test_h", "test_i", "test_j")
 OUT = ROOT / "eval" / "results" / "ask.json"
 
 
@@ -153,7 +156,8 @@ def read_sets() -> list[dict[str, Any]]:
     """Every question set ``eval ask`` scores, each row with its split."""
     return (_read(QUESTIONS) + _read(QUESTIONS_B, "test-b") + _read(QUESTIONS_C, "test-c")
             + _read(QUESTIONS_D, "test-d") + _read(QUESTIONS_E, "test-e") + _read(QUESTIONS_F, "test-f")
-            + _read(QUESTIONS_G, "test-g") + _read(QUESTIONS_H, "test-h") + _read(QUESTIONS_I, "test-i"))
+            + _read(QUESTIONS_G, "test-g") + _read(QUESTIONS_H, "test-h") + _read(QUESTIONS_I, "test-i")
+            + _read(QUESTIONS_J, "test-j"))
 
 
 def retrieve_rows(svc: Any, rows: list[dict[str, Any]]) -> None:
