@@ -43,10 +43,10 @@ class EmbeddingSettings(BaseModel):
         "on CPUs with native bf16 (AVX512-BF16/AMX) and agrees with fp32 to cosine 0.9999; auto = bf16 "
         "where the CPU has it, else fp32")
     runtime: Literal["auto", "torch"] = Field(
-        "auto", description="auto: queries and the search index are embedded by the model's exported ONNX graph "
-        "in fp32 (data_dir/models; vectors equal to torch's, checked at export), Ask's reranker runs its graph "
-        "too, and so does the grading embedder when the precision is fp32 (bf16 runs in torch): `search` and "
-        "`ask` start without importing torch. torch: always torch")
+        "auto", description="auto: queries are embedded by the model's exported ONNX graph in fp32 "
+        "(data_dir/models; vectors equal to torch's, checked at export), Ask's reranker runs its graph too, and "
+        "so does the grading embedder when the precision is fp32 (bf16 runs in torch): `search` and `ask` start "
+        "without importing torch. torch: always torch")
 
 
 class VectorStoreSettings(BaseModel):

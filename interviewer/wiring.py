@@ -87,9 +87,10 @@ class Services:
 
     @functools.cached_property
     def query_embedder(self) -> Embedder:
-        """Embeds queries (search, Ask) and the search index: the ONNX graph in fp32 whatever the
-        precision, so a process that only searches never imports torch; a query's vector in fp32 or bf16
-        differs by less than the index could tell (cosine 0.9999)."""
+        """Embeds queries (search, Ask) and identifies the search index's weights: the ONNX graph in fp32
+        whatever the precision, so a process that only searches never imports torch; a query's vector in
+        fp32 or bf16 differs by less than the index could tell (cosine 0.9999). The index itself is filled
+        by ``embedder`` (``index``)."""
         return self.onnx_embedder or self.embedder
 
     @functools.cached_property
