@@ -36,6 +36,8 @@ def cached_graph(target: Path, export: Callable[[Path], None]) -> Any:
         except Exception as e:  # noqa: BLE001 -- any unreadable file: trace it again
             print(f"note: {target.name} is unreadable ({type(e).__name__}); exporting it again", file=sys.stderr)
             target.unlink(missing_ok=True)
+    print(f"note: tracing {target.name} into {target.parent} once (about 10 s; later runs load it directly)",
+          file=sys.stderr, flush=True)
     try:
         export(target)
         return open_session(target)
