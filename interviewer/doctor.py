@@ -33,7 +33,12 @@ def run_doctor(svc: Any, as_json: bool = False) -> bool:
             return f"{getattr(e, 'precision', 'fp32')}, {getattr(e, 'runtime', 'torch')}"
 
         e, q = svc.embedder, svc.query_embedder
-        return f"{e.model_id} ({how(e)})" + (f"; queries and the search index: {how(q)}" if q is not e else "")
+        return f"{e.model_id} ({how(e)})" + (f"; queries: {how(q)}" if q is not e else "")
+
+    def reranker() -> str:
+        r = svc.reranker
+        return "off (ask.reranker = false: Ask decides by embedding similarity)" if r is None else \
+            f"{r.model_id} ({r.precision}, {r.runtime})"
 
     def store() -> str:
         held = f"{s.vectorstore.mode}: collection {svc.index.name} holds {svc.index.collection.count()} items"
@@ -73,7 +78,7 @@ def run_doctor(svc: Any, as_json: bool = False) -> bool:
 
     checker = _checker_status(s.grading.checker_path, checker_onnx_dir(s), s.embedding.precision)
     checks = [_check("bank", bank), _check("embedding", embedder), _check("vector store", store),
-              _check("rubric vectors", rubric_vectors), _check("llm", llm), _check("progress db", progress), _check("voice", voice),
+              _check("rubric vectors", rubric_vectors), _check("ask reranker", reranker), _check("llm", llm), _check("progress db", progress), _check("voice", voice),
               {"check": "claim checker", "ok": checker[0], "detail": checker[1]},
               _sandbox_check(),
               {"check": "grading", "ok": True,

@@ -71,6 +71,9 @@ def test_doctor_reports_readiness(svc, data_dir, tmp_path):
     assert checks["bank"]["ok"] and checks["vector store"]["ok"] and checks["embedding"]["ok"]
     assert "rubric only" in checks["grading"]["detail"]
     assert "in step with the bank" in checks["vector store"]["detail"]
+    # the query side: the embedder's and the Ask reranker's exported graphs
+    assert "queries: fp32, onnxruntime" in checks["embedding"]["detail"] or "(fp32, onnxruntime)" in checks["embedding"]["detail"]
+    assert checks["ask reranker"]["ok"] and "(fp32, onnxruntime)" in checks["ask reranker"]["detail"]
     # a fresh data directory: the index is not built yet, which doctor says (not a failure: built on first use)
     fresh = run_cli("doctor", "--json", env=env(tmp_path))
     store = {c["check"]: c for c in json.loads(fresh.stdout)}["vector store"]
