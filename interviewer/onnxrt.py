@@ -103,6 +103,8 @@ def prune_graphs(directory: Path, current: Mapping[str, Path]) -> list[tuple[str
 
 
 _COLUMNS = {"input_ids": "ids", "attention_mask": "attention_mask", "token_type_ids": "type_ids"}
+#: What every graph here reads, in this order (BERT-style inputs: MiniLM and its fine-tunes).
+INPUTS = tuple(_COLUMNS)
 
 
 class TextTokenizer:
@@ -139,11 +141,32 @@ def same_tokens(mine: Mapping[str, np.ndarray], theirs: Mapping[str, Any], names
             raise GraphUnavailable(f"the tokenizers library encodes the probe inputs differently ({k})")
 
 
+def export_pair_classifier(path: Path, tok: TextTokenizer, probe: Sequence[tuple[str, str]], max_length: int,
+                           target: Path) -> None:
+    """Trace the (text, text) sequence classifier in ``path`` (the claim checker, the Ask reranker; eager
+    attention: the sdpa path traces a mask that ignores padding) to ``target``, refusing a graph whose
+    tokens (``tok`` against transformers') or logits (against torch's) differ on the ``probe`` pairs."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    model = AutoModelForSequenceClassification.from_pretrained(str(path), dtype=torch.float32,
+                                                               attn_implementation="eager").eval()
+    first, second = [a for a, _ in probe], [b for _, b in probe]
+    theirs = AutoTokenizer.from_pretrained(str(path))(first, second, truncation="longest_first", max_length=max_length,
+                                                      padding=True, return_tensors="np")
+    mine = tok(first, second)
+    same_tokens(mine, theirs, INPUTS)
+    inputs = {k: torch.from_numpy(mine[k]) for k in INPUTS}
+    with torch.no_grad():
+        want = model(**inputs).logits.float().numpy()
+    export_checked(model, inputs, ["logits"], target, want)
+
+
 def _pad_token(path: Path) -> str:
     f = path / "tokenizer_config.json"
     pad = json.loads(f.read_text(encoding="utf-8")).get("pad_token") if f.is_file() else None
     return pad.get("content", "[PAD]") if isinstance(pad, dict) else (pad or "[PAD]")
 
 
-__all__ = ["GraphUnavailable", "TextTokenizer", "cached_graph", "export_checked", "open_session", "prune_graphs",
-           "same_tokens"]
+__all__ = ["INPUTS", "GraphUnavailable", "TextTokenizer", "cached_graph", "export_checked", "export_pair_classifier",
+           "open_session", "prune_graphs", "same_tokens"]

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from interviewer.errors import BackendError
-from interviewer.onnxrt import GraphUnavailable, TextTokenizer, cached_graph, export_checked, same_tokens
+from interviewer.onnxrt import INPUTS, GraphUnavailable, TextTokenizer, cached_graph, export_pair_classifier
 
 #: The classes the model was trained on. ``non_domain`` (SemEval's "not about the domain at all")
 #: only occurs in the human-graded data; for grading it counts as not stated.
@@ -120,7 +120,7 @@ class ClaimChecker:
         self.precision = resolve_precision(precision)
         self.batch_size = batch_size
         self.model_id = checker_id(self.manifest.get("sha256", {}).get("model.safetensors", "?"))
-        # the tokenizer one call at a time (the ONNX export below uses it too); the forward passes of
+        # transformers' tokenizer one call at a time (torch runtime); the forward passes of
         # concurrent requests side by side (one per core; eval/bench.py's checker_concurrency row
         # measures 1 vs 2 callers)
         self._lock = threading.Lock()
@@ -161,12 +161,11 @@ class ClaimChecker:
         one answer in twenty), so grade-batch checks each answer on its own, as ``grade`` does."""
         return self.precision == "fp32"
 
-    def _torch_model(self, attn: str | None = None) -> Any:
+    def _torch_model(self) -> Any:
         import torch
         from transformers import AutoModelForSequenceClassification
 
-        kw: dict[str, Any] = {"attn_implementation": attn} if attn else {}
-        model = AutoModelForSequenceClassification.from_pretrained(str(self.path), dtype=torch.float32, **kw)
+        model = AutoModelForSequenceClassification.from_pretrained(str(self.path), dtype=torch.float32)
         model.eval()
         return model
 
@@ -211,7 +210,7 @@ class ClaimChecker:
         """Class probabilities of one padded batch, in whichever runtime this checker uses."""
         enc = self._encode(chunk)
         if self._session is not None:
-            logits = self._session.run(None, {k: enc[k] for k in _ONNX_INPUTS})[0]
+            logits = self._session.run(None, {k: enc[k] for k in INPUTS})[0]
             e = np.exp(logits - logits.max(axis=-1, keepdims=True))
             return np.asarray(e / e.sum(axis=-1, keepdims=True), dtype=np.float32)
         logits = self.model(**enc).logits.float()
@@ -293,7 +292,6 @@ class ClaimChecker:
 __all__ = ["LABELS", "ClaimChecker", "Verdict", "verified_manifest", "windows"]
 
 
-_ONNX_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 #: Pairs the exported graph must score as torch does before it is used (padding included).
 _PROBE = [("Dropout zeroes units at random during training.",
            "Dropout randomly zeroes units while training so they cannot co-adapt; at test time nothing is dropped."),
@@ -323,26 +321,8 @@ def _onnx_session(checker: ClaimChecker, onnx_dir: Path) -> Any:
     import sys
 
     try:
-        return cached_graph(onnx_path(onnx_dir, checker.model_id), lambda target: _export_onnx(checker, target))
+        return cached_graph(onnx_path(onnx_dir, checker.model_id),
+                            lambda target: export_pair_classifier(checker.path, checker._tok, _PROBE, MAX_LENGTH, target))
     except GraphUnavailable as why:
         print(f"note: the claim checker runs in torch ({why})", file=sys.stderr)
         return None
-
-
-def _export_onnx(checker: ClaimChecker, target: Path) -> None:
-    """Trace the cross-encoder (eager attention: the sdpa path traces a mask that ignores padding) to
-    ONNX, verify its tokens (the tokenizers library against transformers) and its logits against torch
-    on the probe pairs, and move it into place atomically."""
-    import torch
-    from transformers import AutoTokenizer
-
-    model = checker._torch_model(attn="eager")
-    claims, answers = [c for c, _ in _PROBE], [a for _, a in _PROBE]
-    theirs = AutoTokenizer.from_pretrained(str(checker.path))(claims, answers, truncation="longest_first",
-                                                               max_length=MAX_LENGTH, padding=True, return_tensors="np")
-    mine = checker._tok(claims, answers)
-    same_tokens(mine, theirs, _ONNX_INPUTS)
-    inputs = {k: torch.from_numpy(mine[k]) for k in _ONNX_INPUTS}
-    with torch.no_grad():
-        want = model(**inputs).logits.float().numpy()
-    export_checked(model, inputs, ["logits"], target, want)

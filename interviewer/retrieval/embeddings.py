@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import os
@@ -92,7 +93,6 @@ class SentenceTransformerEmbedder:
         return out
 
 
-_ONNX_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 #: Texts the exported graph must tokenize and embed as sentence-transformers does before it is used:
 #: padding, truncation (the last one is longer than any model's window), empty and non-ASCII input.
 _PROBE = ["what is dropout", "  Dropout zeroes random units during training, so they cannot co-adapt.  ", "",
@@ -142,12 +142,12 @@ class OnnxEmbedder:
         import torch
         from sentence_transformers import SentenceTransformer
 
-        from interviewer.onnxrt import export_checked, same_tokens
+        from interviewer.onnxrt import INPUTS, export_checked, same_tokens
 
         st = SentenceTransformer(str(path), device="cpu", model_kwargs={"attn_implementation": "eager"})
         mine = self._tok(_PROBE)
         same_tokens(mine, {k: v.numpy() for k, v in st.preprocess(_PROBE).items() if hasattr(v, "numpy")},
-                    _ONNX_INPUTS)
+                    INPUTS)
 
         class Pooled(torch.nn.Module):
             def __init__(self) -> None:
@@ -160,7 +160,7 @@ class OnnxEmbedder:
                 return torch.nn.functional.normalize(out, p=2, dim=1)
 
         model = Pooled().eval()
-        inputs = {k: torch.from_numpy(mine[k]) for k in _ONNX_INPUTS}
+        inputs = {k: torch.from_numpy(mine[k]) for k in INPUTS}
         with torch.no_grad():
             want = model(**inputs).numpy()
         export_checked(model, inputs, ["embedding"], target, want, atol=1e-5)
@@ -205,14 +205,16 @@ def resolve_precision(precision: str) -> str:
     return "bf16" if native else "fp32"
 
 
-def _cpu_flags() -> set[str] | None:
+@functools.cache
+def _cpu_flags() -> frozenset[str] | None:
+    """The CPU's feature flags as Linux lists them (read once per process), or None elsewhere."""
     try:
         text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
     for line in text.splitlines():
         if line.startswith("flags"):
-            return set(line.partition(":")[2].split())
+            return frozenset(line.partition(":")[2].split())
     return None
 
 

@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from interviewer.onnxrt import INPUTS
+
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "models" / "ask-reranker"
 MAX_LENGTH = 192
 
@@ -77,36 +79,15 @@ class Reranker:
     def _onnx_session(self, onnx_dir: Path) -> Any:
         import sys
 
-        from interviewer.onnxrt import GraphUnavailable, TextTokenizer, cached_graph
+        from interviewer.onnxrt import GraphUnavailable, TextTokenizer, cached_graph, export_pair_classifier
 
         target = self.graph = onnx_dir / f"{self.model_id.replace(':', '-')}-fp32.onnx"
         try:
             self._tok = TextTokenizer(self.path, MAX_LENGTH)
-            return cached_graph(target, self._export)
+            return cached_graph(target, lambda t: export_pair_classifier(self.path, self._tok, _PROBE, MAX_LENGTH, t))
         except GraphUnavailable as why:
             print(f"note: the Ask reranker runs in torch ({why})", file=sys.stderr)
             return None
-
-    def _export(self, target: Path) -> None:
-        """Trace the torch model (eager attention: sdpa traces a mask that ignores padding), refusing a
-        graph whose tokens or scores differ from transformers'."""
-        import torch
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-        from interviewer.onnxrt import export_checked, same_tokens
-
-        model = AutoModelForSequenceClassification.from_pretrained(str(self.path), dtype=torch.float32,
-                                                                   attn_implementation="eager").eval()
-        questions, entries = [q for q, _ in _PROBE], [e for _, e in _PROBE]
-        theirs = AutoTokenizer.from_pretrained(str(self.path))(questions, entries, truncation="longest_first",
-                                                                max_length=MAX_LENGTH, padding=True,
-                                                                return_tensors="np")
-        mine = self._tok(questions, entries)
-        same_tokens(mine, theirs, _INPUTS)
-        inputs = {k: torch.from_numpy(mine[k]) for k in _INPUTS}
-        with torch.no_grad():
-            want = model(**inputs).logits.float().numpy()
-        export_checked(model, inputs, ["logits"], target, want)
 
     def scores(self, question: str, entries: Sequence[str]) -> np.ndarray:
         """P(the entry answers the question, fully or in part) for each entry text."""
@@ -114,7 +95,7 @@ class Reranker:
             return np.zeros(0, dtype=np.float32)
         if self._session is not None:
             enc = self._tok([question] * len(entries), list(entries))
-            logits = self._session.run(None, {k: enc[k] for k in _INPUTS})[0]
+            logits = self._session.run(None, {k: enc[k] for k in INPUTS})[0]
             return (1.0 / (1.0 + np.exp(-logits[:, 0].astype(np.float64)))).astype(np.float32)
         torch = self._torch
         with self._lock:
@@ -125,7 +106,6 @@ class Reranker:
         return torch.sigmoid(logits[:, 0]).numpy().astype(np.float32)
 
 
-_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 #: (question, entry) pairs the exported graph must tokenize and score as transformers does: padding, an
 #: entry longer than the window (truncated longest first), an empty question, non-ASCII text.
 _PROBE = [("how does a B-tree split a node", "What is a decision tree? | A decision tree splits the data on features."),

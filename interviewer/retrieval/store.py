@@ -164,12 +164,13 @@ class QuestionIndex:
                 self.collection.delete(where={"item_id": {"$in": stale}})
         with self._chroma("update the index"):
             batch = max(1, min(self.client.get_max_batch_size(), 48))
+        weights, embedder = self._fingerprint(), (self._bulk() if self._bulk and todo else self.embedder)
         for start in range(0, len(todo), batch):
             chunk = todo[start:start + batch]
             rows = [(f"{it.id}::{part}", text, {**item_metadata(it), "item_id": it.id, "part": part,
-                                                "embedder": self._fingerprint()})
+                                                "embedder": weights})
                     for it in chunk for part, text in it.dense_texts().items()]
-            vecs = (self._bulk() if self._bulk else self.embedder).embed([r[1] for r in rows])
+            vecs = embedder.embed([r[1] for r in rows])
             with self._chroma("update the index"):
                 self.collection.upsert(ids=[r[0] for r in rows], embeddings=vecs.tolist(),
                                        documents=[r[1] for r in rows], metadatas=[r[2] for r in rows])
