@@ -22,23 +22,29 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--out", type=Path, default=None)
-    args = ap.parse_args(argv)
-
+def labelled_dev_rows() -> list[dict]:
+    """The dev answers with per-point labels (``_src``: ``hard_design`` or ``indep``): the design items'
+    hard answers without the held-out hard items, and ``claims/indep/``."""
     from train_claim_checker import hard_held_out
-
-    from interviewer.evaluation.grading import stored_verdicts
-    from interviewer.settings import load_settings
-    from interviewer.wiring import Services
 
     def read(pattern: str, src: str) -> list[dict]:
         return [dict(json.loads(line), _src=src) for f in sorted((HERE / "claims").glob(pattern))
                 for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
 
     rows = [r for r in read("next/answers-hard-*.jsonl", "hard_design") if not hard_held_out(r["item_id"])]
-    rows += read("indep/*.jsonl", "indep")
+    return rows + read("indep/*.jsonl", "indep")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", type=Path, default=None)
+    args = ap.parse_args(argv)
+
+    from interviewer.evaluation.grading import stored_verdicts
+    from interviewer.settings import load_settings
+    from interviewer.wiring import Services
+
+    rows = labelled_dev_rows()
     svc = Services(load_settings(llm={"mode": "none"}))
     base = svc.grader.policy
     svc.grader.policy = dataclasses.replace(base, show_contradicted_key_points=True)  # the status the score counts

@@ -30,19 +30,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
 
-    from train_claim_checker import hard_held_out
+    from contradiction_status_check import labelled_dev_rows
 
     from interviewer.evaluation.grading import _git_sha, stored_verdicts
     from interviewer.settings import load_settings
     from interviewer.wiring import Services
 
-    def read(pattern: str, src: str) -> list[dict]:
-        return [dict(json.loads(line), _src=src) for f in sorted((HERE / "claims").glob(pattern))
-                for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-    rows = [r for r in read("next/answers-hard-*.jsonl", "hard_design") if not hard_held_out(r["item_id"])]
-    rows += read("indep/*.jsonl", "indep")
-    rows = [r for r in rows if r.get("misconceptions")]
+    rows = [r for r in labelled_dev_rows() if r.get("misconceptions")]
     svc = Services(load_settings(llm={"mode": "none"}))
     base = svc.grader.policy
     flags: dict[bool, list[dict]] = {}
