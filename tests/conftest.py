@@ -86,6 +86,26 @@ def run_cli(*args: str, input: str | None = None, env: dict | None = None, timeo
                           env=e, timeout=timeout, cwd=ROOT)
 
 
+#: What a process that only searches, asks (or grades in fp32) never imports: about three seconds of imports
+HEAVY = ("torch", "transformers", "sentence_transformers")
+_LOADED = "LOADED "
+
+
+def run_cli_counting_imports(*args: str, env: dict | None = None, timeout: int = 180):
+    """``interviewer ARGS`` in a new Python process (as ``run_cli``); also returns which of ``HEAVY`` it had
+    imported when it exited (read at exit, printed on stderr)."""
+    code = ("import atexit, sys\n"
+            f"atexit.register(lambda: print({_LOADED!r} + ','.join(m for m in {HEAVY!r} if m in sys.modules), "
+            "file=sys.stderr))\n"
+            "from interviewer.cli import main\n"
+            f"sys.exit(main({list(args)!r}))\n")
+    r = subprocess.run([str(BIN / "python"), "-c", code], capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+                       env={**os.environ, **(env or {})})
+    marks = [line[len(_LOADED):] for line in r.stderr.splitlines() if line.startswith(_LOADED)]
+    assert marks, f"the process did not exit through Python's atexit: {r.stderr[-2000:]}"
+    return r, [m for m in marks[-1].split(",") if m]
+
+
 def stop(proc: subprocess.Popen) -> None:
     proc.terminate()
     try:

@@ -761,26 +761,18 @@ def test_grading_in_fp32_in_a_new_process_imports_no_torch(svc, tmp_path):
     """In fp32 the checker and the embedder run their exported graphs with the tokenizers library, so
     `interviewer grade` starts without torch, transformers or sentence-transformers (about three
     seconds of imports on a 2-core CPU) and gives the grade the session's grader gives."""
-    import os
-    import subprocess
-
-    from conftest import BIN
+    from conftest import run_cli_counting_imports
 
     from interviewer.grading.claims import ClaimChecker
 
     models = svc.settings.data_dir / "models"
     assert ClaimChecker(None, "fp32", onnx_dir=models).runtime == "onnxruntime"  # its graph exists
     answer = DROPOUT_GOOD
-    code = ("import atexit, sys\n"
-            "atexit.register(lambda: print('LOADED', sorted(m for m in ('torch', 'transformers', "
-            "'sentence_transformers') if m in sys.modules), file=sys.stderr))\n"
-            "from interviewer.cli import main\n"
-            f"sys.exit(main(['--data-dir', {str(svc.settings.data_dir)!r}, 'grade', '--json', '--id', '004-048', "
-            f"'--answer', {answer!r}]))\n")
-    env = {**os.environ, "INTERVIEWER_LLM__MODE": "none", "INTERVIEWER_EMBEDDING__PRECISION": "fp32"}
-    r = subprocess.run([str(BIN / "python"), "-c", code], capture_output=True, text=True, timeout=180, env=env)
+    r, loaded = run_cli_counting_imports("--data-dir", str(svc.settings.data_dir), "grade", "--json", "--id", "004-048",
+                                         "--answer", answer, env={"INTERVIEWER_LLM__MODE": "none",
+                                                                  "INTERVIEWER_EMBEDDING__PRECISION": "fp32"})
     assert r.returncode == 0, r.stderr[-2000:]
-    assert "LOADED []" in r.stderr, r.stderr[-2000:]
+    assert loaded == [], r.stderr[-2000:]
     got = json.loads(r.stdout)
     (tmp_path / "models").symlink_to(models)  # the session's graphs: nothing to export again
     fp32 = make_services(tmp_path, embedding={"precision": "fp32"})

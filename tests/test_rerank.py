@@ -143,11 +143,8 @@ def test_the_onnx_graph_scores_as_torch_in_fp32_and_ask_loads_no_torch(svc, tmp_
     """Ask's reranker runs its exported graph (the wiring's default): the fp32 torch model's scores, on
     the probe pairs and on real entries; an unreadable graph is traced again; no graph at all leaves
     torch. A new process that answers a question imports neither torch nor transformers."""
-    import os
-    import subprocess
-
     import numpy as np
-    from conftest import BIN
+    from conftest import run_cli_counting_imports
 
     from interviewer.retrieval.rerank import _PROBE
 
@@ -170,12 +167,8 @@ def test_the_onnx_graph_scores_as_torch_in_fp32_and_ask_loads_no_torch(svc, tmp_
     assert Reranker(onnx_dir=tmp_path / "a-file").runtime == "torch"
     assert "the Ask reranker runs in torch" in capsys.readouterr().err
 
-    code = ("import atexit, sys\n"
-            "atexit.register(lambda: print('LOADED', sorted(m for m in ('torch', 'transformers', "
-            "'sentence_transformers') if m in sys.modules), file=sys.stderr))\n"
-            "from interviewer.cli import main\n"
-            f"sys.exit(main(['--data-dir', {str(svc.settings.data_dir)!r}, 'ask', 'what does dropout do at test time']))\n")
-    r = subprocess.run([str(BIN / "python"), "-c", code], capture_output=True, text=True, timeout=120,
-                       env={**os.environ, "INTERVIEWER_LLM__MODE": "none"})
+    r, loaded = run_cli_counting_imports("--data-dir", str(svc.settings.data_dir), "ask",
+                                         "what does dropout do at test time", env={"INTERVIEWER_LLM__MODE": "none"},
+                                         timeout=120)
     assert r.returncode == 0, r.stderr[-2000:]
-    assert "[004-048]" in r.stdout and "LOADED []" in r.stderr, (r.stdout[-1500:], r.stderr[-1500:])
+    assert "[004-048]" in r.stdout and loaded == [], (r.stdout[-1500:], r.stderr[-1500:])

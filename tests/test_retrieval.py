@@ -2,7 +2,7 @@ import json
 import subprocess
 
 import pytest
-from conftest import BIN, free_port, make_services, run_cli, stop, wait_port
+from conftest import BIN, free_port, make_services, run_cli, run_cli_counting_imports, stop, wait_port
 
 from interviewer.errors import InterviewerError
 
@@ -302,17 +302,12 @@ def test_search_in_a_new_process_loads_neither_torch_nor_sentence_transformers(s
     """`interviewer search` starts in a second or two, not five: it embeds the query with the exported
     graph, so torch, transformers and sentence-transformers are never imported (their import alone
     takes about three seconds on a 2-core CPU: eval/bench.py, cli_start)."""
-    code = ("import atexit, sys\n"
-            "atexit.register(lambda: print('LOADED', sorted(m for m in ('torch', 'transformers', "
-            "'sentence_transformers') if m in sys.modules), file=sys.stderr))\n"
-            "from interviewer.cli import main\n"
-            f"sys.exit(main(['--data-dir', {str(svc.settings.data_dir)!r}, 'search', '--json', "
-            "'randomly switching off neurons while training']))\n")
-    r = subprocess.run([str(BIN / "python"), "-c", code], capture_output=True, text=True, timeout=120,
-                       env={**__import__("os").environ, "INTERVIEWER_LLM__MODE": "none"})
+    r, loaded = run_cli_counting_imports("--data-dir", str(svc.settings.data_dir), "search", "--json",
+                                         "randomly switching off neurons while training",
+                                         env={"INTERVIEWER_LLM__MODE": "none"}, timeout=120)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "004-048" in [h["id"] for h in json.loads(r.stdout)][:3]
-    assert "LOADED []" in r.stderr, r.stderr[-2000:]
+    assert loaded == [], r.stderr[-2000:]
 
 
 def test_the_embedder_runs_in_torch_when_asked_or_when_no_graph_can_be_made(svc, tmp_path, capsys):
