@@ -131,18 +131,28 @@ def _grade_inputs(svc: Any) -> tuple[dict, list, list, list, list]:
     return weights, used, auth, anchors, ref
 
 
+def fit_curves(auth: list, anchors: list, ref: list) -> dict[str, tuple[tuple[float, float], ...]]:
+    """The two curves from (raw, human) pairs: ``authored`` from the dev rows plus the anchors (together
+    weighing as much as the dev rows), ``reference`` from the ASAG validation rows."""
+    from interviewer.grading import calibration
+
+    return {"authored": calibration.fit([a for a, _ in auth + anchors], [b for _, b in auth + anchors],
+                                        weight=[1.0] * len(auth) + [len(auth) / len(anchors)] * len(anchors)),
+            "reference": calibration.fit([a for a, _ in ref], [b for _, b in ref], min_block=20)}
+
+
 def _write(svc: Any, weights: dict, used: list, auth: list, anchors: list, ref: list) -> int:
     from interviewer.evaluation.grading import _git_sha
     from interviewer.grading import calibration
 
+    knots = fit_curves(auth, anchors, ref)
     curves = {
-        "authored": {"knots": calibration.fit([a for a, _ in auth + anchors], [b for _, b in auth + anchors],
-                                              weight=[1.0] * len(auth) + [len(auth) / len(anchors)] * len(anchors)),
+        "authored": {"knots": knots["authored"],
                      "n": len(auth), "anchors": len(anchors),
                      "fitted_on": "eval/grading/labelled-s1.jsonl, labelled-s2.jsonl (dev) + d2 dev questions; "
                                   "anchors: model answers of the items no evaluation set uses (= 10, total weight "
                                   "equal to the human rows')"},
-        "reference": {"knots": calibration.fit([a for a, _ in ref], [b for _, b in ref], min_block=20),
+        "reference": {"knots": knots["reference"],
                       "n": len(ref), "fitted_on": "ASAG train files, validation questions (sha256 rule), "
                                                   "scores scaled to 0-10"},
     }
