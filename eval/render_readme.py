@@ -243,6 +243,18 @@ def block_retrieval() -> str:
     return "\n".join(out) + "\n"
 
 
+def _blind_pooled(pool: dict | None) -> str:
+    """One sentence: the blind sets pooled (each written without seeing a result, read once when first scored)."""
+    if not pool:
+        return ""
+    cov = pool["covered"]
+    first, last = pool["splits"][0], pool["splits"][-1]
+    return (f"Pooled over the blind sets {first} … {last} ({pool['n']} questions; `blind_pooled`): covered "
+            f"citation {cov['citation_correct_any']:.3f} ({round(cov['citation_correct_any'] * cov['n'])} of "
+            f"{cov['n']}), right entry cited or listed {cov['right_item_cited_or_related']:.3f}, uncovered "
+            f"refused {pool['refusal_recall']:.3f} (precision {pool['refusal_precision']:.3f}). ")
+
+
 def block_ask() -> str:
     res = _load("ask.json")
     if res is None:
@@ -269,7 +281,8 @@ def block_ask() -> str:
                        ("test-g (blind, decided the lexical rule)", "test_g"),
                        ("test-h (blind, a plain reading, 2026-12-05)", "test_h"),
                        ("test-i (blind, a plain reading, 2026-12-05)", "test_i"),
-                       ("test-j (blind, a plain reading after the ONNX change, 2026-12-05)", "test_j")):
+                       ("test-j (blind, a plain reading after the ONNX change, 2026-12-05)", "test_j"),
+                       ("test-k (blind, a plain reading, 2026-12-05)", "test_k")):
         rows = [(r[key], label, r) for r, label, _ in runs if key in r]
         if f"{key}_without_comparison_rule" in res:
             rows.insert(1, (res[f"{key}_without_comparison_rule"], "shipped, without the comparison rule", res))
@@ -314,7 +327,9 @@ def block_ask() -> str:
                 f"was first scored on 2026-12-05 with the rules already in place, to read them on unseen questions; "
                 f"nothing was chosen on it. test-i, 80 more written the same way, was scored once later that day "
                 f"the same way, the first blind reading of the related entries (\"right item cited or listed\"), "
-                f"and test-j, 80 more, once after the query-side models moved to ONNX Runtime. "
+                f"test-j, 80 more, once after the query-side models moved to ONNX Runtime, and test-k, 80 more, "
+                f"once later that day the same way. "
+                + _blind_pooled(res.get("blind_pooled")) +
                 f"Whole grounded answer (shipped rule): p50 {lat['p50'] * 1000:.0f} ms, "
                 f"p95 {lat['p95'] * 1000:.0f} ms. Source: " + "; ".join(src) + "."]
     return "\n".join(out) + "\n"

@@ -27,6 +27,10 @@ decided on it). ``eval/ask/questions-i.jsonl`` (split ``test-i``): 80 more, writ
 once the same day as a plain reading (the first blind reading of Related entries).
 ``eval/ask/questions-j.jsonl`` (split ``test-j``): 80 more, written the same way, scored once the same day
 as a plain reading after the query-side models moved to ONNX Runtime.
+``eval/ask/questions-k.jsonl`` (split ``test-k``): 80 more, written the same way from a bank dump with no
+access to the repository, scored once as a plain reading of the shipped Ask (2026-12-05, twenty-third
+session). ``blind_pooled``: the blind sets (``BLIND``: each written without seeing any result and read once
+when first scored) pooled, the figures issue 11's Ask targets are read on.
 ``--reranker DIR --threshold T`` scores other reranker weights (e.g. an earlier model) with their own
 dev-chosen threshold, for comparison.
 """
@@ -50,7 +54,9 @@ QUESTIONS_G = ROOT / "eval" / "ask" / "questions-g.jsonl"
 QUESTIONS_H = ROOT / "eval" / "ask" / "questions-h.jsonl"
 QUESTIONS_I = ROOT / "eval" / "ask" / "questions-i.jsonl"
 QUESTIONS_J = ROOT / "eval" / "ask" / "questions-j.jsonl"
-HELD_OUT = ("test_b", "test_c", "test_d", "test_e", "test_f", "test_g", "test_h", "test_i", "test_j")
+QUESTIONS_K = ROOT / "eval" / "ask" / "questions-k.jsonl"
+HELD_OUT = ("test_b", "test_c", "test_d", "test_e", "test_f", "test_g", "test_h", "test_i", "test_j", "test_k")
+BLIND = ("test-e", "test-f", "test-g", "test-h", "test-i", "test-j", "test-k")
 OUT = ROOT / "eval" / "results" / "ask.json"
 
 
@@ -157,7 +163,7 @@ def read_sets() -> list[dict[str, Any]]:
     return (_read(QUESTIONS) + _read(QUESTIONS_B, "test-b") + _read(QUESTIONS_C, "test-c")
             + _read(QUESTIONS_D, "test-d") + _read(QUESTIONS_E, "test-e") + _read(QUESTIONS_F, "test-f")
             + _read(QUESTIONS_G, "test-g") + _read(QUESTIONS_H, "test-h") + _read(QUESTIONS_I, "test-i")
-            + _read(QUESTIONS_J, "test-j"))
+            + _read(QUESTIONS_J, "test-j") + _read(QUESTIONS_K, "test-k"))
 
 
 def retrieve_rows(svc: Any, rows: list[dict[str, Any]]) -> None:
@@ -207,6 +213,8 @@ def run_ask_eval(svc: Any, calibrate: bool = False, out: Path | None = None, thr
            for name, part in parts},
         **{f"{name}_without_lexical_rule": _score(part, dataclasses.replace(rule, lexical_below=0.0))
            for name, part in parts},
+        **({"blind_pooled": {**_score(blind, rule), "splits": sorted({r["split"] for r in blind})}}
+           if (blind := [r for r in rows if r.get("split") in BLIND]) else {}),
         "latency_s": {"p50": _pct(lat, 0.5), "p95": _pct(lat, 0.95), "note": "whole extractive answer, no LLM"},
         "per_question": [{"question": r["question"], "kind": r["kind"], "split": r.get("split"),
                           "expected": r["_expected"], "confidence": round(confidence(r["_hits"]), 3) if r["_hits"] else None,
