@@ -235,8 +235,11 @@ def cmd_grade_batch(args: argparse.Namespace) -> int:
 def cmd_ask(args: argparse.Namespace) -> int:
     from interviewer.concepts import answer_question
 
+    question = " ".join(args.question).strip()
+    if not question:  # `ask ""`: say so before loading any model, and fail like other usage errors
+        raise InterviewerError("give a QUESTION to ask, e.g. interviewer ask \"why scale attention by sqrt(d_k)?\"")
     svc = _services(args)
-    for chunk in answer_question(svc, " ".join(args.question), stream=True, llm=True if args.llm else None,
+    for chunk in answer_question(svc, question, stream=True, llm=True if args.llm else None,
                                  own_knowledge=args.own_knowledge):
         print(chunk, end="", flush=True)
     print()

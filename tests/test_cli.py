@@ -57,6 +57,8 @@ def test_errors_are_messages_with_exit_codes(svc, data_dir):
     assert r.returncode != 0 and "unknown topic" in r.stderr
     r = run_cli("interview", env={**env(data_dir), "INTERVIEWER_PROFILE": "nope"})
     assert r.returncode == 2 and "unknown profile" in r.stderr
+    r = run_cli("ask", "  ", env=env(data_dir))  # a blank question is a usage error, not an answer
+    assert r.returncode == 1 and "give a QUESTION" in r.stderr and not r.stdout
 
 
 def test_ask_cites_bank_ids_without_an_llm(svc, data_dir):

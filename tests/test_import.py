@@ -64,6 +64,21 @@ def test_bad_input_is_refused_with_a_clear_message_and_nothing_written(tmp_path,
     assert not (kn / "imported").exists() or not any((kn / "imported").iterdir())
 
 
+@pytest.mark.parametrize("content,msg", [
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "binary file, not JSON Lines"),
+    (b"", "the file is empty"),
+    (b'{"question": "q", "student_answer": "a", "reference_answer": "r"}\n{oops\n', "answers.jsonl:2"),
+])
+def test_grade_batch_input_errors_name_its_own_format(tmp_path, content, msg):
+    from interviewer.grading.batch import read_batch
+
+    f = tmp_path / "answers.jsonl"
+    f.write_bytes(content)
+    with pytest.raises(KnowledgeError) as e:
+        read_batch(f)
+    assert msg in str(e.value) and "Markdown" not in str(e.value)
+
+
 def test_cli_import_writes_under_the_data_dir_not_the_checkout(tmp_path):
     f = tmp_path / "mine.json"
     f.write_text(json.dumps([{"question": "What is a confusion matrix?", "answer": "Predicted vs actual counts."}]))

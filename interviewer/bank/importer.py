@@ -30,18 +30,19 @@ _Q_KEYS = ("question", "q", "prompt")
 _A_KEYS = ("answer", "reference_answer", "reference", "a")
 
 
-def read_import_text(path: Path) -> str:
-    """The file's text, or a clear error for missing, empty, huge, binary or non-UTF-8 files."""
+def read_import_text(path: Path, expected: str = "Markdown, CSV or JSON", limit: str = "import") -> str:
+    """The file's text, or a clear error for missing, empty, huge, binary or non-UTF-8 files
+    (``expected`` and ``limit`` name the caller's format and purpose in those errors)."""
     if not path.is_file():
         raise KnowledgeError(f"{path}: no such file")
     size = path.stat().st_size
     if size == 0:
         raise KnowledgeError(f"{path}: the file is empty")
     if size > MAX_BYTES:
-        raise KnowledgeError(f"{path}: {size} bytes is larger than the {MAX_BYTES // 2**20} MiB import limit")
+        raise KnowledgeError(f"{path}: {size} bytes is larger than the {MAX_BYTES // 2**20} MiB {limit} limit")
     raw = path.read_bytes()
     if b"\x00" in raw[:8192]:
-        raise KnowledgeError(f"{path}: this looks like a binary file, not Markdown, CSV or JSON")
+        raise KnowledgeError(f"{path}: this looks like a binary file, not {expected}")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:

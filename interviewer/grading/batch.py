@@ -18,7 +18,7 @@ def read_batch(path: Path) -> list[dict[str, Any]]:
     from interviewer.bank.importer import jsonl_objects, read_import_text
 
     rows = []
-    for n, row in jsonl_objects(path, read_import_text(path)):
+    for n, row in jsonl_objects(path, read_import_text(path, "JSON Lines (one answer object per line)", "grade-batch")):
         for key in ("question", "student_answer"):
             if not isinstance(row.get(key), str):
                 raise KnowledgeError(f"{path}:{n}: missing string field {key!r}")
