@@ -605,6 +605,24 @@ def test_a_non_english_answer_says_only_english_is_graded(svc, dropout):
     assert "keyword" not in " ".join(g.flags)
 
 
+@pytest.mark.parametrize("answer", [
+    "Dropout 在训练时随机将神经元置零，防止过拟合。",  # no Latin word at all: was gated as "too short"
+    "Дропаут случайно обнуляет нейроны во время обучения, чтобы избежать переобучения.",
+])
+def test_an_answer_in_another_script_says_only_english_is_graded(svc, dropout, answer):
+    g = svc.grader.grade_item(dropout, answer)
+    assert g.gate == "not English" and any("only English" in f for f in g.flags), (g.gate, g.flags)
+    assert "English" in g.feedback
+
+
+def test_greek_letters_and_a_foreign_word_are_not_another_language():
+    from interviewer.grading.grader import looks_non_english
+
+    assert not looks_non_english("softmax: σ(z)ᵢ = exp(zᵢ) / Σⱼ exp(zⱼ), and λ weighs the L2 penalty on θ")
+    assert not looks_non_english("Tokenizing 中文 text splits it into characters because it has no spaces.")
+    assert looks_non_english("注意力机制计算查询和键的点积")
+
+
 DROPOUT_STILL_ON = ("Dropout randomly zeroes units during training to stop co-adaptation and overfitting, and it is "
                     "also kept on at test time, dropping units at random when you make predictions.")
 

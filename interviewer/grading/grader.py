@@ -165,8 +165,20 @@ def split_spans(answer: str) -> list[Span]:
     return out
 
 
+def _other_script_share(text: str) -> tuple[int, float]:
+    """(letters, share of them in a script other than Latin or Greek): Chinese, Cyrillic, Arabic, … text.
+    Greek letters are formula variables (σ, λ, Σ), never counted as another language."""
+    letters = [c for c in text if c.isalpha()]
+    other = sum(1 for c in letters if ord(c) >= 0x250 and not 0x370 <= ord(c) <= 0x3FF and not 0x1D00 <= ord(c) <= 0x1DBF)
+    return len(letters), (other / len(letters) if letters else 0.0)
+
+
 def looks_non_english(text: str) -> bool:
-    """Mostly another language's function words (the claim checker and MiniLM are English models)."""
+    """Mostly another language's function words, or mostly another script (the claim checker and
+    MiniLM are English models). A Chinese answer has no Latin words at all; it was gated as "too short"."""
+    n_letters, other_share = _other_script_share(text)
+    if n_letters >= 4 and other_share > 0.5:
+        return True
     words = [w.lower() for w in _WORD.findall(text)]
     if len(words) < 6:
         return False
@@ -387,6 +399,10 @@ class Grader:
         flags = ["instructions addressed to the grader were ignored and earn no credit"] if injected else []
         gate: str | None
         if not content:
+            if not injected and looks_non_english(text):
+                return Grade(score=0.0, rubric_score=0.0, gate="not English", key_points=empty_kps,
+                             flags=["only English answers are graded: this answer looks like another language"],
+                             feedback="Only English answers are graded; please answer in English.", **base)
             gate = "instructions only" if injected else ("gibberish" if is_gibberish(text) else "too short")
             return Grade(score=0.0, rubric_score=0.0, gate=gate, flags=flags, key_points=empty_kps,
                          feedback="The answer contains no content about the question.", **base)
