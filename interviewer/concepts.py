@@ -412,6 +412,12 @@ def answer_question(svc: Any, question: str, stream: bool = True, llm: bool | No
     if not question:
         yield "Please ask a question."
         return
+    from interviewer.grading.grader import looks_non_english
+
+    if looks_non_english(question):  # the embedder and the reranker read English: a search would only mislead
+        yield ("Ask reads questions in English only (the search and its reranker are English models); this "
+               "question looks like another language. Please ask it in English.")
+        return
     keyword_only = False
     try:
         hits = retrieve_for_question(svc, question)
