@@ -42,6 +42,11 @@ RERANK_SECOND_GAP = 0.1
 #: (eval/README.md, "Ask lexical support")
 LEXICAL_BELOW = 0.3
 LEXICAL_MIN = 0.25
+#: an entry whose own question is this close to the user's leads the answer (MiniLM cosine of the two
+#: questions; chosen on the 952 read questions and the basic set's dev half, eval/README.md, "Ask: a
+#: question that matches an entry's own question"): short questions such as "how does attention work"
+#: are ones the reranker reads worst
+TITLE_MIN = 0.7
 _SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
 
 
@@ -58,17 +63,44 @@ class Coverage:
     #: ``lexical_min`` of the question's distinctive words (reranker rule only; 0 turns it off)
     lexical_below: float = 0.0
     lexical_min: float = 0.0
+    #: an entry whose own question is at least this close to the user's (MiniLM cosine of the two
+    #: questions) is the first hit, with confidence at least that cosine (0 turns it off; eval/README.md,
+    #: "Ask: a question that matches an entry's own question")
+    title_min: float = 0.0
 
 
 def coverage_rule(svc: Any) -> Coverage:
     if svc.reranker is not None:
         return Coverage("reranker", RERANK_MIN, RERANK_SECOND_GAP, lexical_below=LEXICAL_BELOW,
-                        lexical_min=LEXICAL_MIN)
+                        lexical_min=LEXICAL_MIN, title_min=TITLE_MIN)
     return Coverage("cosine", COVERAGE_MIN, SECOND_MIN_GAP)
 
 
-def retrieve_for_question(svc: Any, question: str, k: int = 3,
-                          keyword_only: bool = False) -> list[tuple[Any, float]]:
+def title_match(svc: Any, vector: Any) -> tuple[str, float] | None:
+    """The entry whose own question is nearest the user's, and the cosine of the two (the index's
+    question vectors; None when the index has none)."""
+    index = getattr(svc.retriever, "index", None)
+    if index is None:
+        return None
+    best = index.query(list(map(float, vector)), 1, {"part": "q"})
+    return (best[0][0], float(best[0][1])) if best else None
+
+
+def with_title(hits: list[tuple[Any, float]], title: tuple[Any, float, float] | None,
+               rule: Coverage) -> list[tuple[Any, float]]:
+    """``hits`` with the title match first when its question cosine reaches ``rule.title_min``:
+    ``title`` is (entry, cosine, the reranker's probability for it); its confidence is the larger of
+    the two, the other hits keep their order behind it, and the list keeps its length."""
+    if not rule.title_min or title is None or title[1] < rule.title_min:
+        return hits
+    item, cos, prob = title
+    rest = [(it, sc) for it, sc in hits if it.id != item.id]
+    return [(item, max(cos, prob))] + rest[:max(0, len(hits) - 1)]
+
+
+def retrieve_for_question(svc: Any, question: str, k: int = 3, keyword_only: bool = False,
+                          rule: Coverage | None = None,
+                          details: dict[str, Any] | None = None) -> list[tuple[Any, float]]:
     """The hybrid search's best ``k`` hits, in its order, each with its confidence: with the reranker
     (the default) its probability that the entry answers the question, else the hit's dense
     similarity to the question. The order is kept either way: re-sorting by the confidence cited the
@@ -87,8 +119,23 @@ def retrieve_for_question(svc: Any, question: str, k: int = 3,
     if not items:
         return []
     if reranker is not None:
+        title = None
+        if vec is not None and (rule is not None and rule.title_min or details is not None):
+            match = title_match(svc, vec)
+            if match is not None and match[0] in svc.bank.items:
+                t_item = svc.bank.items[match[0]]
+                if t_item not in items:
+                    items.append(t_item)
+                title = (t_item, match[1])
         probs = reranker.scores(question, [entry_text(it) for it in items])
-        return [(it, float(p)) for it, p in zip(items, probs, strict=True)]
+        scored = [(it, float(p)) for it, p in zip(items, probs, strict=True)]
+        hits_k = scored[:len(hits)]
+        full_title = None
+        if title is not None:
+            full_title = (title[0], title[1], next(p for it, p in scored if it.id == title[0].id))
+            if details is not None:
+                details["title"] = full_title
+        return with_title(hits_k, full_title, rule) if rule is not None else hits_k
     texts = [it.question + "\n" + " ".join(k.text for k in (it.rubric.key_points if it.rubric else []))
              for it in items]
     sims = svc.query_embedder.embed(texts) @ vec
@@ -419,13 +466,13 @@ def answer_question(svc: Any, question: str, stream: bool = True, llm: bool | No
                "question looks like another language. Please ask it in English.")
         return
     keyword_only = False
+    rule = rule or coverage_rule(svc)
     try:
-        hits = retrieve_for_question(svc, question)
+        hits = retrieve_for_question(svc, question, rule=rule)
     except BackendError as e:  # e.g. the Chroma server is down: keyword search still knows the bank
         keyword_only = True
         hits = retrieve_for_question(svc, question, keyword_only=True)
         yield f"*{KEYWORD_ONLY} ({e}).*\n\n"
-    rule = rule or coverage_rule(svc)
     relevant = confident(hits, rule)
     try:
         sides = side_entries(svc, question, keyword_only) if relevant else []

@@ -55,8 +55,10 @@ QUESTIONS_H = ROOT / "eval" / "ask" / "questions-h.jsonl"
 QUESTIONS_I = ROOT / "eval" / "ask" / "questions-i.jsonl"
 QUESTIONS_J = ROOT / "eval" / "ask" / "questions-j.jsonl"
 QUESTIONS_K = ROOT / "eval" / "ask" / "questions-k.jsonl"
-HELD_OUT = ("test_b", "test_c", "test_d", "test_e", "test_f", "test_g", "test_h", "test_i", "test_j", "test_k")
-BLIND = ("test-e", "test-f", "test-g", "test-h", "test-i", "test-j", "test-k")
+QUESTIONS_L = ROOT / "eval" / "ask" / "questions-l.jsonl"
+HELD_OUT = ("test_b", "test_c", "test_d", "test_e", "test_f", "test_g", "test_h", "test_i", "test_j", "test_k",
+            "test_l", "basic_dev", "basic_test")
+BLIND = ("test-e", "test-f", "test-g", "test-h", "test-i", "test-j", "test-k", "test-l")
 OUT = ROOT / "eval" / "results" / "ask.json"
 
 
@@ -65,11 +67,27 @@ def _pct(xs: list[float], q: float) -> float:
     return round(xs[min(len(xs) - 1, int(q * (len(xs) - 1) + 0.5))], 4) if xs else 0.0
 
 
+def hits_under(r: dict[str, Any], rule: Any) -> list[Any]:
+    """The hits ``ask`` reads for this question under ``rule``: the search's, with the title match
+    first when the rule takes it (``Coverage.title_min``)."""
+    from interviewer.concepts import with_title
+
+    return with_title(r["_hits"], r.get("_title"), rule)
+
+
+def support_under(r: dict[str, Any], rule: Any) -> float | None:
+    """``lexical_support`` of the first hit under ``rule`` (the title match's when it leads)."""
+    hits = hits_under(r, rule)
+    if not hits:
+        return None
+    return r["_support"] if hits[0][0].id == r["_hits"][0][0].id else r.get("_title_support")
+
+
 def refuses(r: dict[str, Any], rule: Any) -> bool:
     """What ``ask`` does with this question under ``rule``: refuse (True) or answer."""
     from interviewer.concepts import answerable
 
-    return not answerable(r["_hits"], r.get("_sides", []), rule, r.get("_support"))
+    return not answerable(hits_under(r, rule), r.get("_sides", []), rule, support_under(r, rule))
 
 
 def _score(rows: list[dict[str, Any]], rule: Any) -> dict[str, Any]:
@@ -99,7 +117,7 @@ def _score(rows: list[dict[str, Any]], rule: Any) -> dict[str, Any]:
         if not sel:
             continue
         answered = [(r, ref) for r, ref in sel if not ref]
-        cites = [confident(r["_hits"], rule) for r, _ in answered]  # the search's citations, in order
+        cites = [confident(hits_under(r, rule), rule) for r, _ in answered]  # the search's citations, in order
         first_ok = sum(1 for c, (r, _) in zip(cites, answered, strict=True) if c[0][0].id in r["_expected"])
         main = [{it.id for it, _ in c} for c in cites]
         any_ok = sum(1 for ids, (r, _) in zip(main, answered, strict=True) if ids & set(r["_expected"]))
@@ -113,7 +131,7 @@ def _score(rows: list[dict[str, Any]], rule: Any) -> dict[str, Any]:
         shown = [{it.id for it, _ in c} for c in with_sides]
         # the answer also lists the search's other close hits by id ("Related entries"), not as citations:
         # how often a right entry is on the screen at all, cited or listed
-        listed = [ids | {it.id for it, _ in related(r["_hits"], c, rule)}
+        listed = [ids | {it.id for it, _ in related(hits_under(r, rule), c, rule)}
                   for ids, c, (r, _) in zip(shown, with_sides, answered, strict=True)]
         out[kind]["right_item_cited_or_related"] = round(
             sum(1 for ids, (r, _) in zip(listed, answered, strict=True) if ids & set(r["_expected"])) / len(sel), 3)
@@ -158,12 +176,28 @@ def _read(path: Path, split: str | None = None) -> list[dict[str, Any]]:
     return rows
 
 
+QUESTIONS_BASIC = ROOT / "eval" / "ask" / "questions-basic.jsonl"
+
+
+def read_basic() -> list[dict[str, Any]]:
+    """The basic set (short questions a learner types first), each row split by the SHA-256 of its
+    text: even first byte ``basic-dev``, odd ``basic-test`` (eval/README.md, "Ask: a question that
+    matches an entry's own question")."""
+    import hashlib
+
+    rows = _read(QUESTIONS_BASIC)
+    for r in rows:
+        r["split"] = "basic-dev" if hashlib.sha256(r["question"].encode("utf-8")).digest()[0] % 2 == 0 else "basic-test"
+    return rows
+
+
 def read_sets() -> list[dict[str, Any]]:
     """Every question set ``eval ask`` scores, each row with its split."""
     return (_read(QUESTIONS) + _read(QUESTIONS_B, "test-b") + _read(QUESTIONS_C, "test-c")
             + _read(QUESTIONS_D, "test-d") + _read(QUESTIONS_E, "test-e") + _read(QUESTIONS_F, "test-f")
             + _read(QUESTIONS_G, "test-g") + _read(QUESTIONS_H, "test-h") + _read(QUESTIONS_I, "test-i")
-            + _read(QUESTIONS_J, "test-j") + _read(QUESTIONS_K, "test-k"))
+            + _read(QUESTIONS_J, "test-j") + _read(QUESTIONS_K, "test-k") + _read(QUESTIONS_L, "test-l")
+            + read_basic())
 
 
 def retrieve_rows(svc: Any, rows: list[dict[str, Any]]) -> None:
@@ -173,9 +207,13 @@ def retrieve_rows(svc: Any, rows: list[dict[str, Any]]) -> None:
 
     for r in rows:
         r["_expected"] = [svc.bank.resolve(e) for e in r.get("expected", [])]
-        r["_hits"] = retrieve_for_question(svc, r["question"])
+        details: dict[str, Any] = {}
+        r["_hits"] = retrieve_for_question(svc, r["question"], details=details)  # without the title rule
+        r["_title"] = details.get("title")  # (entry, question cosine, reranker probability): rules apply it
         r["_sides"] = side_entries(svc, r["question"])
         r["_support"] = lexical_support(r["question"], r["_hits"][0][0].id, svc.bank) if r["_hits"] else None
+        r["_title_support"] = (lexical_support(r["question"], r["_title"][0].id, svc.bank)
+                               if r["_title"] is not None else None)
 
 
 def run_ask_eval(svc: Any, calibrate: bool = False, out: Path | None = None, threshold: float | None = None,
@@ -213,12 +251,16 @@ def run_ask_eval(svc: Any, calibrate: bool = False, out: Path | None = None, thr
            for name, part in parts},
         **{f"{name}_without_lexical_rule": _score(part, dataclasses.replace(rule, lexical_below=0.0))
            for name, part in parts},
+        **{f"{name}_without_title_rule": _score(part, dataclasses.replace(rule, title_min=0.0))
+           for name, part in parts},
         **({"blind_pooled": {**_score(blind, rule), "splits": sorted({r["split"] for r in blind})}}
            if (blind := [r for r in rows if r.get("split") in BLIND]) else {}),
         "latency_s": {"p50": _pct(lat, 0.5), "p95": _pct(lat, 0.95), "note": "whole extractive answer, no LLM"},
         "per_question": [{"question": r["question"], "kind": r["kind"], "split": r.get("split"),
-                          "expected": r["_expected"], "confidence": round(confidence(r["_hits"]), 3) if r["_hits"] else None,
-                          "top": [it.id for it, _ in r["_hits"][:3]],
+                          "expected": r["_expected"],
+                          "confidence": round(confidence(hits_under(r, rule)), 3) if r["_hits"] else None,
+                          "top": [it.id for it, _ in hits_under(r, rule)[:3]],
+                          "title_match": [r["_title"][0].id, round(r["_title"][1], 3)] if r.get("_title") else None,
                           "sides": {side: [hit[0].id, round(hit[1], 3)] if hit else None for side, hit in r["_sides"]},
                           "lexical_support": round(r["_support"], 3) if r["_support"] is not None else None,
                           "refused": refuses(r, rule)} for r in rows],
