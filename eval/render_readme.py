@@ -282,12 +282,17 @@ def block_ask() -> str:
                        ("test-h (blind, a plain reading, 2026-12-05)", "test_h"),
                        ("test-i (blind, a plain reading, 2026-12-05)", "test_i"),
                        ("test-j (blind, a plain reading after the ONNX change, 2026-12-05)", "test_j"),
-                       ("test-k (blind, a plain reading, 2026-12-05)", "test_k")):
+                       ("test-k (blind, a plain reading, 2026-12-05)", "test_k"),
+                       ("test-l (blind, read once after the title rule was chosen)", "test_l"),
+                       ("basic-dev (short questions; chose the title rule)", "basic_dev"),
+                       ("basic-test (short questions, blind, read once)", "basic_test")):
         rows = [(r[key], label, r) for r, label, _ in runs if key in r]
         if f"{key}_without_comparison_rule" in res:
             rows.insert(1, (res[f"{key}_without_comparison_rule"], "shipped, without the comparison rule", res))
         if f"{key}_without_lexical_rule" in res:
             rows.insert(1, (res[f"{key}_without_lexical_rule"], "shipped, without the lexical-support rule", res))
+        if f"{key}_without_title_rule" in res and res[f"{key}_without_title_rule"] != res.get(key):
+            rows.insert(1, (res[f"{key}_without_title_rule"], "shipped, without the title rule", res))
         if decision is not None:  # the threshold the shipped one replaced, same code otherwise
             before = decision["after_exact_search"]
             m = before["test_f_at_previous"] if key == "test_f" else before["other_splits_at_previous"].get(key)
@@ -328,7 +333,12 @@ def block_ask() -> str:
                 f"nothing was chosen on it. test-i, 80 more written the same way, was scored once later that day "
                 f"the same way, the first blind reading of the related entries (\"right item cited or listed\"), "
                 f"test-j, 80 more, once after the query-side models moved to ONNX Runtime, and test-k, 80 more, "
-                f"once later that day the same way. "
+                f"once later that day the same way. The title rule (an entry whose own question is within cosine "
+                f"{res.get('title_min')} of the user's leads the answer) was chosen on the read sets and basic-dev, "
+                f"the half of 120 short questions a learner types first (eval/README.md, \"Ask: a question that "
+                f"matches an entry's own question\"; `python eval/ask_title_sweep.py`, "
+                f"`eval/results/ask-title-sweep.json`), then test-l (80, blind) and basic-test were read once; "
+                f"a \"without the title rule\" row is shown where the rule changes a number. "
                 + _blind_pooled(res.get("blind_pooled")) +
                 f"Whole grounded answer (shipped rule): p50 {lat['p50'] * 1000:.0f} ms, "
                 f"p95 {lat['p95'] * 1000:.0f} ms. Source: " + "; ".join(src) + "."]

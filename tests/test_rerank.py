@@ -114,12 +114,16 @@ def test_ask_eval_scores_each_held_out_set_apart_with_a_given_threshold(svc, tmp
     monkeypatch.setattr(ask, "QUESTIONS_L", tmp_path / "none.jsonl")
     monkeypatch.setattr(ask, "QUESTIONS_BASIC", tmp_path / "none.jsonl")
     # the comparison split at the shipped threshold: the comparison rule refuses what the bank has no
-    # entry on, and the side citations show both expected entries (the hybrid search's own hits, one)
+    # entry on, and the side citations show both expected entries. The search's own citations hold one
+    # of them without the title rule (prefix tuning, second within the gap); with it, the first hit
+    # ("In what sense does LoRA act as a regularizer …", question cosine 0.72) carries that cosine as its
+    # confidence and the second no longer falls within the gap: the sides still cite both
     ask.run_ask_eval(svc, out=tmp_path / "c.json")
     res = json.loads((tmp_path / "c.json").read_text())
     assert res["test_c"]["refusal_recall"] == 1.0 and res["test_c_without_comparison_rule"]["refusal_recall"] == 0.0
     assert res["test_c"]["covered"]["expected_items_cited"] == 1.0
-    assert res["test_c"]["covered"]["expected_items_cited_without_sides"] == 0.5
+    assert res["test_c_without_title_rule"]["covered"]["expected_items_cited_without_sides"] == 0.5
+    assert res["test_c"]["covered"]["expected_items_cited_without_sides"] == 0.0
     assert res["test_c_without_lexical_rule"]["n"] == 2 and res["lexical_below"] > 0  # every split, both ways
     out = tmp_path / "ask.json"
     ask.run_ask_eval(svc, out=out, threshold=0.999)
@@ -175,3 +179,34 @@ def test_the_onnx_graph_scores_as_torch_in_fp32_and_ask_loads_no_torch(svc, tmp_
                                          timeout=120)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "[004-048]" in r.stdout and loaded == [], (r.stdout[-1500:], r.stderr[-1500:])
+
+
+def test_an_entry_whose_question_is_the_users_leads_a_short_question(svc):
+    """"how does attention work": the reranker gives "Explain the Attention mechanism." 0.06 and the
+    search leads with flash attention; the title rule puts the entry whose own question matches first."""
+    import dataclasses
+
+    from interviewer.concepts import answer_question, coverage_rule
+
+    rule = coverage_rule(svc)
+    assert rule.title_min > 0
+    shipped = "".join(answer_question(svc, "how does attention work", llm=False))
+    without = "".join(answer_question(svc, "how does attention work", llm=False,
+                                      rule=dataclasses.replace(rule, title_min=0.0)))
+    assert shipped.split("Sources:")[1].lstrip().startswith("[002-026]"), shipped[-400:]
+    assert not without.split("Sources:")[1].lstrip().startswith("[002-026]")
+
+
+def test_the_title_match_goes_first_and_keeps_the_list_length():
+    from types import SimpleNamespace
+
+    from interviewer.concepts import Coverage, with_title
+
+    a, b, c, t = (SimpleNamespace(id=x) for x in "abct")
+    hits = [(a, 0.9), (b, 0.2), (c, 0.1)]
+    rule = Coverage("reranker", 0.124, 0.1, title_min=0.7)
+    assert with_title(hits, (t, 0.69, 0.05), rule) == hits  # below the threshold: unchanged
+    assert with_title(hits, (t, 0.8, 0.05), rule) == [(t, 0.8), (a, 0.9), (b, 0.2)]
+    assert with_title(hits, (b, 0.75, 0.2), rule) == [(b, 0.75), (a, 0.9), (c, 0.1)]  # moved, not repeated
+    assert with_title(hits, (t, 0.8, 0.95), rule)[0] == (t, 0.95)  # the larger of cosine and probability
+    assert with_title(hits, (t, 0.99, 0.5), Coverage("reranker", 0.124, 0.1)) == hits  # rule off

@@ -243,7 +243,7 @@ def run_ask_eval(svc: Any, calibrate: bool = False, out: Path | None = None, thr
     chosen = best_threshold(dev, rule)
     res: dict[str, Any] = {
         "method": rule.method, "threshold_in_use": rule.minimum, "second_gap": rule.second_gap,
-        "lexical_below": rule.lexical_below, "lexical_min": rule.lexical_min,
+        "lexical_below": rule.lexical_below, "lexical_min": rule.lexical_min, "title_min": rule.title_min,
         "threshold_best_on_dev": chosen,
         "dev": _score(dev, rule), "test": _score(test, rule), "all": _score(dev + test, rule),
         **{name: _score(part, rule) for name, part in held if part},
