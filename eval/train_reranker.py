@@ -145,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--with-adjacent", action=argparse.BooleanOptionalAction, default=True,
                     help="also read ask/train/questions3-*.jsonl (ML-adjacent questions the bank does not answer, "
                          "and homonyms, against their nearest entries) and guard against both evaluation sets")
+    ap.add_argument("--with-short", action=argparse.BooleanOptionalAction, default=False,
+                    help="also read ask/train/questions4-*.jsonl (two short questions per entry that it answers, "
+                         "and short questions no entry answers) and guard against every Ask evaluation set")
     ap.add_argument("--other-negatives", type=int, default=1,
                     help="other entries near an answered question, used as negatives for it")
     args = ap.parse_args(argv)
@@ -170,11 +173,15 @@ def main(argv: list[str] | None = None) -> int:
     # the training questions near an evaluation question are dropped; with --with-adjacent the second
     # held-out set (questions-b.jsonl, written after the first two candidates) is guarded too
     eval_files = ("questions.jsonl", "questions-b.jsonl") if args.with_adjacent else ("questions.jsonl",)
+    if args.with_short:  # every evaluation set written since, the blind ones included
+        eval_files = tuple(sorted(f.name for f in (ROOT / "eval" / "ask").glob("questions*.jsonl")))
     eval_qs = [json.loads(x)["question"] for f in eval_files for x in (ROOT / "eval" / "ask" / f)
                .read_text(encoding="utf-8").splitlines() if x.strip()]
     patterns = ("questions-*.jsonl", "questions2-*.jsonl") if args.with_symptoms else ("questions-*.jsonl",)
     if args.with_adjacent:
         patterns += ("questions3-*.jsonl",)
+    if args.with_short:
+        patterns += ("questions4-*.jsonl",)
     pairs, counts = build_pairs(bank, embedder, read_questions(TRAIN_DIR, patterns), eval_qs, args.seed,
                                 args.other_negatives)
     train = [p for p in pairs if not held_out(p["group"])]
