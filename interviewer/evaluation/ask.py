@@ -56,9 +56,11 @@ QUESTIONS_I = ROOT / "eval" / "ask" / "questions-i.jsonl"
 QUESTIONS_J = ROOT / "eval" / "ask" / "questions-j.jsonl"
 QUESTIONS_K = ROOT / "eval" / "ask" / "questions-k.jsonl"
 QUESTIONS_L = ROOT / "eval" / "ask" / "questions-l.jsonl"
+QUESTIONS_M = ROOT / "eval" / "ask" / "questions-m.jsonl"
+QUESTIONS_BASIC2 = ROOT / "eval" / "ask" / "questions-basic2.jsonl"
 HELD_OUT = ("test_b", "test_c", "test_d", "test_e", "test_f", "test_g", "test_h", "test_i", "test_j", "test_k",
-            "test_l", "basic_dev", "basic_test")
-BLIND = ("test-e", "test-f", "test-g", "test-h", "test-i", "test-j", "test-k", "test-l")
+            "test_l", "basic_dev", "basic_test", "test_m", "basic2")
+BLIND = ("test-e", "test-f", "test-g", "test-h", "test-i", "test-j", "test-k", "test-l", "test-m")
 OUT = ROOT / "eval" / "results" / "ask.json"
 
 
@@ -197,7 +199,7 @@ def read_sets() -> list[dict[str, Any]]:
             + _read(QUESTIONS_D, "test-d") + _read(QUESTIONS_E, "test-e") + _read(QUESTIONS_F, "test-f")
             + _read(QUESTIONS_G, "test-g") + _read(QUESTIONS_H, "test-h") + _read(QUESTIONS_I, "test-i")
             + _read(QUESTIONS_J, "test-j") + _read(QUESTIONS_K, "test-k") + _read(QUESTIONS_L, "test-l")
-            + read_basic())
+            + read_basic() + _read(QUESTIONS_M, "test-m") + _read(QUESTIONS_BASIC2, "basic2"))
 
 
 def retrieve_rows(svc: Any, rows: list[dict[str, Any]]) -> None:
