@@ -106,7 +106,10 @@ def retrieve_for_question(svc: Any, question: str, k: int = 3, keyword_only: boo
     similarity to the question. The order is kept either way: re-sorting by the confidence cited the
     right item first less often on the dev questions (eval/README.md, "Ask" and "Ask reranker").
     ``keyword_only``: BM25 hits, for when the vector store is unreachable (the confidences are
-    computed here, so the same rule applies)."""
+    computed here, so the same rule applies). ``rule``: apply its title rule (``with_title``: the entry
+    whose own question is nearest the user's leads when close enough); without it the search's hits
+    are returned as they are. ``details``: filled with ``title`` = (entry, question cosine, reranker
+    probability), so an evaluation can apply title rules of its own to the same hits."""
     from interviewer.retrieval.rerank import entry_text
 
     reranker = svc.reranker
@@ -124,7 +127,7 @@ def retrieve_for_question(svc: Any, question: str, k: int = 3, keyword_only: boo
             match = title_match(svc, vec)
             if match is not None and match[0] in svc.bank.items:
                 t_item = svc.bank.items[match[0]]
-                if t_item not in items:
+                if all(it.id != t_item.id for it in items):  # scored with the hits, in one batch
                     items.append(t_item)
                 title = (t_item, match[1])
         probs = reranker.scores(question, [entry_text(it) for it in items])
