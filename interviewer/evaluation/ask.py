@@ -29,8 +29,14 @@ once the same day as a plain reading (the first blind reading of Related entries
 as a plain reading after the query-side models moved to ONNX Runtime.
 ``eval/ask/questions-k.jsonl`` (split ``test-k``): 80 more, written the same way from a bank dump with no
 access to the repository, scored once as a plain reading of the shipped Ask (2026-12-05, twenty-third
-session). ``blind_pooled``: the blind sets (``BLIND``: each written without seeing any result and read once
-when first scored) pooled, the figures issue 11's Ask targets are read on.
+session). ``eval/ask/questions-basic.jsonl`` (splits ``basic-dev`` / ``basic-test`` by a hash of the text):
+120 short questions a learner types first; basic-dev chose the title rule (``Coverage.title_min``),
+basic-test and ``eval/ask/questions-l.jsonl`` (``test-l``, 80) were read once after it;
+``eval/ask/questions-m.jsonl`` (``test-m``, 80) and ``eval/ask/questions-basic2.jsonl`` (``basic2``, 120
+short) were read once for a reranker trained with short questions (withdrawn). Every split is also
+scored without the title rule (``*_without_title_rule``). ``blind_pooled``: the blind sets (``BLIND``: each
+written without seeing any result and read once when first scored) pooled, the figures issue 11's Ask
+targets are read on.
 ``--reranker DIR --threshold T`` scores other reranker weights (e.g. an earlier model) with their own
 dev-chosen threshold, for comparison.
 """
@@ -264,7 +270,8 @@ def run_ask_eval(svc: Any, calibrate: bool = False, out: Path | None = None, thr
                           "top": [it.id for it, _ in hits_under(r, rule)[:3]],
                           "title_match": [r["_title"][0].id, round(r["_title"][1], 3)] if r.get("_title") else None,
                           "sides": {side: [hit[0].id, round(hit[1], 3)] if hit else None for side, hit in r["_sides"]},
-                          "lexical_support": round(r["_support"], 3) if r["_support"] is not None else None,
+                          "lexical_support": (round(sup, 3) if (sup := support_under(r, rule)) is not None
+                                              else None),
                           "refused": refuses(r, rule)} for r in rows],
         "meta": {"git_sha": _git_sha(), "command": command, "questions": len(rows),
                  "embedding_model": svc.embedder.model_id,
@@ -275,7 +282,9 @@ def run_ask_eval(svc: Any, calibrate: bool = False, out: Path | None = None, thr
                          "read before; the smallest with refusal recall >= 0.9 and covered citation >= 0.9) and "
                          "adopted on the blind test-f (eval/README.md, 'Ask threshold re-chosen'); the lexical-support "
                          "rule was chosen on the 552 questions of dev … test-f and adopted on the blind test-g "
-                         "(eval/README.md, 'Ask lexical support'); the *_without_* rows change the decision only: "
+                         "(eval/README.md, 'Ask lexical support'); the title rule was chosen on those read by 2026-12-05 "
+                         "and basic-dev and read once on basic-test and test-l (eval/README.md, 'Ask: a question "
+                         "that matches an entry's own question'); the *_without_* rows change the decision only: "
                          "their text-based counts (notes) read the shipped answer's text; "
                          "threshold_best_on_dev is the dev-only balanced-accuracy choice, for reference"},
     }
