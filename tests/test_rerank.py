@@ -212,3 +212,12 @@ def test_the_title_match_goes_first_and_keeps_the_list_length():
     assert with_title(hits, (b, 0.75, 0.2), rule) == [(b, 0.75), (a, 0.9), (c, 0.1)]  # moved, not repeated
     assert with_title(hits, (t, 0.8, 0.95), rule)[0] == (t, 0.95)  # the larger of cosine and probability
     assert with_title(hits, (t, 0.99, 0.5), Coverage("reranker", 0.124, 0.1)) == hits  # rule off
+
+
+def test_a_question_in_another_language_is_told_so_not_refused_as_uncovered(svc):
+    from interviewer.concepts import answer_question
+
+    for q in ("注意力机制是如何工作的？", "¿Qué es el mecanismo de atención en los transformers y para qué sirve?"):
+        text = "".join(answer_question(svc, q, llm=False))
+        assert text.startswith("Ask reads questions in English only") and "does not cover" not in text, text
+    assert "English only" not in "".join(answer_question(svc, "how does attention work", llm=False))
