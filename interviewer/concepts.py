@@ -122,23 +122,22 @@ def retrieve_for_question(svc: Any, question: str, k: int = 3, keyword_only: boo
     if not items:
         return []
     if reranker is not None:
-        title = None
+        match = None
         if vec is not None and (rule is not None and rule.title_min or details is not None):
             match = title_match(svc, vec)
-            if match is not None and match[0] in svc.bank.items:
-                t_item = svc.bank.items[match[0]]
-                if all(it.id != t_item.id for it in items):  # scored with the hits, in one batch
-                    items.append(t_item)
-                title = (t_item, match[1])
+            if match is not None and match[0] not in svc.bank.items:
+                match = None
+            if match is not None and all(it.id != match[0] for it in items):  # scored with the hits, in one batch
+                items.append(svc.bank.items[match[0]])
         probs = reranker.scores(question, [entry_text(it) for it in items])
         scored = [(it, float(p)) for it, p in zip(items, probs, strict=True)]
-        hits_k = scored[:len(hits)]
-        full_title = None
-        if title is not None:
-            full_title = (title[0], title[1], next(p for it, p in scored if it.id == title[0].id))
+        title = None
+        if match is not None:
+            title = next((it, match[1], p) for it, p in scored if it.id == match[0])
             if details is not None:
-                details["title"] = full_title
-        return with_title(hits_k, full_title, rule) if rule is not None else hits_k
+                details["title"] = title
+        hits_k = scored[:len(hits)]
+        return with_title(hits_k, title, rule) if rule is not None else hits_k
     texts = [it.question + "\n" + " ".join(k.text for k in (it.rubric.key_points if it.rubric else []))
              for it in items]
     sims = svc.query_embedder.embed(texts) @ vec

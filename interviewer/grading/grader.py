@@ -165,6 +165,10 @@ def split_spans(answer: str) -> list[Span]:
     return out
 
 
+NOT_ENGLISH_FLAG = "only English answers are graded: this answer looks like another language"
+NOT_ENGLISH_FEEDBACK = "Only English answers are graded; please answer in English."
+
+
 def _other_script_share(text: str) -> tuple[int, float]:
     """(letters, share of them in a script other than Latin or Greek): Chinese, Cyrillic, Arabic, … text.
     Greek letters are formula variables (σ, λ, Σ), never counted as another language."""
@@ -401,8 +405,7 @@ class Grader:
         if not content:
             if not injected and looks_non_english(text):
                 return Grade(score=0.0, rubric_score=0.0, gate="not English", key_points=empty_kps,
-                             flags=["only English answers are graded: this answer looks like another language"],
-                             feedback="Only English answers are graded; please answer in English.", **base)
+                             flags=[NOT_ENGLISH_FLAG], feedback=NOT_ENGLISH_FEEDBACK, **base)
             gate = "instructions only" if injected else ("gibberish" if is_gibberish(text) else "too short")
             return Grade(score=0.0, rubric_score=0.0, gate=gate, flags=flags, key_points=empty_kps,
                          feedback="The answer contains no content about the question.", **base)
@@ -507,7 +510,7 @@ class Grader:
 
         non_english = looks_non_english(content_text)
         if non_english:
-            flags.append("only English answers are graded: this answer looks like another language")
+            flags.append(NOT_ENGLISH_FLAG)
         # not readable text is gated whatever the checker says (formulas and code never count as gibberish)
         if not looks_like_math_or_code(content_text) and (is_gibberish(content_text) or is_word_salad(content_text)):
             return Grade(score=0.0, rubric_score=0.0, gate="gibberish", flags=flags, key_points=results,
@@ -516,7 +519,7 @@ class Grader:
         if evidence < pol.no_evidence:
             gate = None
             if non_english:
-                gate, fb = "not English", "Only English answers are graded; please answer in English."
+                gate, fb = "not English", NOT_ENGLISH_FEEDBACK
             else:
                 topic_vecs = np.stack([vec[question], vec[rubric.model_answer], *K])
                 relevance = float((S @ topic_vecs.T).max())
