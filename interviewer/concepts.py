@@ -316,17 +316,29 @@ def unnamed_side(side: str, bank: Any) -> bool:
     return bool(words) and not any(w in vocab for w in words)
 
 
-def side_entries(svc: Any, question: str, keyword_only: bool = False) -> list[tuple[str, tuple[Any, float] | None]]:
-    """Each compared side of the question with the bank's entry on it: the best of three hits for
-    "What is <side>?" by confidence (None when nothing was found, or when the bank never uses any
-    word of the side: "What is merge?" finds BPE's merges, but "git rebase" has no entry)."""
+def side_entries(svc: Any, question: str, keyword_only: bool = False,
+                 rule: Coverage | None = None) -> list[tuple[str, tuple[Any, float] | None]]:
+    """Each compared side of the question with the bank's entry on it: of the three hits for "What is
+    <side>?" that reach the side floor, the one whose own question is nearest that query ("What is LoRA
+    (Low-Rank Adaptation)?" rather than "In what sense does LoRA act as a regularizer …"), else the best
+    hit by confidence (None when nothing was found, or when the bank never uses any word of the side:
+    "What is merge?" finds BPE's merges, but "git rebase" has no entry). eval/README.md, "Ask reranker
+    trained with short questions, second try"."""
+    rule = rule or coverage_rule(svc)
     out: list[tuple[str, tuple[Any, float] | None]] = []
     for side in comparison_sides(question):
         if unnamed_side(side, svc.bank):
             out.append((side, None))
             continue
-        hits = retrieve_for_question(svc, f"What is {side}?", k=3, keyword_only=keyword_only)
-        out.append((side, max(hits, key=lambda h: h[1]) if hits else None))
+        query = f"What is {side}?"
+        hits = retrieve_for_question(svc, query, k=3, keyword_only=keyword_only)
+        sure = [h for h in hits if h[1] >= side_floor(rule)]
+        if len(sure) > 1:
+            vecs = svc.query_embedder.embed([query] + [it.question for it, _ in sure])
+            near = vecs[1:] @ vecs[0]
+            out.append((side, sure[int(near.argmax())]))
+        else:
+            out.append((side, max(hits, key=lambda h: h[1]) if hits else None))
     return out
 
 
@@ -477,7 +489,7 @@ def answer_question(svc: Any, question: str, stream: bool = True, llm: bool | No
         yield f"*{KEYWORD_ONLY} ({e}).*\n\n"
     relevant = confident(hits, rule)
     try:
-        sides = side_entries(svc, question, keyword_only) if relevant else []
+        sides = side_entries(svc, question, keyword_only, rule) if relevant else []
     except BackendError:  # the store went away after the first search: answer without the sides
         sides = []
     support = lexical_support(question, hits[0][0].id, svc.bank) if hits else None

@@ -33,7 +33,9 @@ session). ``eval/ask/questions-basic.jsonl`` (splits ``basic-dev`` / ``basic-tes
 120 short questions a learner types first; basic-dev chose the title rule (``Coverage.title_min``),
 basic-test and ``eval/ask/questions-l.jsonl`` (``test-l``, 80) were read once after it;
 ``eval/ask/questions-m.jsonl`` (``test-m``, 80) and ``eval/ask/questions-basic2.jsonl`` (``basic2``, 120
-short) were read once for a reranker trained with short questions (withdrawn). Every split is also
+short) were read once for a reranker trained with short questions (withdrawn);
+``eval/ask/questions-n.jsonl`` (``test-n``, 80) and ``eval/ask/questions-basic3.jsonl`` (``basic3``, 120
+short) were read once for its second try (2026-12-05, twenty-fourth session). Every split is also
 scored without the title rule (``*_without_title_rule``). ``blind_pooled``: the blind sets (``BLIND``: each
 written without seeing any result and read once when first scored) pooled, the figures issue 11's Ask
 targets are read on.
@@ -64,9 +66,11 @@ QUESTIONS_K = ROOT / "eval" / "ask" / "questions-k.jsonl"
 QUESTIONS_L = ROOT / "eval" / "ask" / "questions-l.jsonl"
 QUESTIONS_M = ROOT / "eval" / "ask" / "questions-m.jsonl"
 QUESTIONS_BASIC2 = ROOT / "eval" / "ask" / "questions-basic2.jsonl"
+QUESTIONS_N = ROOT / "eval" / "ask" / "questions-n.jsonl"
+QUESTIONS_BASIC3 = ROOT / "eval" / "ask" / "questions-basic3.jsonl"
 HELD_OUT = ("test_b", "test_c", "test_d", "test_e", "test_f", "test_g", "test_h", "test_i", "test_j", "test_k",
-            "test_l", "basic_dev", "basic_test", "test_m", "basic2")
-BLIND = ("test-e", "test-f", "test-g", "test-h", "test-i", "test-j", "test-k", "test-l", "test-m")
+            "test_l", "basic_dev", "basic_test", "test_m", "basic2", "test_n", "basic3")
+BLIND = ("test-e", "test-f", "test-g", "test-h", "test-i", "test-j", "test-k", "test-l", "test-m", "test-n")
 OUT = ROOT / "eval" / "results" / "ask.json"
 
 
@@ -205,7 +209,8 @@ def read_sets() -> list[dict[str, Any]]:
             + _read(QUESTIONS_D, "test-d") + _read(QUESTIONS_E, "test-e") + _read(QUESTIONS_F, "test-f")
             + _read(QUESTIONS_G, "test-g") + _read(QUESTIONS_H, "test-h") + _read(QUESTIONS_I, "test-i")
             + _read(QUESTIONS_J, "test-j") + _read(QUESTIONS_K, "test-k") + _read(QUESTIONS_L, "test-l")
-            + read_basic() + _read(QUESTIONS_M, "test-m") + _read(QUESTIONS_BASIC2, "basic2"))
+            + read_basic() + _read(QUESTIONS_M, "test-m") + _read(QUESTIONS_BASIC2, "basic2")
+            + _read(QUESTIONS_N, "test-n") + _read(QUESTIONS_BASIC3, "basic3"))
 
 
 def retrieve_rows(svc: Any, rows: list[dict[str, Any]]) -> None:
