@@ -288,7 +288,8 @@ def block_ask() -> str:
                        ("basic-dev (short questions; chose the title rule)", "basic_dev"),
                        ("basic-test (short questions, blind, read once)", "basic_test"),
                        ("test-m (blind, read once after the short-question reranker was chosen)", "test_m"),
-                       ("basic-2 (short questions, blind, read once)", "basic2")):
+                       ("basic-2 (short questions, blind, read once)", "basic2"),
+                       ("test-n (blind, a plain reading, 2026-12-05)", "test_n")):
         rows = [(r[key], label, r) for r, label, _ in runs if key in r]
         if f"{key}_without_comparison_rule" in res:
             rows.insert(1, (res[f"{key}_without_comparison_rule"], "shipped, without the comparison rule", res))
@@ -345,7 +346,10 @@ def block_ask() -> str:
                 f"retrained with short questions was adopted on the 1,152 questions read by then, and test-m (80) "
                 f"and basic-2 (120 short), written blind for that decision, were read once with both rerankers; "
                 f"it was then withdrawn because it broke Ask behaviours the test suite requires (its rows: "
-                f"eval/README.md, \"Ask reranker trained with short questions\"). "
+                f"eval/README.md, \"Ask reranker trained with short questions\"). Its second try (a compared "
+                f"side's entry is the hit whose own question is nearest \"What is <side>?\" — kept; the reranker "
+                f"retrained — rejected on dev: results/ask-reranker-short2-decision.json) had test-n (80) written "
+                f"blind for it, which became a plain reading of the shipped Ask. "
                 + _blind_pooled(res.get("blind_pooled")) +
                 f"Whole grounded answer (shipped rule): p50 {lat['p50'] * 1000:.0f} ms, "
                 f"p95 {lat['p95'] * 1000:.0f} ms. Source: " + "; ".join(src) + "."]

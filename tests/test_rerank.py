@@ -116,7 +116,6 @@ def test_ask_eval_scores_each_held_out_set_apart_with_a_given_threshold(svc, tmp
     monkeypatch.setattr(ask, "QUESTIONS_M", tmp_path / "none.jsonl")
     monkeypatch.setattr(ask, "QUESTIONS_BASIC2", tmp_path / "none.jsonl")
     monkeypatch.setattr(ask, "QUESTIONS_N", tmp_path / "none.jsonl")
-    monkeypatch.setattr(ask, "QUESTIONS_BASIC3", tmp_path / "none.jsonl")
     # the comparison split at the shipped threshold: the comparison rule refuses what the bank has no
     # entry on, and the side citations show both expected entries. The search's own citations hold one
     # of them without the title rule (prefix tuning, second within the gap); with it, the first hit
