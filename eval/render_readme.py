@@ -265,6 +265,11 @@ def block_ask() -> str:
            "without comparison sides | citations that are expected entries (covered): as shown / without sides |",
            "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     runs = [(res, "shipped", "`interviewer eval ask` → `eval/results/ask.json`")]
+    one = _load("ask-one-reranker.json")
+    if one is not None:
+        runs.append((one, "one reranker for every question, `ask.short_reranker = false`",
+                     "`INTERVIEWER_ASK__SHORT_RERANKER=false interviewer eval ask --out eval/results/ask-one-reranker.json` "
+                     "→ `eval/results/ask-one-reranker.json`"))
     for n, label in (("v1", "first reranker"), ("v2", "second reranker"),
                      ("short", "a reranker trained with short questions, withdrawn")):
         earlier = _load(f"ask-reranker-{n}.json")
@@ -289,7 +294,8 @@ def block_ask() -> str:
                        ("basic-test (short questions, blind, read once)", "basic_test"),
                        ("test-m (blind, read once after the short-question reranker was chosen)", "test_m"),
                        ("basic-2 (short questions, blind, read once)", "basic2"),
-                       ("test-n (blind, a plain reading, 2026-12-05)", "test_n")):
+                       ("test-n (blind, a plain reading, 2026-12-05)", "test_n"),
+                       ("basic-3 (short questions, blind, read once for the short-question router)", "basic3")):
         rows = [(r[key], label, r) for r, label, _ in runs if key in r]
         if f"{key}_without_comparison_rule" in res:
             rows.insert(1, (res[f"{key}_without_comparison_rule"], "shipped, without the comparison rule", res))
@@ -349,7 +355,11 @@ def block_ask() -> str:
                 f"eval/README.md, \"Ask reranker trained with short questions\"). Its second try (a compared "
                 f"side's entry is the hit whose own question is nearest \"What is <side>?\" — kept; the reranker "
                 f"retrained — rejected on dev: results/ask-reranker-short2-decision.json) had test-n (80) written "
-                f"blind for it, which became a plain reading of the shipped Ask. "
+                f"blind for it, which became a plain reading of the shipped Ask. Since then a short question "
+                f"(at most 9 words) that compares nothing is read by that retrained reranker and every other "
+                f"question by the main one: adopted on the 1,352 read questions and read once on basic-3 (120 "
+                f"short questions, blind; eval/README.md, \"Ask: short questions read by the short-question "
+                f"reranker\"). "
                 + _blind_pooled(res.get("blind_pooled")) +
                 f"Whole grounded answer (shipped rule): p50 {lat['p50'] * 1000:.0f} ms, "
                 f"p95 {lat['p95'] * 1000:.0f} ms. Source: " + "; ".join(src) + "."]

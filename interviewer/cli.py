@@ -115,7 +115,9 @@ def _models_ready(svc: Any) -> str:
     ready = [f"embedder ({getattr(svc.query_embedder, 'runtime', 'torch')})",
              f"claim checker {svc.checker.model_id} ({svc.checker.runtime}, {svc.checker.precision})"]
     if svc.reranker is not None:
-        ready.append(f"Ask reranker ({svc.reranker.runtime})")
+        short = getattr(svc.reranker, "short", None)  # the short-question reranker's graph is traced now too
+        ready.append(f"Ask reranker ({svc.reranker.runtime})"
+                     + (f", short-question reranker ({short.runtime})" if short is not None else ""))
     return "models ready: " + ", ".join(ready)
 
 
@@ -171,6 +173,13 @@ def cmd_eval_ask(args: argparse.Namespace) -> int:
         from interviewer.retrieval.rerank import Reranker
 
         svc.reranker = Reranker(args.reranker, precision=svc.settings.embedding.precision)
+    if args.short_reranker:
+        from interviewer.wiring import routed
+
+        main = svc.reranker.main if hasattr(svc.reranker, "main") else svc.reranker
+        if main is None:
+            raise SystemExit("--short-reranker needs the reranker on (ask.reranker = true)")
+        svc.reranker = routed(main, args.short_reranker, svc.settings.embedding.precision)
     print(run_ask_eval(svc, calibrate=args.calibrate, out=Path(args.out) if args.out else None,
                        threshold=args.threshold, command="interviewer " + " ".join(sys.argv[1:])))
     return 0
@@ -320,9 +329,11 @@ def _prune_graphs(svc: Any) -> list[tuple[str, int]]:
     from interviewer.onnxrt import prune_graphs
 
     current = {"claim-checker-": onnx_path(svc.onnx_dir, svc.checker.model_id)}
-    for prefix, model in (("embedder-", svc.query_embedder), ("ask-reranker-", svc.reranker)):
-        if getattr(model, "graph", None) is not None:
-            current[prefix] = model.graph
+    for prefix, model in (("embedder-", svc.query_embedder), ("ask-reranker-", svc.reranker),
+                          ("ask-short-reranker-", getattr(svc.reranker, "short", None))):
+        graph = getattr(model, "graph", None)
+        if graph is not None:
+            current[prefix] = graph
     return prune_graphs(svc.onnx_dir, current)
 
 
@@ -423,6 +434,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "are not run)")
     s.add_argument("--out", help="results JSON (default eval/results/ask.json)")
     s.add_argument("--reranker", help="score other reranker weights (a directory like interviewer/models/ask-reranker)")
+    s.add_argument("--short-reranker", help="read questions of at most 9 words with these reranker weights (a "
+                   "directory like interviewer/models/ask-reranker-short); the other questions with --reranker's "
+                   "or the shipped one")
     s.add_argument("--threshold", type=float, help="refusal threshold to use instead of the shipped one")
     s.set_defaults(func=cmd_eval_ask)
     s = ev.add_parser("grading", help="agreement with human grades on every set (see eval/README.md)")

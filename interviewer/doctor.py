@@ -37,8 +37,12 @@ def run_doctor(svc: Any, as_json: bool = False) -> bool:
 
     def reranker() -> str:
         r = svc.reranker
-        return "off (ask.reranker = false: Ask decides by embedding similarity)" if r is None else \
-            f"{r.model_id} ({r.precision}, {r.runtime})"
+        if r is None:
+            return "off (ask.reranker = false: Ask decides by embedding similarity)"
+        main = getattr(r, "main", r)
+        short = getattr(r, "short", None)  # the short-question reranker, loaded (and its graph traced) now
+        return f"{main.model_id} ({main.precision}, {main.runtime})" + (
+            f"; short questions: {short.model_id} ({short.precision}, {short.runtime})" if short is not None else "")
 
     def store() -> str:
         held = f"{s.vectorstore.mode}: collection {svc.index.name} holds {svc.index.collection.count()} items"

@@ -109,6 +109,9 @@ class AskSettings(BaseModel):
     max_tokens: int = Field(120, description="cap on the LLM's connecting paragraph")
     reranker: bool = Field(True, description="decide coverage and citations with the trained reranker "
                            "(interviewer/models/ask-reranker); false: the embedding similarity alone")
+    short_reranker: bool = Field(True, description="read questions of at most 9 words (and comparison sides) "
+                                 "with the reranker trained with short questions (interviewer/models/"
+                                 "ask-reranker-short), when installed; false: one reranker for every question")
 
 
 class UISettings(BaseModel):

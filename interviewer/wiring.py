@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from interviewer.llm.base import ChatBackend
     from interviewer.progress.store import ProgressStore
     from interviewer.retrieval.embeddings import Embedder
-    from interviewer.retrieval.rerank import Reranker
+    from interviewer.retrieval.rerank import Reranker, RoutedReranker
     from interviewer.retrieval.search import Retriever
     from interviewer.retrieval.store import QuestionIndex
     from interviewer.retrieval.vector_cache import VectorCache
@@ -32,6 +32,14 @@ if TYPE_CHECKING:
 def checker_onnx_dir(settings: Settings) -> Path | None:
     """Where the claim checker's exported ONNX graph lives, or None when ``grading.checker_runtime = torch``."""
     return settings.data_dir / "models" if settings.grading.checker_runtime == "auto" else None
+
+
+def routed(main: Reranker, short_dir: Any, precision: str, onnx_dir: Any = None) -> RoutedReranker:
+    """``main`` for long questions, the reranker in ``short_dir`` (loaded on first use) for short ones."""
+    from interviewer.retrieval.rerank import Reranker, RoutedReranker
+
+    return RoutedReranker(main, lambda: Reranker(short_dir, precision=precision, onnx_dir=onnx_dir,
+                                                 name="ask-short-reranker"))
 
 
 class Services:
@@ -151,15 +159,19 @@ class Services:
         return make_backend(self.settings)
 
     @functools.cached_property
-    def reranker(self) -> Reranker | None:
-        """Ask's trained (question, entry) reranker, or None when ``ask.reranker`` is off."""
-        from interviewer.retrieval.rerank import Reranker
+    def reranker(self) -> Reranker | RoutedReranker | None:
+        """Ask's trained (question, entry) reranker, or None when ``ask.reranker`` is off; with the
+        short-question reranker installed (and ``ask.short_reranker`` on), both behind one router."""
+        from interviewer.retrieval.rerank import SHORT_DIR, Reranker
 
         if not self.settings.ask.reranker:
             return None
+        onnx_dir = self.onnx_dir if self.settings.embedding.runtime == "auto" else None
         with self._lock:
-            return Reranker(precision=self.settings.embedding.precision,
-                            onnx_dir=self.onnx_dir if self.settings.embedding.runtime == "auto" else None)
+            main = Reranker(precision=self.settings.embedding.precision, onnx_dir=onnx_dir)
+        if self.settings.ask.short_reranker and (SHORT_DIR / "MANIFEST.json").exists():
+            return routed(main, SHORT_DIR, self.settings.embedding.precision, onnx_dir)
+        return main
 
     @functools.cached_property
     def checker(self) -> ClaimChecker:

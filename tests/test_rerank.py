@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from interviewer.errors import BackendError
-from interviewer.retrieval.rerank import DEFAULT_DIR, Reranker, entry_text
+from interviewer.retrieval.rerank import DEFAULT_DIR, SHORT_DIR, Reranker, RoutedReranker, entry_text
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -115,6 +115,7 @@ def test_ask_eval_scores_each_held_out_set_apart_with_a_given_threshold(svc, tmp
     monkeypatch.setattr(ask, "QUESTIONS_BASIC", tmp_path / "none.jsonl")
     monkeypatch.setattr(ask, "QUESTIONS_M", tmp_path / "none.jsonl")
     monkeypatch.setattr(ask, "QUESTIONS_BASIC2", tmp_path / "none.jsonl")
+    monkeypatch.setattr(ask, "QUESTIONS_BASIC3", tmp_path / "none.jsonl")
     monkeypatch.setattr(ask, "QUESTIONS_N", tmp_path / "none.jsonl")
     # the comparison split at the shipped threshold: the comparison rule refuses what the bank has no
     # entry on, and the side citations show both expected entries. The search's own citations hold one
@@ -158,14 +159,17 @@ def test_the_onnx_graph_scores_as_torch_in_fp32_and_ask_loads_no_torch(svc, tmp_
 
     from interviewer.retrieval.rerank import _PROBE
 
-    wired = svc.reranker
-    assert wired.runtime == "onnxruntime" and wired.precision == "fp32"
-    torch_fp32 = Reranker(precision="fp32")
-    assert torch_fp32.runtime == "torch"
+    routed = svc.reranker
+    assert isinstance(routed, RoutedReranker)
     entries = [entry_text(it) for it in list(svc.bank.items.values())[::40]]
-    for q, e in [*_PROBE, ("randomly switching off neurons while training", "")]:
-        got, want = wired.scores(q, [e, *entries]), torch_fp32.scores(q, [e, *entries])
-        assert np.abs(got - want).max() < 1e-4
+    for wired, path in ((routed.main, DEFAULT_DIR), (routed.short, SHORT_DIR)):  # both graphs, each as its torch model
+        assert wired.runtime == "onnxruntime" and wired.precision == "fp32"
+        torch_fp32 = Reranker(path, precision="fp32")
+        assert torch_fp32.runtime == "torch"
+        for q, e in [*_PROBE, ("randomly switching off neurons while training", "")]:
+            got, want = wired.scores(q, [e, *entries]), torch_fp32.scores(q, [e, *entries])
+            assert np.abs(got - want).max() < 1e-4
+    wired = routed.main
 
     graph = svc.settings.data_dir / "models" / f"{wired.model_id.replace(':', '-')}-fp32.onnx"
     damaged = tmp_path / "models"
@@ -222,3 +226,28 @@ def test_a_question_in_another_language_is_told_so_not_refused_as_uncovered(svc)
         text = "".join(answer_question(svc, q, llm=False))
         assert text.startswith("Ask reads questions in English only") and "does not cover" not in text, text
     assert "English only" not in "".join(answer_question(svc, "how does attention work", llm=False))
+
+
+def test_a_short_question_that_compares_nothing_is_read_by_the_short_question_reranker(svc):
+    """"what is t-sne": the main reranker cites the two-sample t-test entry; the short-question reranker
+    (routed to by length) gives it too little to cite, and the answer says the bank does not cover it.
+    A short comparison and a long question stay with the main reranker; off, one reranker reads all."""
+    from conftest import make_services
+
+    from interviewer.concepts import answer_question
+    from interviewer.retrieval.rerank import is_short
+
+    assert is_short("what is t-sne") and is_short("What is LoRA?")
+    assert not is_short("GRU vs LSTM")  # a comparison: the comparison rule's call, read by the main reranker
+    assert not is_short("why does my loss go to nan after a few thousand steps in fp16")
+    routed = svc.reranker
+    assert isinstance(routed, RoutedReranker)
+    shipped = "".join(answer_question(svc, "what is t-sne", llm=False))
+    assert "does not cover this" in shipped and "Sources:" not in shipped
+    one = make_services(svc.settings.data_dir, ask={"short_reranker": False})
+    assert isinstance(one.reranker, Reranker)
+    single = "".join(answer_question(one, "what is t-sne", llm=False))
+    assert "[c003-two-sample-t-test]" in single.split("Sources:")[-1] and "does not cover" not in single
+    assert routed.main.scores("what is t-sne", ["x"]) != routed.scores("what is t-sne", ["x"])
+    long_q = "what is the point of negative sampling when training word2vec embeddings?"
+    assert routed.scores(long_q, ["x"]) == routed.main.scores(long_q, ["x"])

@@ -36,7 +36,8 @@ basic-test and ``eval/ask/questions-l.jsonl`` (``test-l``, 80) were read once af
 short) were read once for a reranker trained with short questions (withdrawn);
 ``eval/ask/questions-n.jsonl`` (``test-n``, 80) was written for its second try (2026-12-05, twenty-fourth
 session; rejected on dev) and is a plain reading of the shipped Ask; ``eval/ask/questions-basic3.jsonl``
-(120 short) is not read yet. Every split is also
+(``basic3``, 120 short) was read once for routing short questions to the short-question reranker
+(the same session). Every split is also
 scored without the title rule (``*_without_title_rule``). ``blind_pooled``: the blind sets (``BLIND``: each
 written without seeing any result and read once when first scored) pooled, the figures issue 11's Ask
 targets are read on.
@@ -68,10 +69,9 @@ QUESTIONS_L = ROOT / "eval" / "ask" / "questions-l.jsonl"
 QUESTIONS_M = ROOT / "eval" / "ask" / "questions-m.jsonl"
 QUESTIONS_BASIC2 = ROOT / "eval" / "ask" / "questions-basic2.jsonl"
 QUESTIONS_N = ROOT / "eval" / "ask" / "questions-n.jsonl"
-#: not read yet: kept blind for the next change to how Ask reads short questions (eval/README.md)
 QUESTIONS_BASIC3 = ROOT / "eval" / "ask" / "questions-basic3.jsonl"
 HELD_OUT = ("test_b", "test_c", "test_d", "test_e", "test_f", "test_g", "test_h", "test_i", "test_j", "test_k",
-            "test_l", "basic_dev", "basic_test", "test_m", "basic2", "test_n")
+            "test_l", "basic_dev", "basic_test", "test_m", "basic2", "test_n", "basic3")
 BLIND = ("test-e", "test-f", "test-g", "test-h", "test-i", "test-j", "test-k", "test-l", "test-m", "test-n")
 OUT = ROOT / "eval" / "results" / "ask.json"
 
@@ -212,7 +212,7 @@ def read_sets() -> list[dict[str, Any]]:
             + _read(QUESTIONS_G, "test-g") + _read(QUESTIONS_H, "test-h") + _read(QUESTIONS_I, "test-i")
             + _read(QUESTIONS_J, "test-j") + _read(QUESTIONS_K, "test-k") + _read(QUESTIONS_L, "test-l")
             + read_basic() + _read(QUESTIONS_M, "test-m") + _read(QUESTIONS_BASIC2, "basic2")
-            + _read(QUESTIONS_N, "test-n"))
+            + _read(QUESTIONS_N, "test-n") + _read(QUESTIONS_BASIC3, "basic3"))
 
 
 def retrieve_rows(svc: Any, rows: list[dict[str, Any]]) -> None:
@@ -293,7 +293,9 @@ def run_ask_eval(svc: Any, calibrate: bool = False, out: Path | None = None, thr
                          "and basic-dev and read once on basic-test and test-l (eval/README.md, 'Ask: a question "
                          "that matches an entry's own question'); a compared side's entry is, of the hits that reach the "
                          "side floor, the one whose own question is nearest 'What is <side>?' (kept on the 1,352 read "
-                         "questions, 2026-12-05); test-n is a plain reading; the *_without_* rows change the decision only: "
+                         "questions, 2026-12-05); test-n is a plain reading; a short question (at most 9 words) that "
+                         "compares nothing is read by the short-question reranker (adopted on the 1,352 read "
+                         "questions, read once on basic-3, 2026-12-05); the *_without_* rows change the decision only: "
                          "their text-based counts (notes) read the shipped answer's text; "
                          "threshold_best_on_dev is the dev-only balanced-accuracy choice, for reference"},
     }

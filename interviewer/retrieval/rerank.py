@@ -24,6 +24,12 @@ import numpy as np
 from interviewer.onnxrt import INPUTS
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "models" / "ask-reranker"
+#: the reranker retrained with short questions (``eval/train_reranker.py --with-short``), which reads short
+#: questions much better and long covered ones a little worse (eval/README.md, "Ask: short questions read
+#: by the short-question reranker")
+SHORT_DIR = DEFAULT_DIR.parent / "ask-reranker-short"
+#: a question of at most this many words is short (the basic sets' and the short training questions' bound)
+SHORT_WORDS = 9
 MAX_LENGTH = 192
 
 
@@ -46,14 +52,14 @@ class Reranker:
     never imports torch. Without, or when no graph can be made, torch at ``precision``."""
 
     def __init__(self, path: str | Path | None = None, precision: str = "auto", verify: bool = True,
-                 onnx_dir: str | Path | None = None) -> None:
+                 onnx_dir: str | Path | None = None, name: str = "ask-reranker") -> None:
         from interviewer.grading.claims import verified_manifest
         from interviewer.retrieval.embeddings import resolve_precision
 
         self.path = Path(path) if path else DEFAULT_DIR
         self.manifest = verified_manifest(self.path, "Ask reranker", "python eval/train_reranker.py", verify)
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        self.model_id = f"ask-reranker:{self.manifest.get('sha256', {}).get('model.safetensors', '?')[:12]}"
+        self.model_id = f"{name}:{self.manifest.get('sha256', {}).get('model.safetensors', '?')[:12]}"
         self._lock = threading.Lock()
         self._session: Any = None
         self.graph: Path | None = None  # the ONNX graph's file, where one is used
@@ -106,6 +112,41 @@ class Reranker:
         return torch.sigmoid(logits[:, 0]).numpy().astype(np.float32)
 
 
+def is_short(question: str) -> bool:
+    """A question the short-question reranker reads: at most ``SHORT_WORDS`` words and not a comparison
+    (it was trained on short questions one entry answers, and reads a short "A vs B" as something no
+    single entry answers, which is the comparison rule's call; eval/README.md, "Ask: short questions read
+    by the short-question reranker")."""
+    from interviewer.concepts import comparison_sides
+
+    return len(question.split()) <= SHORT_WORDS and not comparison_sides(question)
+
+
+class RoutedReranker:
+    """Two rerankers behind one ``scores``: a short question that compares nothing (``is_short``: the
+    user's, or a comparison side's "What is <side>?") goes to the short-question reranker, loaded on
+    first use; any other to the main one. ``model_id``, ``runtime`` and ``precision`` describe the main one."""
+
+    def __init__(self, main: Reranker, short: Any) -> None:
+        self.main = main
+        self._short_factory = short
+        self._short: Reranker | None = None
+        self._lock = threading.Lock()
+        self.path, self.runtime, self.precision, self.graph = main.path, main.runtime, main.precision, main.graph
+        self.model_id = f"{main.model_id}+short"
+
+    @property
+    def short(self) -> Reranker:
+        with self._lock:
+            if self._short is None:
+                self._short = self._short_factory()
+                self.model_id = f"{self.main.model_id}+{self._short.model_id}"
+            return self._short
+
+    def scores(self, question: str, entries: Sequence[str]) -> np.ndarray:
+        return (self.short if is_short(question) else self.main).scores(question, entries)
+
+
 #: (question, entry) pairs the exported graph must tokenize and score as transformers does: padding, an
 #: entry longer than the window (truncated longest first), an empty question, non-ASCII text.
 _PROBE = [("how does a B-tree split a node", "What is a decision tree? | A decision tree splits the data on features."),
@@ -114,4 +155,4 @@ _PROBE = [("how does a B-tree split a node", "What is a decision tree? | A decis
           ("σ(z)ᵢ — softmax, like, why exp?", "What does softmax do? | It turns logits into probabilities.")]
 
 
-__all__ = ["DEFAULT_DIR", "Reranker", "entry_text"]
+__all__ = ["DEFAULT_DIR", "SHORT_DIR", "SHORT_WORDS", "Reranker", "RoutedReranker", "entry_text", "is_short"]
