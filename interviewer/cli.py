@@ -179,7 +179,7 @@ def cmd_eval_ask(args: argparse.Namespace) -> int:
         main = svc.reranker.main if hasattr(svc.reranker, "main") else svc.reranker
         if main is None:
             raise SystemExit("--short-reranker needs the reranker on (ask.reranker = true)")
-        svc.reranker = routed(main, args.short_reranker, svc.settings.embedding.precision)
+        svc.reranker = routed(lambda: main, args.short_reranker, svc.settings.embedding.precision)
     print(run_ask_eval(svc, calibrate=args.calibrate, out=Path(args.out) if args.out else None,
                        threshold=args.threshold, command="interviewer " + " ".join(sys.argv[1:])))
     return 0

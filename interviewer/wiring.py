@@ -34,8 +34,8 @@ def checker_onnx_dir(settings: Settings) -> Path | None:
     return settings.data_dir / "models" if settings.grading.checker_runtime == "auto" else None
 
 
-def routed(main: Reranker, short_dir: Any, precision: str, onnx_dir: Any = None) -> RoutedReranker:
-    """``main`` for long questions, the reranker in ``short_dir`` (loaded on first use) for short ones."""
+def routed(main: Callable[[], Reranker], short_dir: Any, precision: str, onnx_dir: Any = None) -> RoutedReranker:
+    """``main()`` for long questions, the reranker in ``short_dir`` for short ones (each loaded on first use)."""
     from interviewer.retrieval.rerank import Reranker, RoutedReranker
 
     return RoutedReranker(main, lambda: Reranker(short_dir, precision=precision, onnx_dir=onnx_dir,
@@ -167,11 +167,14 @@ class Services:
         if not self.settings.ask.reranker:
             return None
         onnx_dir = self.onnx_dir if self.settings.embedding.runtime == "auto" else None
-        with self._lock:
-            main = Reranker(precision=self.settings.embedding.precision, onnx_dir=onnx_dir)
+
+        def main() -> Reranker:
+            return Reranker(precision=self.settings.embedding.precision, onnx_dir=onnx_dir)
+
         if self.settings.ask.short_reranker and (SHORT_DIR / "MANIFEST.json").exists():
             return routed(main, SHORT_DIR, self.settings.embedding.precision, onnx_dir)
-        return main
+        with self._lock:
+            return main()
 
     @functools.cached_property
     def checker(self) -> ClaimChecker:

@@ -244,6 +244,9 @@ def test_a_short_question_that_compares_nothing_is_read_by_the_short_question_re
     assert isinstance(routed, RoutedReranker)
     shipped = "".join(answer_question(svc, "what is t-sne", llm=False))
     assert "does not cover this" in shipped and "Sources:" not in shipped
+    fresh = make_services(svc.settings.data_dir)
+    assert "Sources:" not in "".join(answer_question(fresh, "what is t-sne", llm=False))
+    assert set(fresh.reranker._loaded) == {"short"}  # a process that asks one short question loads one model
     one = make_services(svc.settings.data_dir, ask={"short_reranker": False})
     assert isinstance(one.reranker, Reranker)
     single = "".join(answer_question(one, "what is t-sne", llm=False))

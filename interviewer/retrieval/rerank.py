@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -124,24 +124,44 @@ def is_short(question: str) -> bool:
 
 class RoutedReranker:
     """Two rerankers behind one ``scores``: a short question that compares nothing (``is_short``: the
-    user's, or a comparison side's "What is <side>?") goes to the short-question reranker, loaded on
-    first use; any other to the main one. ``model_id``, ``runtime`` and ``precision`` describe the main one."""
+    user's, or a comparison side's "What is <side>?") goes to the short-question reranker, any other to
+    the main one. Each is loaded on first use, so a process that asks one short question loads one
+    model. ``runtime``, ``precision`` and ``graph`` describe the main one."""
 
-    def __init__(self, main: Reranker, short: Any) -> None:
-        self.main = main
-        self._short_factory = short
-        self._short: Reranker | None = None
+    def __init__(self, main: Callable[[], Reranker], short: Callable[[], Reranker]) -> None:
+        self._factories = {"main": main, "short": short}
+        self._loaded: dict[str, Reranker] = {}
         self._lock = threading.Lock()
-        self.path, self.runtime, self.precision, self.graph = main.path, main.runtime, main.precision, main.graph
-        self.model_id = f"{main.model_id}+short"
+
+    def _get(self, which: str) -> Reranker:
+        with self._lock:
+            if which not in self._loaded:
+                self._loaded[which] = self._factories[which]()
+            return self._loaded[which]
+
+    @property
+    def main(self) -> Reranker:
+        return self._get("main")
 
     @property
     def short(self) -> Reranker:
-        with self._lock:
-            if self._short is None:
-                self._short = self._short_factory()
-                self.model_id = f"{self.main.model_id}+{self._short.model_id}"
-            return self._short
+        return self._get("short")
+
+    @property
+    def model_id(self) -> str:
+        return f"{self.main.model_id}+{self.short.model_id}"
+
+    @property
+    def runtime(self) -> str:
+        return self.main.runtime
+
+    @property
+    def precision(self) -> str:
+        return self.main.precision
+
+    @property
+    def graph(self) -> Path | None:
+        return self.main.graph
 
     def scores(self, question: str, entries: Sequence[str]) -> np.ndarray:
         return (self.short if is_short(question) else self.main).scores(question, entries)
