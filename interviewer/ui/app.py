@@ -531,7 +531,9 @@ def serve(svc: Any, host: str | None = None, port: int | None = None, block: boo
         try:
             svc.ensure_index()
             svc.grader.prefetch(["warm-up"])
-            _ = svc.reranker  # Ask's reranker, so the first question does not wait for it
+            reranker = svc.reranker  # Ask's rerankers, so the first question does not wait for them
+            for which in ("main", "short"):  # each loads on first use behind the router
+                getattr(reranker, which, None)
         except InterviewerError as e:
             print(f"warning: {e}")
 
