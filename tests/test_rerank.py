@@ -26,6 +26,9 @@ def test_weights_ship_with_a_manifest_that_says_how_they_were_made(reranker):
     assert m["trained_on"]["pairs"] > 3000 and m["trained_on"]["held_out_entries"] > 20
     assert m["validation"]["auc"] > 0.9
     assert reranker.model_id.startswith("ask-reranker:")
+    short = Reranker(SHORT_DIR, name="ask-short-reranker")  # the short-question reranker, same recipe + --with-short
+    assert short.manifest["command"].startswith("python eval/train_reranker.py --with-short")
+    assert short.manifest["validation"]["auc"] > 0.9 and short.model_id == "ask-short-reranker:b8340f7631d9"
 
 
 def test_a_damaged_weights_file_is_a_clear_error(tmp_path):
