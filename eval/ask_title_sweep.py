@@ -41,7 +41,7 @@ def main() -> None:
     svc = Services(load_settings())
     svc.ensure_index()
     # the 952 questions read before (test-l and the basic set are scored once, after the choice)
-    read = [r for r in ev.read_sets() if r["split"] not in ("test-l", "basic-dev", "basic-test", "test-m", "basic2", "test-n", "basic3")]
+    read = ev.read_before("test-l")
     basic_dev = [r for r in ev.read_basic() if r["split"] == "basic-dev"]
     ev.retrieve_rows(svc, read + basic_dev)
     off = dataclasses.replace(coverage_rule(svc), title_min=0.0)

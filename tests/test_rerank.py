@@ -106,20 +106,8 @@ def test_ask_eval_scores_each_held_out_set_apart_with_a_given_threshold(svc, tmp
     monkeypatch.setattr(ask, "QUESTIONS", tmp_path / "q.jsonl")
     monkeypatch.setattr(ask, "QUESTIONS_B", tmp_path / "qb.jsonl")
     monkeypatch.setattr(ask, "QUESTIONS_C", tmp_path / "qc.jsonl")
-    monkeypatch.setattr(ask, "QUESTIONS_D", tmp_path / "none.jsonl")  # a set not written yet is skipped
-    monkeypatch.setattr(ask, "QUESTIONS_E", tmp_path / "none.jsonl")
-    monkeypatch.setattr(ask, "QUESTIONS_F", tmp_path / "none.jsonl")
-    monkeypatch.setattr(ask, "QUESTIONS_G", tmp_path / "none.jsonl")
-    monkeypatch.setattr(ask, "QUESTIONS_H", tmp_path / "none.jsonl")
-    monkeypatch.setattr(ask, "QUESTIONS_I", tmp_path / "none.jsonl")
-    monkeypatch.setattr(ask, "QUESTIONS_J", tmp_path / "none.jsonl")
-    monkeypatch.setattr(ask, "QUESTIONS_K", tmp_path / "none.jsonl")
-    monkeypatch.setattr(ask, "QUESTIONS_L", tmp_path / "none.jsonl")
-    monkeypatch.setattr(ask, "QUESTIONS_BASIC", tmp_path / "none.jsonl")
-    monkeypatch.setattr(ask, "QUESTIONS_M", tmp_path / "none.jsonl")
-    monkeypatch.setattr(ask, "QUESTIONS_BASIC2", tmp_path / "none.jsonl")
-    monkeypatch.setattr(ask, "QUESTIONS_BASIC3", tmp_path / "none.jsonl")
-    monkeypatch.setattr(ask, "QUESTIONS_N", tmp_path / "none.jsonl")
+    for name in [n for n in vars(ask) if n.startswith("QUESTIONS") and n not in ("QUESTIONS", "QUESTIONS_B", "QUESTIONS_C")]:
+        monkeypatch.setattr(ask, name, tmp_path / "none.jsonl")  # a set not written yet is skipped (every later one)
     # the comparison split at the shipped threshold: the comparison rule refuses what the bank has no
     # entry on, and the side citations show both expected entries. The search's own citations hold one
     # of them without the title rule (prefix tuning, second within the gap); with it, the first hit
@@ -257,3 +245,14 @@ def test_a_short_question_that_compares_nothing_is_read_by_the_short_question_re
     assert routed.main.scores("what is t-sne", ["x"]) != routed.scores("what is t-sne", ["x"])
     long_q = "what is the point of negative sampling when training word2vec embeddings?"
     assert routed.scores(long_q, ["x"]) == routed.main.scores(long_q, ["x"])
+
+
+def test_a_sweep_reads_only_the_sets_written_before_the_one_that_decides():
+    """The Ask sweeps choose on ``read_before(split)``: every set written earlier, nothing from the deciding
+    set or any set written after it (a new set appended to ``read_sets`` stays out by itself)."""
+    from interviewer.evaluation import ask
+
+    splits = {r["split"] for r in ask.read_before("test-g")}
+    assert {"dev", "test", "test-b", "test-f"} <= splits
+    assert not splits & {"test-g", "test-h", "test-l", "basic-dev", "basic-test", "test-m", "basic2", "test-n", "basic3"}
+    assert {r["split"] for r in ask.read_before("test-l")} == {"dev", "test", *(f"test-{c}" for c in "bcdefghijk")}

@@ -215,6 +215,13 @@ def read_sets() -> list[dict[str, Any]]:
             + _read(QUESTIONS_N, "test-n") + _read(QUESTIONS_BASIC3, "basic3"))
 
 
+def read_before(split: str) -> list[dict[str, Any]]:
+    """The questions of every set written before ``split`` (``read_sets`` lists the sets in the order
+    they were written): what a rule decided on ``split`` was chosen on. A set written later never enters."""
+    rows = read_sets()
+    return rows[:next(i for i, r in enumerate(rows) if r["split"] == split)]
+
+
 def retrieve_rows(svc: Any, rows: list[dict[str, Any]]) -> None:
     """What the answer-or-refuse decision reads, per question: the expected ids resolved, the search's
     hits with their confidences, and the compared sides' entries."""
