@@ -12,7 +12,7 @@ def app(svc, tmp_path_factory):
     from interviewer.ui.app import serve
 
     s = make_services(tmp_path_factory.mktemp("ui"), ui={"voice": False}, voice={"tts": "none"})
-    for shared in ("embedder", "query_embedder", "bank", "chroma", "index", "retriever", "grader"):
+    for shared in ("embedder", "query_embedder", "bank", "chroma", "index", "retriever", "grader", "reranker"):
         s.__dict__[shared] = getattr(svc, shared)
     port = free_port()
     demo = serve(s, port=port, block=False)
@@ -218,7 +218,7 @@ def test_the_grade_card_does_not_wait_for_speech(svc, tmp_path):
     from interviewer.ui.app import serve
 
     s = make_services(tmp_path, ui={"voice": True}, voice={"tts": "espeak"})
-    for shared in ("embedder", "query_embedder", "bank", "chroma", "index", "retriever", "grader"):
+    for shared in ("embedder", "query_embedder", "bank", "chroma", "index", "retriever", "grader", "reranker"):
         s.__dict__[shared] = getattr(svc, shared)
     port = free_port()
     demo = serve(s, port=port, block=False)
@@ -260,7 +260,7 @@ def test_files_are_served_to_their_owner_only(svc, tmp_path):
     add_user(users, "bob", "another long passphrase")
     add_user(users, "carol", "a third long passphrase")
     s = make_services(tmp_path / "d", ui={"voice": True, "users_file": str(users)}, voice={"tts": "espeak"})
-    for shared in ("embedder", "query_embedder", "bank", "chroma", "index", "retriever", "grader"):
+    for shared in ("embedder", "query_embedder", "bank", "chroma", "index", "retriever", "grader", "reranker"):
         s.__dict__[shared] = getattr(svc, shared)
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
