@@ -115,9 +115,9 @@ def _models_ready(svc: Any) -> str:
     ready = [f"embedder ({getattr(svc.query_embedder, 'runtime', 'torch')})",
              f"claim checker {svc.checker.model_id} ({svc.checker.runtime}, {svc.checker.precision})"]
     if svc.reranker is not None:
-        short = getattr(svc.reranker, "short", None)  # the short-question reranker's graph is traced now too
-        ready.append(f"Ask reranker ({svc.reranker.runtime})"
-                     + (f", short-question reranker ({short.runtime})" if short is not None else ""))
+        parts = svc.reranker.parts()  # the short-question reranker's graph is traced now too
+        ready.append(f"Ask reranker ({parts['main'].runtime})"
+                     + (f", short-question reranker ({parts['short'].runtime})" if "short" in parts else ""))
     return "models ready: " + ", ".join(ready)
 
 
@@ -176,7 +176,7 @@ def cmd_eval_ask(args: argparse.Namespace) -> int:
     if args.short_reranker:
         from interviewer.wiring import routed
 
-        main = svc.reranker.main if hasattr(svc.reranker, "main") else svc.reranker
+        main = svc.reranker.parts()["main"] if svc.reranker is not None else None
         if main is None:
             raise SystemExit("--short-reranker needs the reranker on (ask.reranker = true)")
         svc.reranker = routed(lambda: main, args.short_reranker, svc.settings.embedding.precision)
@@ -329,8 +329,9 @@ def _prune_graphs(svc: Any) -> list[tuple[str, int]]:
     from interviewer.onnxrt import prune_graphs
 
     current = {"claim-checker-": onnx_path(svc.onnx_dir, svc.checker.model_id)}
-    for prefix, model in (("embedder-", svc.query_embedder), ("ask-reranker-", svc.reranker),
-                          ("ask-short-reranker-", getattr(svc.reranker, "short", None))):
+    parts = svc.reranker.parts() if svc.reranker is not None else {}
+    for prefix, model in (("embedder-", svc.query_embedder), ("ask-reranker-", parts.get("main")),
+                          ("ask-short-reranker-", parts.get("short"))):
         graph = getattr(model, "graph", None)
         if graph is not None:
             current[prefix] = graph

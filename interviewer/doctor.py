@@ -39,8 +39,8 @@ def run_doctor(svc: Any, as_json: bool = False) -> bool:
         r = svc.reranker
         if r is None:
             return "off (ask.reranker = false: Ask decides by embedding similarity)"
-        main = getattr(r, "main", r)
-        short = getattr(r, "short", None)  # the short-question reranker, loaded (and its graph traced) now
+        parts = r.parts()  # the short-question reranker too, loaded (and its graph traced) now
+        main, short = parts["main"], parts.get("short")
         return f"{main.model_id} ({main.precision}, {main.runtime})" + (
             f"; short questions: {short.model_id} ({short.precision}, {short.runtime})" if short is not None else "")
 

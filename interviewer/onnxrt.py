@@ -18,6 +18,9 @@ import numpy as np
 from interviewer.errors import BackendError
 
 
+_EXPORT_LOCK = threading.RLock()  # one trace at a time per process: warnings.catch_warnings is process-wide
+
+
 class GraphUnavailable(Exception):
     """No ONNX graph can be used (onnxruntime missing, a read-only directory, an export that differs
     from torch): the caller runs the model in torch instead, with the same results."""
@@ -36,13 +39,19 @@ def cached_graph(target: Path, export: Callable[[Path], None]) -> Any:
         except Exception as e:  # noqa: BLE001 -- any unreadable file: trace it again
             print(f"note: {target.name} is unreadable ({type(e).__name__}); exporting it again", file=sys.stderr)
             target.unlink(missing_ok=True)
-    print(f"note: tracing {target.name} into {target.parent} once (about 10 s; later runs load it directly)",
-          file=sys.stderr, flush=True)
-    try:
-        export(target)
-        return open_session(target)
-    except Exception as e:  # noqa: BLE001 -- any failure leaves the torch path, which always works
-        raise GraphUnavailable(f"{type(e).__name__}: {str(e)[:200]}") from e
+    with _EXPORT_LOCK:  # a second thread that wanted the same graph waits and then loads it
+        if target.exists():
+            try:
+                return open_session(target)
+            except Exception:  # noqa: BLE001 -- traced again below
+                target.unlink(missing_ok=True)
+        print(f"note: tracing {target.name} into {target.parent} once (about 10 s; later runs load it directly)",
+              file=sys.stderr, flush=True)
+        try:
+            export(target)
+            return open_session(target)
+        except Exception as e:  # noqa: BLE001 -- any failure leaves the torch path, which always works
+            raise GraphUnavailable(f"{type(e).__name__}: {str(e)[:200]}") from e
 
 
 def open_session(path: Path) -> Any:
@@ -70,9 +79,11 @@ def export_checked(module: Any, inputs: Mapping[str, Any], outputs: Sequence[str
 
     names = list(inputs)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+    # unique per process and thread: two threads (the UI's warm-up and a first request) may trace at once
+    tmp = target.with_name(f"{target.name}.{os.getpid()}-{threading.get_ident()}.tmp")
     try:
-        with warnings.catch_warnings(), torch.no_grad():
+        # the warnings filter is process-wide state, so traces are serialized (each takes ~10 s, once)
+        with _EXPORT_LOCK, warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
             torch.onnx.export(module, tuple(inputs[k] for k in names), str(tmp), input_names=names,
                               output_names=list(outputs), opset_version=17, dynamo=False,

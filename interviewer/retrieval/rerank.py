@@ -95,6 +95,11 @@ class Reranker:
             print(f"note: the Ask reranker runs in torch ({why})", file=sys.stderr)
             return None
 
+    def parts(self) -> dict[str, Reranker]:
+        """The loaded rerankers by role (one here; the router has two): what doctor, warm-up and graph
+        pruning walk over."""
+        return {"main": self}
+
     def scores(self, question: str, entries: Sequence[str]) -> np.ndarray:
         """P(the entry answers the question, fully or in part) for each entry text."""
         if not entries:
@@ -146,6 +151,10 @@ class RoutedReranker:
     @property
     def short(self) -> Reranker:
         return self._get("short")
+
+    def parts(self) -> dict[str, Reranker]:
+        """Both rerankers, each loaded (and its graph traced) now if it was not yet."""
+        return {"main": self.main, "short": self.short}
 
     @property
     def model_id(self) -> str:

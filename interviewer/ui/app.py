@@ -531,9 +531,8 @@ def serve(svc: Any, host: str | None = None, port: int | None = None, block: boo
         try:
             svc.ensure_index()
             svc.grader.prefetch(["warm-up"])
-            reranker = svc.reranker  # Ask's rerankers, so the first question does not wait for them
-            for which in ("main", "short"):  # each loads on first use behind the router
-                getattr(reranker, which, None)
+            if svc.reranker is not None:  # Ask's rerankers, so the first question does not wait for them
+                svc.reranker.parts()  # each loads on first use behind the router
         except InterviewerError as e:
             print(f"warning: {e}")
 
