@@ -238,8 +238,10 @@ def test_a_short_question_that_compares_nothing_is_read_by_the_short_question_re
     fresh = make_services(svc.settings.data_dir)
     assert "Sources:" not in "".join(answer_question(fresh, "what is t-sne", llm=False))
     assert set(fresh.reranker._loaded) == {"short"}  # a process that asks one short question loads one model
+    assert fresh.reranker.parts() == {"main": fresh.reranker.main, "short": fresh.reranker.short}  # loads both
+    assert set(fresh.reranker._loaded) == {"main", "short"}
     one = make_services(svc.settings.data_dir, ask={"short_reranker": False})
-    assert isinstance(one.reranker, Reranker)
+    assert isinstance(one.reranker, Reranker) and one.reranker.parts() == {"main": one.reranker}
     single = "".join(answer_question(one, "what is t-sne", llm=False))
     assert "[c003-two-sample-t-test]" in single.split("Sources:")[-1] and "does not cover" not in single
     assert routed.main.scores("what is t-sne", ["x"]) != routed.scores("what is t-sne", ["x"])

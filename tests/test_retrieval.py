@@ -323,3 +323,39 @@ def test_the_embedder_runs_in_torch_when_asked_or_when_no_graph_can_be_made(svc,
     v = q.embed(["randomly switching off neurons while training"])
     assert float(v[0] @ svc.query_embedder.embed(["randomly switching off neurons while training"])[0]) > 0.999
     assert np.isclose(np.linalg.norm(v[0]), 1.0, atol=1e-5)
+
+
+def test_two_threads_that_need_the_same_missing_graph_trace_it_once(tmp_path):
+    """The UI's warm-up and a first request may both find a graph missing: the second waits for the first
+    trace and loads its file instead of tracing again into the same place (each trace takes ~10 s and sets
+    process-wide warning filters)."""
+    import threading
+    import time
+
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper
+
+    from interviewer.onnxrt import cached_graph
+
+    calls: list[str] = []
+
+    def export(target):
+        calls.append(threading.current_thread().name)
+        time.sleep(0.3)  # long enough for the other thread to arrive while this one traces
+        x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [None])
+        y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [None])
+        graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "g", [x], [y])
+        onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(target))
+
+    target = tmp_path / "models" / "tiny.onnx"
+    target.parent.mkdir()
+    sessions: dict[str, object] = {}
+    threads = [threading.Thread(target=lambda n=n: sessions.__setitem__(n, cached_graph(target, export)), name=n)
+               for n in ("warm-up", "request")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1 and set(sessions) == {"warm-up", "request"}
+    assert all(s.run(None, {"x": np.ones(2, dtype=np.float32)})[0].tolist() == [1.0, 1.0] for s in sessions.values())
