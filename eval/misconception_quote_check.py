@@ -40,8 +40,16 @@ def main(argv: list[str] | None = None) -> int:
 
     from contradiction_status_check import labelled_dev_rows
 
-    from interviewer.evaluation.grading import (DEV_FILES, _git_sha, d2_checks, held_out_items, load_d2, load_own,
-                                                report, stored_verdicts)
+    from interviewer.evaluation.grading import (
+        DEV_FILES,
+        _git_sha,
+        d2_checks,
+        held_out_items,
+        load_d2,
+        load_own,
+        report,
+        stored_verdicts,
+    )
     from interviewer.grading.batch import grade_rows
     from interviewer.settings import load_settings
     from interviewer.wiring import Services
@@ -83,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
                     if set_name == "d2_dev":
                         out[set_name]["interviewer_bar"] = d2_checks(y, p, cats)
                         out[set_name]["moved"] = [{"id": r["item_id"], "category": r.get("category"),
-                                                   "human": yy, "predicted": pp} for r, yy, pp in zip(rows, y, p)]
+                                                   "human": yy, "predicted": pp} for r, yy, pp in zip(rows, y, p, strict=True)]
                 low = []
                 for iid in held_in:
                     item = svc.bank.items[iid]

@@ -17,7 +17,6 @@ import numpy as np
 
 from interviewer.errors import BackendError
 
-
 _EXPORT_LOCK = threading.RLock()  # one trace at a time per process: warnings.catch_warnings is process-wide
 
 
