@@ -498,10 +498,6 @@ class Grader:
         for j, (best, contra) in mc_checks.items():
             if best.entailed >= pol.misconception and best.entailed > contra.contradicted:
                 candidates.append((j, mcs[j], best, mc_best[j]))
-        if candidates and pol.misconception_quote:  # the quoted span itself must say it (one batched pass)
-            quoted = self.checker.check_pairs([(mc.text, strip_fillers(content[i].text)) for _, mc, _, i in candidates])
-            candidates = [c for c, q in zip(candidates, quoted, strict=True)
-                          if q.entailed >= pol.misconception and q.entailed > q.contradicted]
         corrections = check([([mc.correction], mc_sim[:, j]) for j, mc, _, _ in candidates]) if candidates else []
         hits: list[MisconceptionHit] = []
         for (j, mc, best, i), (corrected, _) in zip(candidates, corrections, strict=True):
