@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with stored_verdicts(svc):
             for name, on in (("shipped", False), ("quote", True)):
-                svc.grader.policy = dataclasses.replace(base, misconception_quote=on)
+                svc.grader.policy = dataclasses.replace(base, misconception_quote=on)  # type: ignore[call-arg]
                 flags = []
                 for r in labelled:
                     g = svc.grader.grade_item(svc.bank.items[r["item_id"]], r["answer"], use_llm=False)
