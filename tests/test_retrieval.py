@@ -244,14 +244,20 @@ def test_keyword_fallback_shares_the_hybrid_retrievers_bm25_index(svc, tmp_path)
 
 def test_the_embedder_serves_concurrent_callers_with_the_same_vectors(svc):
     """Concurrent grades embed side by side (the tokenizer behind a lock, the forward passes in
-    parallel): many small calls from two threads at once give exactly what one ``encode`` gives."""
+    parallel): many small calls from two threads at once give exactly what one ``encode`` gives —
+    whichever runtime this CPU wires (torch in bf16 where the CPU has native bf16, else the ONNX graph)."""
     import threading
 
     import numpy as np
+    from sentence_transformers import SentenceTransformer
+
+    from interviewer.retrieval.embeddings import resolve_model_path
 
     emb = svc.embedder.inner
     texts = [f"{it.question} {(it.reference_answer or '')[:200]}" for it in list(svc.bank.items.values())[:80]]
-    want = np.asarray(emb._model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True))
+    model = getattr(emb, "_model", None) or SentenceTransformer(
+        str(resolve_model_path(svc.settings.embedding.model)), device="cpu")  # the fp32 torch model
+    want = np.asarray(model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True))
     got: dict[int, np.ndarray] = {}
     errors: list[BaseException] = []
 
