@@ -6,9 +6,10 @@ policy and with ``Policy.misconception_quote`` on (calibration.json as committed
 - stage 2: ``dev_grading.py``'s numbers (own dev and d2 dev rows) and the held-in model answers (items no
   evaluation set uses, each graded against its own rubric) below 9.
 
-No test row and no held-out item's model answer is graded. The candidate was rejected at stage 1 and its
-code reverted: the script runs at the commit that added it (``git log -- eval/misconception_quote_check.py``),
-where ``Policy.misconception_quote`` exists.
+No test row and no held-out item's model answer is graded. Both candidates were rejected at stage 1 and
+their code reverted: ``--candidate quote`` runs at the commit that added the script, ``--candidate span`` at
+the commit that added that option (``git log -- eval/misconception_quote_check.py``), where
+``Policy.misconception_quote`` / ``Policy.misconception_span`` exist.
 
     INTERVIEWER_EMBEDDING__PRECISION=fp32 python eval/misconception_quote_check.py [--out FILE]
 """
@@ -36,6 +37,8 @@ RULE = ("eval/README.md, 'A misconception's quote must state it' (2026-12-05): s
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--candidate", choices=("quote", "span"), default="quote",
+                    help="quote: Policy.misconception_quote (the first rule); span: Policy.misconception_span")
     args = ap.parse_args(argv)
 
     from contradiction_status_check import labelled_dev_rows
@@ -60,14 +63,17 @@ def main(argv: list[str] | None = None) -> int:
     held_in = sorted(i for i in svc.bank.items if i not in held_out_items())
     own = [r for r in load_own() if r["_file"] in DEV_FILES]
     d2 = [r for r in load_d2() if r["_split"] == "dev"]
-    res: dict = {"rule": RULE, "meta": {"git_sha": _git_sha(), "claim_checker": svc.checker.model_id,
+    res: dict = {"rule": RULE if args.candidate == "quote" else RULE.replace(
+        "'A misconception's quote must state it'", "'A misconception must be stated in some span'"), "meta": {"git_sha": _git_sha(), "claim_checker": svc.checker.model_id,
                                         "precision": svc.checker.precision,
-                                        "command": "python eval/misconception_quote_check.py",
+                                        "command": "python eval/misconception_quote_check.py --candidate "
+                                                   + args.candidate,
                                         "labelled_answers": len(labelled), "held_in_items": len(held_in)}}
     try:
         with stored_verdicts(svc):
-            for name, on in (("shipped", False), ("quote", True)):
-                svc.grader.policy = dataclasses.replace(base, misconception_quote=on)  # type: ignore[call-arg]
+            field = f"misconception_{args.candidate}"
+            for name, on in (("shipped", False), (args.candidate, True)):
+                svc.grader.policy = dataclasses.replace(base, **{field: on})
                 flags = []
                 for r in labelled:
                     g = svc.grader.grade_item(svc.bank.items[r["item_id"]], r["answer"], use_llm=False)
@@ -103,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         svc.grader.policy = base
 
-    s, q = res["shipped"], res["quote"]
+    s, q = res["shipped"], res[args.candidate]
     a, b = s["stage1"], q["stage1"]
     fell = a["flags_not_stated_or_contradicted"] - b["flags_not_stated_or_contradicted"]
     stage1 = (fell >= 0.3 * a["flags_not_stated_or_contradicted"]
