@@ -498,16 +498,6 @@ class Grader:
         for j, (best, contra) in mc_checks.items():
             if best.entailed >= pol.misconception and best.entailed > contra.contradicted:
                 candidates.append((j, mcs[j], best, mc_best[j]))
-        if candidates and pol.misconception_span:  # some span must say it by itself; it becomes the quote
-            spans = [strip_fillers(sp.text) for sp in content]
-            verdicts = self.checker.check_pairs([(mc.text, t) for _, mc, _, _ in candidates for t in spans])
-            kept = []
-            for n, (j, mc, best, _) in enumerate(candidates):
-                vs = verdicts[n * len(spans):(n + 1) * len(spans)]
-                i = max(range(len(spans)), key=lambda k: vs[k].entailed)
-                if vs[i].entailed >= pol.misconception and vs[i].entailed > vs[i].contradicted:
-                    kept.append((j, mc, best, i))
-            candidates = kept
         corrections = check([([mc.correction], mc_sim[:, j]) for j, mc, _, _ in candidates]) if candidates else []
         hits: list[MisconceptionHit] = []
         for (j, mc, best, i), (corrected, _) in zip(candidates, corrections, strict=True):

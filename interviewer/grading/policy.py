@@ -48,9 +48,6 @@ class Policy:
     # on the card")
     show_contradicted_key_points: bool = False
     misconception: float = 0.8  # P(the answer states an authored misconception) at or above: made (0.5 flagged correct answers on dev)
-    # when true, a misconception is made only if some span of the answer (sentence, clause, adjacent pair) is
-    # itself read as stating it, and that span is quoted (eval/README, "A misconception must be stated in some span")
-    misconception_span: bool = False
     # a key point with numbers is credited at most number_cap unless the answer states all of them
     numbers: bool = True
     number_cap: float = 0.5
