@@ -174,11 +174,13 @@ def cmd_eval_ask(args: argparse.Namespace) -> int:
 
         svc.reranker = Reranker(args.reranker, precision=svc.settings.embedding.precision)
     if args.short_reranker:
+        from interviewer.retrieval.rerank import RoutedReranker
         from interviewer.wiring import routed
 
-        main = svc.reranker.parts()["main"] if svc.reranker is not None else None
-        if main is None:
+        if svc.reranker is None:
             raise SystemExit("--short-reranker needs the reranker on (ask.reranker = true)")
+        # the main reranker only: the shipped short-question one is being replaced, so it is not loaded
+        main = svc.reranker.main if isinstance(svc.reranker, RoutedReranker) else svc.reranker
         svc.reranker = routed(lambda: main, args.short_reranker, svc.settings.embedding.precision)
     print(run_ask_eval(svc, calibrate=args.calibrate, out=Path(args.out) if args.out else None,
                        threshold=args.threshold, command="interviewer " + " ".join(sys.argv[1:])))

@@ -32,18 +32,15 @@ def cached_graph(target: Path, export: Callable[[Path], None]) -> Any:
         import onnxruntime  # noqa: F401
     except ImportError as e:
         raise GraphUnavailable("onnxruntime is not installed") from e
-    if target.exists():
-        try:
-            return open_session(target)
-        except Exception as e:  # noqa: BLE001 -- any unreadable file: trace it again
-            print(f"note: {target.name} is unreadable ({type(e).__name__}); exporting it again", file=sys.stderr)
-            target.unlink(missing_ok=True)
-    with _EXPORT_LOCK:  # a second thread that wanted the same graph waits and then loads it
-        if target.exists():
-            try:
-                return open_session(target)
-            except Exception:  # noqa: BLE001 -- traced again below
-                target.unlink(missing_ok=True)
+    # outside the lock first (a graph on disk loads while another traces), then again inside it (a second
+    # thread that wanted the same graph waits for the first trace and loads its file)
+    session = _open_existing(target)
+    if session is not None:
+        return session
+    with _EXPORT_LOCK:
+        session = _open_existing(target)
+        if session is not None:
+            return session
         print(f"note: tracing {target.name} into {target.parent} once (about 10 s; later runs load it directly)",
               file=sys.stderr, flush=True)
         try:
@@ -51,6 +48,19 @@ def cached_graph(target: Path, export: Callable[[Path], None]) -> Any:
             return open_session(target)
         except Exception as e:  # noqa: BLE001 -- any failure leaves the torch path, which always works
             raise GraphUnavailable(f"{type(e).__name__}: {str(e)[:200]}") from e
+
+
+def _open_existing(target: Path) -> Any:
+    """A session for the graph at ``target`` if there is one; None when it is missing, or unreadable (a
+    partial copy, a disk error: removed, so that it is traced again)."""
+    if not target.exists():
+        return None
+    try:
+        return open_session(target)
+    except Exception as e:  # noqa: BLE001 -- any unreadable file: trace it again
+        print(f"note: {target.name} is unreadable ({type(e).__name__}); exporting it again", file=sys.stderr)
+        target.unlink(missing_ok=True)
+        return None
 
 
 def open_session(path: Path) -> Any:

@@ -258,3 +258,29 @@ def test_a_sweep_reads_only_the_sets_written_before_the_one_that_decides():
     assert {"dev", "test", "test-b", "test-f"} <= splits
     assert not splits & {"test-g", "test-h", "test-l", "basic-dev", "basic-test", "test-m", "basic2", "test-n", "basic3"}
     assert {r["split"] for r in ask.read_before("test-l")} == {"dev", "test", *(f"test-{c}" for c in "bcdefghijk")}
+
+
+def test_eval_ask_with_other_short_question_weights_loads_only_the_main_reranker(svc, tmp_path, monkeypatch):
+    """`interviewer eval ask --short-reranker DIR` keeps the wired main reranker and reads short questions
+    with DIR's weights; the shipped short-question reranker it replaces is never loaded."""
+    from conftest import make_services
+
+    from interviewer import cli
+    from interviewer.evaluation import ask
+
+    rows = [{"question": "what is t-sne", "kind": "covered", "expected": ["c003-tsne"], "split": "dev"},
+            {"question": "why does my loss go to nan after a few thousand steps in fp16", "kind": "covered",
+             "expected": [], "split": "dev"}]
+    (tmp_path / "q.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    for name in [n for n in vars(ask) if n.startswith("QUESTIONS")]:
+        monkeypatch.setattr(ask, name, tmp_path / ("q.jsonl" if name == "QUESTIONS" else "none.jsonl"))
+    fresh = make_services(svc.settings.data_dir)
+    wired = fresh.reranker
+    assert isinstance(wired, RoutedReranker)
+    monkeypatch.setattr(cli, "_services", lambda args: fresh)
+    out = tmp_path / "ask.json"
+    assert cli.main(["eval", "ask", "--short-reranker", str(SHORT_DIR), "--out", str(out)]) == 0
+    assert set(wired._loaded) == {"main"}  # the shipped short-question reranker was not loaded
+    assert isinstance(fresh.reranker, RoutedReranker) and fresh.reranker.main is wired.main
+    assert fresh.reranker.short.model_id == "ask-short-reranker:b8340f7631d9"
+    assert json.loads(out.read_text())["dev"]["n"] == 2
