@@ -7,7 +7,8 @@ indexed by the ways they are asked", 2026-12-06): pooled counts over every read 
     python eval/ask_asked_as_decision.py SHIPPED.json H.json --retrieval R0.json RH.json --second \
         [--out eval/results/ask-asked-as-h-decision.json]
 
-The result files are full ``interviewer eval ask --out`` runs (A: the index with the ways asked; B: the
+Candidates (A), (B) and (h) ran at commit d2b9cab's code (the loader of ``knowledge/asked-as/`` and the
+search changes), reverted in the next commit. The result files are full ``interviewer eval ask --out`` runs (A: the index with the ways asked; B: the
 same plus those questions in BM25; H: the second rule's variant (h), see the README) and
 ``interviewer eval retrieval --out`` runs.
 """

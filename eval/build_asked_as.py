@@ -1,4 +1,7 @@
-"""Build ``knowledge/asked-as/asked-as.jsonl``: for each bank entry, the questions it answers as people
+"""(Candidate only: rejected 2026-12-06, eval/README.md "Ask: entries indexed by the ways they are asked";
+the loader that reads the file is in commit d2b9cab, reverted in the next one.)
+
+Build ``knowledge/asked-as/asked-as.jsonl``: for each bank entry, the questions it answers as people
 ask them, taken from the Ask reranker's helper-written training questions (``eval/ask/train/``, label
 ``answers``: casual, scenario, symptom, indirect and short — written per entry from the bank dump
 alone, never from an evaluation file). Each becomes one more search vector of its entry

@@ -100,7 +100,7 @@ def with_title(hits: list[tuple[Any, float]], title: tuple[Any, float, float] | 
 
 def retrieve_for_question(svc: Any, question: str, k: int = 3, keyword_only: bool = False,
                           rule: Coverage | None = None,
-                          details: dict[str, Any] | None = None, asked: bool = True) -> list[tuple[Any, float]]:
+                          details: dict[str, Any] | None = None) -> list[tuple[Any, float]]:
     """The hybrid search's best ``k`` hits, in its order, each with its confidence: with the reranker
     (the default) its probability that the entry answers the question, else the hit's dense
     similarity to the question. The order is kept either way: re-sorting by the confidence cited the
@@ -109,16 +109,15 @@ def retrieve_for_question(svc: Any, question: str, k: int = 3, keyword_only: boo
     computed here, so the same rule applies). ``rule``: apply its title rule (``with_title``: the entry
     whose own question is nearest the user's leads when close enough); without it the search's hits
     are returned as they are. ``details``: filled with ``title`` = (entry, question cosine, reranker
-    probability), so an evaluation can apply title rules of its own to the same hits. ``asked`` False:
-    the search matches entries by their own texts only, not by the ways they are asked (a term's lookup)."""
+    probability), so an evaluation can apply title rules of its own to the same hits."""
     from interviewer.retrieval.rerank import entry_text
 
     reranker = svc.reranker
     vec = None if keyword_only and reranker is not None else svc.query_embedder.embed([question])[0]
     if keyword_only:
-        hits = svc.keyword_retriever.search(question, k=k, method="bm25", asked=asked)
+        hits = svc.keyword_retriever.search(question, k=k, method="bm25")
     else:
-        hits = svc.retriever.search(question, k=k, vector=vec, asked=asked)
+        hits = svc.retriever.search(question, k=k, vector=vec)
     items = [svc.bank.items[h.id] for h in hits]
     if not items:
         return []
@@ -332,7 +331,7 @@ def side_entries(svc: Any, question: str, keyword_only: bool = False,
             out.append((side, None))
             continue
         query = f"What is {side}?"
-        hits = retrieve_for_question(svc, query, k=3, keyword_only=keyword_only, asked=False)
+        hits = retrieve_for_question(svc, query, k=3, keyword_only=keyword_only)
         sure = [h for h in hits if h[1] >= side_floor(rule)]
         if len(sure) > 1:
             vecs = svc.query_embedder.embed([query] + [it.question for it, _ in sure])
@@ -394,7 +393,6 @@ def _entry_words(bank: Any) -> tuple[dict[str, frozenset[str]], dict[str, float]
             parts = [it.question, it.best_answer or "", it.explanation or ""]
             if it.rubric:
                 parts += [it.rubric.model_answer, *(k.text for k in it.rubric.key_points)]
-            parts += it.asked_as  # the questions it answers, as people ask them: its words too
             docs[iid] = frozenset(tokenize(" ".join(parts)))
         df: dict[str, int] = {}
         for words in docs.values():

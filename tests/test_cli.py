@@ -162,22 +162,17 @@ def test_exercise_list_and_run_from_a_file(svc, tmp_path):
 
 
 def test_ask_lists_the_other_close_entries_under_a_scenario_answer(svc):
-    """A question asked as a scenario can have its right entry second or third in the search; the
+    """A question asked as a scenario often has its right entry second or third in the search; the
     answer lists the other close hits by id and question (not summarised, not cited), never one it
-    already cites, and only hits that clear the threshold. The batch-norm scenario shows its entry: cited
-    first since the index holds the ways entries are asked (2026-12-06), listed under the answer before."""
+    already cites, and only hits that clear the threshold."""
     from interviewer.concepts import RELATED, answer_question, confident, coverage_rule, related, retrieve_for_question
 
-    bn = ("my image classifier scores fine when I evaluate in batches of 64, but in production where we run one "
-          "image at a time the predictions are all over the place. the net has batchnorm layers. what's going on?")
-    shown = "".join(answer_question(svc, bn, llm=False))
-    assert "[c003-batchnorm-train-vs-eval]" in shown.split("Sources:")[0] and "does not cover" not in shown
-    q = "my mixture-of-experts router sends almost every token to the same two experts. how do people stop that from happening?"
-    out = "".join(answer_question(svc, q, llm=False))  # a read question (test split) whose right entries come later
+    q = ("my image classifier scores fine when I evaluate in batches of 64, but in production where we run one "
+         "image at a time the predictions are all over the place. the net has batchnorm layers. what's going on?")
+    out = "".join(answer_question(svc, q, llm=False))
     assert RELATED in out, out
     listed = out.split(RELATED)[1]
-    assert ("[004-181]" in listed or "[004-112]" in listed or "[c003-moe-topk-noisy-gating]" in listed) \
-        and "Sources:" in out.split(RELATED)[0]
+    assert "[c003-batchnorm-train-vs-eval]" in listed and "Sources:" in out.split(RELATED)[0]
     rule = coverage_rule(svc)
     hits = retrieve_for_question(svc, q)
     cited = confident(hits, rule)
@@ -231,11 +226,9 @@ def test_ask_names_what_the_bank_lacks_and_cites_both_sides_of_a_comparison(svc)
     # a side the bank has no entry for adds nothing ("What is HDBSCAN?" is below SIDE_MIN everywhere)
     hdb = "".join(answer_question(svc, "How does HDBSCAN differ from DBSCAN?", llm=False))
     assert "c003-dbscan" in hdb and "focal" not in hdb.lower()
-    # a comparison of two things the bank has no entry on is refused (by the comparison rule until the index
-    # held the ways entries are asked, 2026-12-06; now the whole question is below the threshold first; the
-    # rule's own message is checked on "ray or dask" below)
+    # a comparison of two things the bank has no entry on is refused, however close the whole question
     kafka = "".join(answer_question(svc, "kafka vs rabbitmq for streaming features", llm=False))
-    assert "does not cover" in kafka and "Key points" not in kafka
+    assert kafka.startswith("The bank has no entry on “kafka” and “rabbitmq”.") and "does not cover" in kafka
     gru = "".join(answer_question(svc, "GRU vs LSTM", llm=False))
     assert "does not cover" not in gru and "[002-016]" in gru
     # an "or" that asks for the difference is a choice too; a side whose words the bank never uses has no
@@ -270,19 +263,16 @@ def test_ask_refuses_a_moderate_hit_that_shares_few_of_the_questions_terms(svc):
         retrieve_for_question,
     )
 
-    # (a read question, test split; until 2026-12-06 the example was an isolation-forest question, which
-    # the index with the ways entries are asked now sends to DBSCAN below the threshold)
-    q = ("my Docker build reinstalls every pip dependency whenever I change one line of code. how does layer "
-         "caching work and how should I order the Dockerfile?")
+    q = "how does an isolation forest find anomalies? why do outliers get isolated in fewer splits?"
     (first, p), *_ = retrieve_for_question(svc, q)
-    assert first.id == "002-063" and coverage_rule(svc).minimum <= p < LEXICAL_BELOW  # the KV cache entry
-    assert lexical_support(q, first.id, svc.bank) < LEXICAL_MIN  # "cache" and "layer", not "docker"/"pip"
+    assert first.id == "c003-random-forest-bagging" and coverage_rule(svc).minimum <= p < LEXICAL_BELOW
+    assert lexical_support(q, first.id, svc.bank) < LEXICAL_MIN  # "forest" and "split", not "isolation"/"anomaly"
     out = "".join(answer_question(svc, q, llm=False))
-    assert out.startswith("The nearest entry, [002-063], shares few of your question's terms "
+    assert out.startswith("The nearest entry, [c003-random-forest-bagging], shares few of your question's terms "
                           "(it never mentions "), out[:200]
     named = out.split("never mentions ")[1].split(")")[0]  # the rarest words it lacks, at most three
-    assert "docker" in named.lower() and named.count("“") <= 3 and "cach" not in named and "layer" not in named
-    assert not ("“Docker”" in named and "“Dockerfile”" in named)  # one term, however the question spells it
+    assert "“anomalies”" in named and named.count("“") <= 3 and "forest" not in named and "isolat" in named
+    assert not ("isolation" in named and "isolated" in named)  # one term, however the question spells it
     assert "does not cover" in out and "Key points" not in out
     off = dataclasses.replace(coverage_rule(svc), lexical_below=0.0)
     assert "Key points" in "".join(answer_question(svc, q, llm=False, rule=off))

@@ -98,9 +98,7 @@ def test_ask_eval_scores_each_held_out_set_apart_with_a_given_threshold(svc, tmp
             {"question": "what does dropout do at inference time?", "kind": "covered", "expected": [], "split": "test"}]
     later = [{"question": "SQL: ROW_NUMBER vs RANK with ties?", "kind": "not_covered", "expected": []},
              {"question": "my gradients vanish in a deep sigmoid network, why?", "kind": "covered", "expected": []}]
-    compared = [{"question": "ray or dask for parallel data preprocessing, what's the difference really?",
-                 "kind": "not_covered", "expected": []},  # a read question (test-d); the example was kafka vs
-                # rabbitmq until the index held the ways entries are asked (2026-12-06): refused either way now
+    compared = [{"question": "kafka vs rabbitmq for streaming features", "kind": "not_covered", "expected": []},
                 {"question": "what's the difference between LoRA and prefix tuning?", "kind": "covered",
                  "expected": ["002-057", "c000-prefix-tuning"]}]
     for name, rows in (("q.jsonl", main), ("qb.jsonl", later), ("qc.jsonl", compared)):

@@ -25,7 +25,6 @@ from interviewer.bank.parsers import (
     parse_nlp_master,
 )
 from interviewer.bank.schema import (
-    ASKED_AS_MAX,
     BANK_SCHEMA_VERSION,
     AuthoredEntry,
     Item,
@@ -267,8 +266,6 @@ def load_bank(knowledge: Path, extra_dirs: tuple[Path, ...] = ()) -> Bank:
         _apply_contrasts(items, path, aliases)
     for path in sorted((knowledge / "phrasings").glob("*.jsonl")):
         _apply_phrasings(items, path, aliases)
-    for path in sorted((knowledge / "asked-as").glob("*.jsonl")):
-        _apply_asked_as(items, path, aliases)
 
     for d in (knowledge / "imported", *extra_dirs):
         for jsonl in sorted(d.glob("*.jsonl")) if d.is_dir() else []:
@@ -365,27 +362,6 @@ def _apply_phrasings(items: dict[str, Item], path: Path, aliases: dict[str, str]
         if len(set(texts)) < len(texts) or kp.text in texts:
             raise KnowledgeError(f"{path}:{n}: {iid}:{kp.id}: a phrasing repeats the point or another phrasing")
         kp.phrasings = texts
-
-
-def _apply_asked_as(items: dict[str, Item], path: Path, aliases: dict[str, str]) -> None:
-    """``knowledge/asked-as/*.jsonl``: one ``{"item_id", "questions": [...]}`` per line, questions that
-    item answers as people ask them (a symptom, a situation, casual or short); each becomes one more
-    search vector of the item (``Item.dense_texts``)."""
-    for n, row in jsonl_objects(path, _read_text(path)):
-        qs = row.get("questions")
-        if not (isinstance(row.get("item_id"), str) and isinstance(qs, list) and qs
-                and all(isinstance(q, str) and q.strip() for q in qs)):
-            raise KnowledgeError(f"{path}:{n}: needs a string field item_id and a list of non-empty strings questions")
-        iid = aliases.get(row["item_id"], row["item_id"])
-        item = items.get(iid)
-        if item is None:
-            raise KnowledgeError(f"{path}:{n}: {row['item_id']!r} is not a bank item")
-        texts = list(dict.fromkeys(" ".join(q.split()) for q in qs))
-        room = ASKED_AS_MAX - len(item.asked_as)
-        if len(texts) > room:
-            raise KnowledgeError(f"{path}:{n}: {iid} would have {len(item.asked_as) + len(texts)} ways asked "
-                                 f"(at most {ASKED_AS_MAX})")
-        item.asked_as.extend(t for t in texts if t not in item.asked_as)
 
 
 def read_item_jsonl(path: Path) -> list[Item]:

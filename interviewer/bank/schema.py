@@ -48,11 +48,6 @@ def word_count(text: str) -> int:
     return len(_WORDS.findall(text))
 
 
-#: at most this many ways-asked vectors per item (the dense query reads k × (3 + this) nearest vectors
-#: to find k distinct items)
-ASKED_AS_MAX = 8
-
-
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -159,8 +154,6 @@ class Item(_Strict):
     rubric: Rubric | None = None
     correction_note: str = Field(default="", description="what the model answer corrects in the seed")
     covers: list[str] = Field(default_factory=list, description="checklist bullet ids this item covers")
-    asked_as: list[str] = Field(default_factory=list, description="questions this item answers, as people ask "
-                                "them (knowledge/asked-as/): one more search vector each")
 
     @property
     def sources(self) -> list[str]:
@@ -181,21 +174,16 @@ class Item(_Strict):
                               self.topic, self.difficulty, self.sources, self.tags], ensure_ascii=False)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
-    def search_text(self, asked: bool = True) -> str:
-        """The text that represents the item for BM25: question, answer, key points, and (``asked``) the
-        ways it is asked."""
+    def search_text(self) -> str:
+        """The text that represents the item for BM25: question, answer, key points."""
         kps = " ".join(k.text for k in self.rubric.key_points) if self.rubric else ""
-        asked_text = "\n" + "\n".join(self.asked_as[:ASKED_AS_MAX]) if asked and self.asked_as else ""
-        return f"{self.question}\n{self.best_answer}\n{kps}{asked_text}"
+        return f"{self.question}\n{self.best_answer}\n{kps}"
 
     def dense_texts(self) -> dict[str, str]:
-        """One vector each (an item matches by its best one): question, key points, answer, and each way
-        the item is asked (``x1``…: a symptom or a situation finds the entry that names the concept)."""
+        """One vector each (an item matches by its best one): question, key points, answer."""
         out = {"q": self.question, "a": self.best_answer or self.question}
         if self.rubric:
             out["kp"] = self.question + "\n" + " ".join(k.text for k in self.rubric.key_points)
-        for n, q in enumerate(self.asked_as[:ASKED_AS_MAX], 1):
-            out[f"x{n}"] = q
         return out
 
 

@@ -18,8 +18,6 @@ from interviewer.retrieval.store import QuestionIndex
 Method = Literal["bm25", "dense", "hybrid"]
 RRF_K = 60
 POOL = 50
-#: an item's own dense texts (``Item.dense_texts``): question, answer, key points — not the ways it is asked
-OWN_PARTS = ("q", "a", "kp")
 BM25_WEIGHT = 1.5  # BM25 ranks count 1.5x in the fusion: exact terms matter in this jargon-heavy domain
 
 _STOP = frozenset("""a an and are as at be by can do does for from how i if in into is it its me my of on or
@@ -112,14 +110,6 @@ class Retriever:
                     self.exact.setdefault(normalize_question(q), iid)
         self.bm25 = bm25s.BM25()
         self.bm25.index(corpus, show_progress=False)
-        # the same without the ways each item is asked: for looking a term up by what the entries say
-        # ("What is LoRA?" as a comparison's side), where how other entries are asked only misleads
-        plain = [tokenize(bank.items[i].search_text(asked=False) + " " + " ".join(bank.items[i].tags))
-                 for i in self.ids]
-        self.bm25_plain = self.bm25
-        if plain != corpus:
-            self.bm25_plain = bm25s.BM25()
-            self.bm25_plain.index(plain, show_progress=False)
 
     # ---------------------------------------------------------------- filters
     def _where(self, topic: str | None, difficulty: str | None, source: str | None) -> dict[str, Any] | None:
@@ -147,11 +137,11 @@ class Retriever:
         return mask
 
     # ---------------------------------------------------------------- rankers
-    def rank_bm25(self, query: str, mask: np.ndarray | None = None, asked: bool = True) -> list[tuple[str, float]]:
+    def rank_bm25(self, query: str, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
         toks = tokenize(query)
         if not toks:
             return []
-        scores = np.asarray((self.bm25 if asked else self.bm25_plain).get_scores(toks), dtype=np.float64)
+        scores = np.asarray(self.bm25.get_scores(toks), dtype=np.float64)
         if mask is not None:
             scores = np.where(mask, scores, -1.0)
         order = np.argsort(-scores)[:POOL]
@@ -166,9 +156,8 @@ class Retriever:
 
     def search(self, query: str, k: int = 5, topic: str | None = None, difficulty: str | None = None,
                source: str | None = None, method: Method = "hybrid",
-               vector: np.ndarray | None = None, asked: bool = True) -> list[Hit]:
-        """Top-k items for a query; filters narrow both rankers before fusion. ``asked`` False: match the
-        items by their own texts only (question, key points, answer), not by the ways they are asked."""
+               vector: np.ndarray | None = None) -> list[Hit]:
+        """Top-k items for a query; filters narrow both rankers before fusion."""
         if not query.strip():
             raise InterviewerError("empty search query")
         topic = resolve_topic(topic, self.bank) if topic else None
@@ -176,16 +165,13 @@ class Retriever:
         filtered = bool(topic or difficulty or source)
         mask = self._allowed(topic, difficulty, source) if filtered else None
         where = self._where(topic, difficulty, source)
-        if not asked:
-            own = {"part": {"$in": list(OWN_PARTS)}}
-            where = own if where is None else {"$and": [*(where.get("$and") or [where]), own]}
         if method == "bm25":
-            ranked = self.rank_bm25(query, mask, asked)
+            ranked = self.rank_bm25(query, mask)
         elif method == "dense":
             ranked = self.rank_dense(query, where, vector)
         else:
             fused: dict[str, float] = {}
-            for ranking, weight in ((self.rank_bm25(query, mask, asked), BM25_WEIGHT),
+            for ranking, weight in ((self.rank_bm25(query, mask), BM25_WEIGHT),
                                     (self.rank_dense(query, where, vector), 1.0)):
                 for rank, (iid, _) in enumerate(ranking):
                     fused[iid] = fused.get(iid, 0.0) + weight / (RRF_K + rank + 1)

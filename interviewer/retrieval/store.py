@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from interviewer.bank.schema import ASKED_AS_MAX, BANK_SCHEMA_VERSION, Item
+from interviewer.bank.schema import BANK_SCHEMA_VERSION, Item
 from interviewer.errors import BackendError
 from interviewer.retrieval.embeddings import Embedder
 from interviewer.settings import Settings
@@ -60,11 +60,10 @@ def item_metadata(item: Item) -> dict[str, str | int | float | bool]:
 #: HNSW's search beam. Chroma's default (100) made the dense ranking differ between processes on the
 #: same index and query (an item among the 150 nearest vectors in one run, missing in the next), so
 #: the same question could be answered in one run and refused in another. A beam wider than the bank's
-#: vectors (4,514 for 528 items: question, key points, answer and up to 8 ways asked each) makes the
-#: search exhaustive, hence exact and repeatable (`interviewer eval retrieval`: hybrid p50 47 ms on an
-#: AVX2 EPYC, 20 ms with the 1,584 vectors before the ways asked). A bank that grows past it (imports)
+#: vectors (1,584 for 528 items) makes the search exhaustive, hence exact and repeatable; at this size
+#: the search is no slower (`interviewer eval retrieval`: p50 20 ms). A bank that grows past it (imports)
 #: widens the beam with it (``QuestionIndex.widen``).
-EF_SEARCH = 8192
+EF_SEARCH = 4096
 
 
 class QuestionIndex:
@@ -186,7 +185,7 @@ class QuestionIndex:
     def query(self, vector: Sequence[float], k: int, where: dict[str, Any] | None) -> list[tuple[str, float]]:
         """Nearest items as (item id, best cosine similarity over the item's vectors)."""
         with self._chroma("search the index"):
-            n = min((3 + ASKED_AS_MAX) * k, self.collection.count())  # an item has at most that many vectors
+            n = min(3 * k, self.collection.count())
             if n == 0:
                 return []
             res = self.collection.query(query_embeddings=[list(vector)], n_results=n, where=where or None,
