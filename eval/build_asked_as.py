@@ -25,6 +25,7 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "eval"))  # train_reranker's reader, also when imported from elsewhere
 TRAIN = ROOT / "eval" / "ask" / "train"
 OUT = ROOT / "knowledge" / "asked-as" / "asked-as.jsonl"
 NEAR = 0.85
@@ -41,14 +42,12 @@ def eval_questions() -> list[str]:
 
 
 def training_questions() -> list[dict]:
-    rows = []
-    for path in sorted(TRAIN.glob("*.jsonl")):
-        for line in path.read_text().splitlines():
-            if line.strip():
-                r = json.loads(line)
-                if r.get("label") == "answers" and r.get("style") in STYLES:
-                    rows.append(r)
-    return rows
+    """Every training file's rows (``train_reranker.read_questions``: checked, bad rows stop it) that the
+    entry answers, in the styles kept."""
+    from train_reranker import read_questions
+
+    return [r for r in read_questions(TRAIN, ("questions*.jsonl",))
+            if r["label"] == "answers" and r.get("style") in STYLES]
 
 
 def build() -> tuple[str, dict]:

@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         with stored_verdicts(svc):
             field = f"misconception_{args.candidate}"
             for name, on in (("shipped", False), (args.candidate, True)):
-                svc.grader.policy = dataclasses.replace(base, **{field: on})  # both fields are gone since (reverted)
+                svc.grader.policy = dataclasses.replace(base, **{field: on})  # each field exists only at its candidate's commit
                 flags = []
                 for r in labelled:
                     g = svc.grader.grade_item(svc.bank.items[r["item_id"]], r["answer"], use_llm=False)
