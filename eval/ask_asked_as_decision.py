@@ -6,6 +6,8 @@ indexed by the ways they are asked", 2026-12-06): pooled counts over every read 
         [--out eval/results/ask-asked-as-decision.json]
     python eval/ask_asked_as_decision.py SHIPPED.json H.json --retrieval R0.json RH.json --second \
         [--out eval/results/ask-asked-as-h-decision.json]
+    python eval/ask_asked_as_decision.py SHIPPED.json R.json --retrieval R0.json RR.json --one r \
+        [--out eval/results/ask-asked-as-r-decision.json]
 
 Candidates (A), (B) and (h) ran at commit d2b9cab's code (the loader of ``knowledge/asked-as/`` and the
 search changes), reverted in the next commit. The result files are full ``interviewer eval ask --out`` runs (A: the index with the ways asked; B: the
@@ -60,9 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("candidates", type=Path, nargs="+", help="A and B, or (with --second) H")
     ap.add_argument("--retrieval", type=Path, nargs="+", required=True, help="shipped's, then each candidate's")
     ap.add_argument("--second", action="store_true", help="one candidate: the second rule's (h)")
+    ap.add_argument("--one", metavar="NAME", help="one candidate of that name (r: the retrained reranker's line)")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args(argv)
-    names = ["h"] if args.second else ["A", "B"]
+    names = [args.one] if args.one else ["h"] if args.second else ["A", "B"]
     if len(args.candidates) != len(names) or len(args.retrieval) != len(names) + 1:
         ap.error(f"give the shipped run and {'/'.join(names)}, and as many retrieval runs plus the shipped one")
     base = pooled(args.shipped)
@@ -71,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     pick = max(names, key=lambda n: (runs[n][0]["covered_cited"], -names.index(n)))
     report = {
         "rule": "eval/README.md, 'Ask: entries indexed by the ways they are asked' (2026-12-06)"
-                + (", second rule (h)" if args.second else ""),
+                + (f", candidate ({args.one})" if args.one else ", second rule (h)" if args.second else ""),
         "splits": READ,
         "shipped": {**base, "retrieval_hybrid_recall@3": r0},
         **{n: {**c, "retrieval_hybrid_recall@3": r} for n, (c, r) in runs.items()},

@@ -12,6 +12,10 @@ Pairs:
 - each answered question against the other entries a dense search ranks near it -> 0, unless that
   entry is a near-duplicate of its own (MiniLM cosine of the entries >= 0.75: the bank has a few);
 - each off-topic question against its 3 nearest entries -> 0.
+"Near" is by dense similarity of the question to the entries' texts; with ``--negatives-from DATA_DIR``
+it is the order of the product's hybrid search over the index in that data directory (the user's
+search: with the ways entries are asked, where ``knowledge/asked-as/`` exists), so the negatives are
+the entries Ask will actually put in front of the reranker.
 Training questions that are close paraphrases of an evaluation question (MiniLM cosine >= 0.85 to
 any question in ``eval/ask/questions.jsonl``) are dropped, and the count is recorded. 10 % of the
 entries (sha256 of the id) are held out: their questions form the validation set (unseen entries).
@@ -60,8 +64,10 @@ def read_questions(train_dir: Path = TRAIN_DIR, patterns: tuple[str, ...] = ("qu
 
 
 def build_pairs(bank, embedder, rows: list[dict], eval_questions: list[str], seed: int,
-                other_negatives: int = 2) -> tuple[list[dict], dict]:
-    """(question, entry text, target, group) pairs; group = the entry the question was written for."""
+                other_negatives: int = 2, near_fn=None) -> tuple[list[dict], dict]:
+    """(question, entry text, target, group) pairs; group = the entry the question was written for.
+    ``near_fn(question) -> entry ids`` orders the entries near a question (default: dense similarity of
+    the question to the entry texts)."""
     import numpy as np
 
     from interviewer.retrieval.rerank import entry_text
@@ -89,7 +95,10 @@ def build_pairs(bank, embedder, rows: list[dict], eval_questions: list[str], see
         q, lab, item = r["question"], r["label"], r.get("item")
         if item is not None and item not in pos:
             continue
-        near = [int(j) for j in np.argsort(-(ivec @ qv))[:6]]
+        if near_fn is None:
+            near = [int(j) for j in np.argsort(-(ivec @ qv))[:6]]
+        else:
+            near = [pos[i] for i in near_fn(q) if i in pos][:6]
         if lab == "off_topic":
             for j in near[:3]:
                 pairs.append({"q": q, "e": texts[j], "y": 0.0, "group": ids[j], "kind": "off_topic"})
@@ -148,6 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--with-short", action=argparse.BooleanOptionalAction, default=False,
                     help="also read ask/train/questions4-*.jsonl (two short questions per entry that it answers, "
                          "and short questions no entry answers) and guard against every Ask evaluation set")
+    ap.add_argument("--negatives-from", type=Path, default=None, metavar="DATA_DIR",
+                    help="take each question's near entries (its negatives) from the hybrid search over the index "
+                         "in DATA_DIR (built for the checkout's bank; synced first) instead of dense entry texts")
     ap.add_argument("--other-negatives", type=int, default=1,
                     help="other entries near an answered question, used as negatives for it")
     args = ap.parse_args(argv)
@@ -182,8 +194,20 @@ def main(argv: list[str] | None = None) -> int:
         patterns += ("questions3-*.jsonl",)
     if args.with_short:
         patterns += ("questions4-*.jsonl",)
+    near_fn = None
+    if args.negatives_from is not None:
+        from interviewer.wiring import Services
+
+        svc = Services(load_settings(data_dir=args.negatives_from))
+        svc.ensure_index()
+        retriever = svc.retriever
+
+        def near_fn(q: str) -> list[str]:
+            return [h.id for h in retriever.search(q, k=6)]
     pairs, counts = build_pairs(bank, embedder, read_questions(TRAIN_DIR, patterns), eval_qs, args.seed,
-                                args.other_negatives)
+                                args.other_negatives, near_fn)
+    if args.negatives_from is not None:
+        counts["negatives_from"] = "hybrid search (the product's, over the checkout's bank)"
     train = [p for p in pairs if not held_out(p["group"])]
     val = [p for p in pairs if held_out(p["group"])]
     print(f"pairs: train {len(train)}, val {len(val)}; {counts}", flush=True)
