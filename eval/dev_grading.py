@@ -23,9 +23,20 @@ sys.path.insert(0, str(ROOT))
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", type=Path, default=None, help="also write the metrics as JSON here")
+    ap.add_argument("--held-in", action="store_true",
+                    help="also grade the held-in items' model answers (the calibration's anchors, dev) and count "
+                         "those below 9; the held-out items' are a test and are never graded here")
     args = ap.parse_args(argv)
 
-    from interviewer.evaluation.grading import DEV_FILES, d2_checks, load_d2, load_own, report, stored_verdicts
+    from interviewer.evaluation.grading import (
+        DEV_FILES,
+        d2_checks,
+        held_out_items,
+        load_d2,
+        load_own,
+        report,
+        stored_verdicts,
+    )
     from interviewer.grading.batch import grade_rows
     from interviewer.settings import load_settings
     from interviewer.wiring import Services
@@ -43,6 +54,13 @@ def main(argv: list[str] | None = None) -> int:
             if name == "d2_dev":
                 res["interviewer_bar"] = d2_checks(y, p, cats)
             out[name] = res
+        if args.held_in:
+            held_out = held_out_items()
+            items = [it for it in svc.bank.items.values() if it.rubric is not None and it.id not in held_out]
+            grades = grade_rows(svc, [{"id": it.id, "question": it.question, "student_answer": it.rubric.model_answer}
+                                      for it in items], use_llm=False)
+            low = sorted((it.id, g.score) for it, g in zip(items, grades, strict=True) if g.score < 9)
+            out["held_in_model_answers"] = {"n": len(items), "below_9": len(low), "low": low}
     print(json.dumps(out, indent=1))
     if args.out:
         args.out.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")

@@ -43,10 +43,10 @@ def dropout(svc):
 def test_concise_correct_answer_earns_what_an_interviewer_gives(svc, dropout):
     g = svc.grader.grade_item(dropout, DROPOUT_CONCISE)
     thin = svc.grader.grade_item(dropout, "Dropout is a regularization technique.")
-    # the issue's target is >= 8 (an interviewer gives 10); the two-epoch checker gives 4.0 on this one: it
-    # reads "at test time ... activations are scaled" as contradicting the inverted-dropout key point
-    # (README, "Known limits"). The floor guards against regressions, not the target.
-    assert g.score >= 3.5 and g.score >= thin.score + 2.5, (g.score, thin.score,
+    # the issue's target is >= 8 (an interviewer gives 10); the two-epoch checker gives 5.7 on this one (4.0
+    # until semicolons were read as full stops, 2026-12-06): it reads the co-adaptation and inverted-dropout
+    # points as only partly stated (README, "Known limits"). The floor guards against regressions, not the target.
+    assert g.score >= 5.0 and g.score >= thin.score + 2.5, (g.score, thin.score,
                                                          [(k.id, k.status, k.credit) for k in g.key_points])
     assert g.sources == ["rubric"] and g.label.startswith("rubric only") and g.rubric_origin == "authored"
     assert g.checker.startswith("claim-checker:")
@@ -54,6 +54,32 @@ def test_concise_correct_answer_earns_what_an_interviewer_gives(svc, dropout):
     assert covered and all(k.evidence and DROPOUT_CONCISE[k.span[0]:k.span[1]].strip() == k.evidence
                            for k in covered)
     assert all(k.entailed is not None and 0 <= k.credit <= 1 for k in g.key_points)
+
+
+SEMICOLON_PROBES = [
+    "Dropout zeroes each unit with probability p during training; it prevents co-adaptation and overfitting.",
+    "Dropout randomly zeroes units while training so they cannot co-adapt; this reduces overfitting.",
+    "Dropout randomly zeroes units during training with probability p, to prevent co-adaptation; at inference it is "
+    "turned off.",
+    DROPOUT_CONCISE,
+]
+
+
+@pytest.mark.parametrize("answer", SEMICOLON_PROBES)
+def test_a_semicolon_grades_like_a_full_stop(svc, dropout, answer):
+    """The checker read a semicolon in a short answer as a cue for *contradicted*, whatever the words (every
+    dropout key point at 0.88-0.95, 0.8/10 for the third probe); it now reads the answer with semicolons as
+    full stops (eval/README.md, "Semicolons as a fix"), while the card quotes the user's own text."""
+    from interviewer.grading.claims import checker_text
+
+    assert ";" in answer and ";" not in checker_text(answer)
+    g = svc.grader.grade_item(dropout, answer)
+    stop = svc.grader.grade_item(dropout, answer.replace("; ", ". "))
+    assert abs(g.score - stop.score) <= 1.0, (g.score, stop.score)
+    # read exactly as the full-stop version: the semicolon no longer carries a verdict of its own
+    assert [(k.id, k.entailed, k.contradicted) for k in g.key_points] == \
+        [(k.id, k.entailed, k.contradicted) for k in stop.key_points]
+    assert all(answer[k.span[0]:k.span[1]].strip() == k.evidence for k in g.key_points if k.span), g.key_points
 
 
 def test_thorough_and_spoken_answers_score_high_and_thin_ones_low(svc, dropout):
@@ -70,9 +96,10 @@ def test_a_confident_wrong_answer_scores_low_and_is_credited_nothing(svc, dropou
     assert g.score <= 3.0, g.score
     assert not [k for k in g.key_points if k.status in ("covered", "partial")], g.key_points
     assert "You stated 0 of 3 core points." in g.feedback
-    # the checker reads every point as contradicted here (rightly, this once); the card says so only
-    # with show_contradicted_key_points, off by default (see the next test)
-    assert all(k.contradicted >= 0.5 for k in g.key_points), [(k.id, k.contradicted) for k in g.key_points]
+    # the checker reads a point as contradicted here (the card says so only with show_contradicted_key_points,
+    # off by default: see the next test). Until 2026-12-06 it read *every* point so, largely because of the
+    # answer's semicolon, which it now reads as a full stop (test_a_semicolon_grades_like_a_full_stop)
+    assert max(k.contradicted for k in g.key_points) >= 0.5, [(k.id, k.contradicted) for k in g.key_points]
 
 
 def test_a_contradiction_verdict_is_shown_as_missing_and_the_score_is_unchanged(svc, dropout):
@@ -688,13 +715,16 @@ def test_feedback_quotes_a_contradicting_passage_once():
         ("It prevents co-adaptation.", "core", "contradicted", said),
         ("It is switched off at inference.", "supporting", "contradicted", "it runs at inference too"),
         ("Inverted dropout rescales in training.", "core", "missing", ""),
+        ("Each step draws a new mask.", "core", "partial", "units are zeroed at random"),
     ])]
     fb = _feedback(res, [])
     assert fb.count(said) == 1 and fb.count("Contradicted:") == 2, fb
     assert ('You said: "at test time nothing is dropped". Correct: Dropout zeroes activations in training; '
             "It prevents co-adaptation.") in fb, fb
     assert 'You said: "it runs at inference too". Correct: It is switched off at inference.' in fb, fb
-    assert "You stated 0 of 3 core points." in fb and "Missing: Inverted dropout rescales in training." in fb
+    assert "You stated 0 of 4 core points." in fb and "Missing: Inverted dropout rescales in training." in fb
+    # a partly stated point is named as such, not as missing
+    assert "Partly stated, say it fully: Each step draws a new mask." in fb and "mask" not in fb.split("Partly")[0]
 
 
 def test_grade_batch_checks_a_chunk_in_one_pass_with_the_grades_grade_gives(svc):
@@ -805,7 +835,7 @@ def test_a_bf16_checker_keeps_its_linear_weights_in_bf16_with_autocasts_verdicts
     import numpy as np
     import torch
 
-    from interviewer.grading.claims import ClaimChecker
+    from interviewer.grading.claims import ClaimChecker, checker_text
 
     bf16 = ClaimChecker(None, "bf16", verify=False)
     linear = [m for m in bf16.model.modules() if isinstance(m, torch.nn.Linear)]
@@ -815,7 +845,9 @@ def test_a_bf16_checker_keeps_its_linear_weights_in_bf16_with_autocasts_verdicts
     got = bf16.probabilities(pairs)
     plain = bf16._torch_model()
     with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
-        want = torch.softmax(plain(**bf16._encode(pairs)).logits.float(), dim=-1).numpy()
+        # the same text the checker reads (a semicolon as a full stop: DROPOUT_CONCISE has one)
+        want = torch.softmax(plain(**bf16._encode([(c, checker_text(a)) for c, a in pairs])).logits.float(),
+                             dim=-1).numpy()
     assert np.array_equal(got, want)
 
 

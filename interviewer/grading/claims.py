@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -104,6 +105,18 @@ def wants_onnx(precision: str, onnx_dir: str | Path | None) -> bool:
     return onnx_dir is not None and precision == "fp32"
 
 
+_SEMICOLON = re.compile(r";\s+")
+
+
+def checker_text(answer: str) -> str:
+    """The answer as the claim checker reads it: a semicolon followed by white space becomes a full stop.
+    The checker reads a semicolon in a short answer as a cue for *contradicted*, whatever the words
+    ("…with probability p, to prevent co-adaptation; at inference it is turned off." had every dropout key
+    point contradicted at 0.88–0.95, and 3.4 with a full stop); eval/README.md, "Semicolons as a fix".
+    What is shown and quoted stays the user's text."""
+    return _SEMICOLON.sub(". ", answer)
+
+
 class ClaimChecker:
     """Loads the trained cross-encoder once per process; thread-safe, holds no user state."""
 
@@ -171,7 +184,9 @@ class ClaimChecker:
 
     # ------------------------------------------------------------------ raw model
     def probabilities(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
-        """(n, len(LABELS)) class probabilities for (claim, answer) pairs; cached per pair."""
+        """(n, len(LABELS)) class probabilities for (claim, answer) pairs; cached per pair. The answer is
+        read with every semicolon as a full stop (``checker_text``)."""
+        pairs = [(c, checker_text(a)) for c, a in pairs]
         todo = [p for p in dict.fromkeys(pairs) if p not in self._cache]
         if todo:
             # longest first keeps batches tightly padded

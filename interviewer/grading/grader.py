@@ -568,9 +568,14 @@ def _feedback(results: list[KeyPointResult], hits: list[MisconceptionHit]) -> st
     for quote, texts in by_quote.items():
         said = f' You said: "{quote}".' if quote else ""
         parts.append(f"Contradicted:{said} Correct: " + "; ".join(texts) + ".")
-    missing = [k for k in core if k.status in ("missing", "partial")]
+    # a point read as only partly stated is not "missing": the learner said something of it and should
+    # say it fully (the card marks it ◐); naming it missing contradicts the quote shown next to it
+    missing = [k for k in core if k.status == "missing"]
     if missing:
         parts.append("Missing: " + "; ".join(k.text.rstrip(".") for k in missing[:3]) + ".")
+    partly = [k for k in core if k.status == "partial"]
+    if partly:
+        parts.append("Partly stated, say it fully: " + "; ".join(k.text.rstrip(".") for k in partly[:3]) + ".")
     for h in hits:
         parts.append(f"Careful: \"{h.evidence}\" — {h.correction}")
     extra = [k for k in results if k.weight != "core" and k.status in ("missing", "partial")]
