@@ -31,9 +31,10 @@ def main(argv: list[str] | None = None) -> int:
     from interviewer.evaluation.grading import (
         DEV_FILES,
         d2_checks,
-        held_out_items,
+        held_in_items,
         load_d2,
         load_own,
+        model_answer_rows,
         report,
         stored_verdicts,
     )
@@ -55,10 +56,8 @@ def main(argv: list[str] | None = None) -> int:
                 res["interviewer_bar"] = d2_checks(y, p, cats)
             out[name] = res
         if args.held_in:
-            held_out = held_out_items()
-            items = [it for it in svc.bank.items.values() if it.rubric is not None and it.id not in held_out]
-            grades = grade_rows(svc, [{"id": it.id, "question": it.question, "student_answer": it.rubric.model_answer}
-                                      for it in items], use_llm=False)
+            items = held_in_items(svc.bank)
+            grades = grade_rows(svc, model_answer_rows(items), use_llm=False)
             low = sorted((it.id, g.score) for it, g in zip(items, grades, strict=True) if g.score < 9)
             out["held_in_model_answers"] = {"n": len(items), "below_9": len(low), "low": low}
     print(json.dumps(out, indent=1))

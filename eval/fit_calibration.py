@@ -103,7 +103,7 @@ def main() -> int:
 
 def _grade_inputs(svc: Any) -> tuple[dict, list, list, list, list]:
     """Grade the dev rows, the anchors and the ASAG validation rows from the default curve."""
-    from interviewer.evaluation.grading import DEV_FILES, held_out_items, load_d2, load_own
+    from interviewer.evaluation.grading import DEV_FILES, held_in_items, load_d2, load_own, model_answer_rows
     from interviewer.grading.batch import grade_rows
     from interviewer.grading.policy import Policy
 
@@ -118,10 +118,7 @@ def _grade_inputs(svc: Any) -> tuple[dict, list, list, list, list]:
                                phrasings=svc.settings.grading.phrasings)
     grades = grade_rows(svc, dev)
     auth = [(g.raw_score, h) for g, h in zip(grades, human, strict=True) if g.raw_score is not None]
-    held_out = held_out_items()
-    items = [it for it in svc.bank.items.values() if it.rubric is not None and it.id not in held_out]
-    ag = grade_rows(svc, [{"id": it.id, "question": it.question, "student_answer": it.rubric.model_answer}
-                          for it in items])
+    ag = grade_rows(svc, model_answer_rows(held_in_items(svc.bank)))
     anchors = [(g.raw_score, 10.0) for g in ag if g.raw_score is not None]
     val = asag_validation_rows()
     vg = grade_rows(svc, [{"question": r["question"], "reference_answer": r["reference_answer"],

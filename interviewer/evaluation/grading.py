@@ -235,6 +235,18 @@ def held_out_items() -> set[str]:
     return set(json.loads(SPLITS.read_text(encoding="utf-8"))["held_out_items_for_claim_checker"])
 
 
+def held_in_items(bank: Any) -> list[Any]:
+    """The items with a rubric that no evaluation set uses: their model answers are the calibration's
+    anchors (``eval/fit_calibration.py``), dev data for "a model answer scores >= 9"."""
+    held_out = held_out_items()
+    return [it for it in bank.items.values() if it.rubric is not None and it.id not in held_out]
+
+
+def model_answer_rows(items: list[Any]) -> list[dict[str, Any]]:
+    """Each item's model answer as a row to grade against its own rubric (``grade_rows``)."""
+    return [{"id": it.id, "question": it.question, "student_answer": it.rubric.model_answer} for it in items]
+
+
 def run_model_answers(svc: Any, out: Path | None = None) -> str:
     """Every model answer in the bank, graded against its own rubric."""
     from interviewer.grading.batch import CHUNK
@@ -246,8 +258,7 @@ def run_model_answers(svc: Any, out: Path | None = None) -> str:
     # together: item by item (one embedding call per item) the run took 2,109 s, in chunks 889 s
     for start in range(0, len(items), CHUNK):
         chunk = items[start:start + CHUNK]
-        grades = grade_rows(svc, [{"id": it.id, "question": it.question, "student_answer": it.rubric.model_answer}
-                                  for it in chunk])
+        grades = grade_rows(svc, model_answer_rows(chunk))
         for it, g in zip(chunk, grades, strict=True):
             scores.append({"id": it.id, "score": g.score, "gate": g.gate,
                            "not_covered": [k.id for k in g.key_points if k.status != "covered"]})
