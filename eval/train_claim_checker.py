@@ -27,6 +27,7 @@ import hashlib
 import json
 import math
 import random
+import re
 import subprocess
 import sys
 import time
@@ -116,7 +117,7 @@ def composite_answers(it, rng: random.Random, negated: dict[tuple[str, str], str
 def bank_pairs(held_out: set[str], seed: int = 13, with_indep: bool = False,
                with_hard: bool = False, with_contrasts: bool = False,
                contrast_twins: bool = False, with_composites: bool = False,
-               with_negations: bool = False) -> tuple[list[dict], list[dict]]:
+               with_negations: bool = False, with_mc_model_answers: bool = False) -> tuple[list[dict], list[dict]]:
     """(claim, answer, label) pairs for this bank's key points. ``with_contrasts``: each key point's
     contrast (``knowledge/contrasts/``, a false minimal edit of it) is contradicted by the model
     answer, by the point itself, and by every answer labelled as stating the point — minimal pairs
@@ -188,6 +189,22 @@ def bank_pairs(held_out: set[str], seed: int = 13, with_indep: bool = False,
             for k in it.rubric.key_points:
                 if (it.id, k.id) in negated:  # and alone
                     put(it.id, k.text, negated[(it.id, k.id)], "entailed", "bank-composite-negated")
+    if with_mc_model_answers:  # its own seeded generator: the other pairs are the same with or without them
+        from interviewer.grading.claims import checker_text, windows
+
+        mrng = random.Random(seed + 2)
+        for it in items:
+            if it.id in held_out:  # their model answers are a test (model-answers.json): not even validation
+                continue
+            answer = checker_text(it.rubric.model_answer)
+            texts = list(dict.fromkeys([answer, *windows(answer)]))
+            sentences = re.split(r"(?<=[.!?])\s+", answer)
+            for m in it.rubric.misconceptions:
+                for t in texts:  # a correct answer that discusses the topic does not state the misconception
+                    put(it.id, m.text, t, "not_stated", "bank-mc-model-answer")
+                at = mrng.randint(1, max(1, len(sentences) // 2))  # a sentence boundary in the first half
+                said = " ".join([*sentences[:at], m.text, *sentences[at:]])
+                put(it.id, m.text, said, "entailed", "bank-mc-model-answer-twin")
     # authored candidate answers, labelled per key point and misconception
     files = sorted((ROOT / "eval" / "claims").glob("answers-*.jsonl"))
     if with_indep:  # answers written from the question alone, labelled after (not in the shipped weights)
@@ -318,6 +335,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--with-negations", action="store_true",
                     help="with --with-composites: core points may also be said in their negated true phrasing "
                          "(knowledge/phrasings-negated/), which is also paired alone with its point (entailed)")
+    ap.add_argument("--with-mc-model-answers", action="store_true",
+                    help="also train on each misconception against its own item's model answer and that answer's "
+                         "windows (not stated), and against the model answer with the misconception inserted "
+                         "(entailed)")
     ap.add_argument("--focus-max", type=int, default=0,
                     help="with --focus: at most this many focus pairs (seeded sample, before twins are added)")
     ap.add_argument("--focus", default="",
@@ -349,7 +370,8 @@ def main(argv: list[str] | None = None) -> int:
     b_train, b_val = ([], []) if args.no_bank else bank_pairs(held_out, args.seed, args.with_indep,
                                                                          args.with_hard, args.with_contrasts,
                                                                          args.contrast_twins, args.with_composites,
-                                                                         args.with_negations)
+                                                                         args.with_negations,
+                                                                         args.with_mc_model_answers)
     assert not {r["group"] for r in b_train} & {f"bank:{i}" for i in held_out}
     train = a_train + b_train
     rng = random.Random(args.seed)
