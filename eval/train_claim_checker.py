@@ -462,7 +462,7 @@ def main(argv: list[str] | None = None) -> int:
         "focus": ({"source_contains": args.focus, "repeat": args.focus_repeat, "rest_fraction": args.rest_fraction,
                    "max": args.focus_max or None} if args.focus else None),
         "contrast_twins": args.contrast_twins, "composites": args.with_composites,
-        "negations": args.with_negations,
+        "negations": args.with_negations, "mc_model_answers": args.with_mc_model_answers,
         "lr": args.lr, "batch": args.batch,
         "precision": "bf16 autocast" if bf16 else "fp32", "train_seconds": round(time.time() - t0),
         "validation": history[-1]["val"],
