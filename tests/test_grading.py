@@ -82,6 +82,35 @@ def test_a_semicolon_grades_like_a_full_stop(svc, dropout, answer):
     assert all(answer[k.span[0]:k.span[1]].strip() == k.evidence for k in g.key_points if k.span), g.key_points
 
 
+RUN_ON = ("um so dropout is, like, you randomly turn off neurons during training with some probability p, uh, so "
+          "the network can't rely on any one neuron, and then at test time you just, you know, turn it off and use "
+          "all of them")
+
+
+def test_a_run_on_answer_is_quoted_by_the_clause_that_states_the_point(svc, dropout):
+    """A typed spoken answer without full stops is one long span; the card used to quote all of it as the
+    evidence for the one fact it states. The quote narrows to a clause that matches the point nearly as
+    well (``quoted_span``); the score still uses the best span's similarity, so the grade is unchanged."""
+    g = svc.grader.grade_item(dropout, RUN_ON, use_llm=False)
+    kp1 = next(k for k in g.key_points if k.id == "kp1")
+    assert kp1.status == "covered", g.key_points
+    assert kp1.evidence == "you randomly turn off neurons during training with some probability p", kp1.evidence
+    assert RUN_ON[kp1.span[0]:kp1.span[1]] == kp1.evidence
+    assert all(RUN_ON[k.span[0]:k.span[1]].strip() == k.evidence for k in g.key_points if k.span)
+
+
+def test_quoted_span_narrows_only_to_a_clause_inside_that_matches_nearly_as_well():
+    from interviewer.grading.grader import Span, quoted_span
+
+    text = "alpha beta gamma, delta epsilon zeta"
+    spans = [Span(text, 0, len(text)), Span("alpha beta gamma", 0, 16), Span("delta epsilon zeta", 18, len(text)),
+             Span("other sentence here", 40, 59)]
+    assert quoted_span(spans, np.array([0.70, 0.67, 0.30, 0.90]), 0) == 1  # a clause within the margin
+    assert quoted_span(spans, np.array([0.70, 0.60, 0.30, 0.90]), 0) == 0  # none close enough: the whole span
+    assert quoted_span(spans, np.array([0.70, 0.66, 0.69, 0.90]), 0) == 2  # the closer of two clauses
+    assert quoted_span(spans, np.array([0.30, 0.67, 0.30, 0.90]), 3) == 3  # a span outside it is never taken
+
+
 def test_thorough_and_spoken_answers_score_high_and_thin_ones_low(svc, dropout):
     good = svc.grader.grade_item(dropout, DROPOUT_GOOD)
     spoken = svc.grader.grade_item(dropout, DROPOUT_SPOKEN)

@@ -165,6 +165,22 @@ def split_spans(answer: str) -> list[Span]:
     return out
 
 
+#: a quote may narrow to a clause of the best-matching span when the clause matches nearly as well
+QUOTE_MARGIN = 0.05
+
+
+def quoted_span(content: list[Span], sims: np.ndarray, best: int, margin: float = QUOTE_MARGIN) -> int:
+    """The span to quote as evidence: the best-matching one (by embedding similarity, which also feeds
+    the score), or a clause inside it that matches within ``margin`` — so a long run-on sentence ("um so
+    dropout is, like, you randomly turn off neurons …, and then at test time …") is not quoted whole for
+    the one fact it states. Display only: the score keeps the best span's similarity."""
+    outer = content[best]
+    inner = [m for m, sp in enumerate(content)
+             if m != best and outer.start <= sp.start and sp.end <= outer.end and len(sp.text) < len(outer.text)
+             and float(sims[m]) >= float(sims[best]) - margin]
+    return max(inner, key=lambda m: float(sims[m])) if inner else best
+
+
 NOT_ENGLISH_FLAG = "only English answers are graded: this answer looks like another language"
 NOT_ENGLISH_FEEDBACK = "Only English answers are graded; please answer in English."
 
@@ -481,7 +497,7 @@ class Grader:
             credit = pol.combined_credit(checker_credit, sim)
             status = pol.status(credit, best.entailed, contra.contradicted)  # what the score counts
             shown = pol.shown_status(status)  # what the card says (a contradiction verdict: missing, credit 0)
-            sp = content[i]
+            sp = content[quoted_span(content, kp_sim[:, j], i)]
             show = shown != "missing"
             results.append(KeyPointResult(
                 id=kp.id, text=kp.text, weight=kp.weight, status=shown,
@@ -502,7 +518,7 @@ class Grader:
         hits: list[MisconceptionHit] = []
         for (j, mc, best, i), (corrected, _) in zip(candidates, corrections, strict=True):
             if corrected.entailed < best.entailed:
-                sp = content[i]
+                sp = content[quoted_span(content, mc_sim[:, j], i)]
                 hits.append(MisconceptionHit(id=mc.id, text=mc.text, correction=mc.correction, evidence=sp.text,
                                              span=(sp.start, sp.end), similarity=round(float(mc_sim[i, j]), 3),
                                              probability=round(best.entailed, 3)))
