@@ -14,7 +14,8 @@ class KeyPointResult(BaseModel):
     text: str
     weight: str
     status: Status
-    similarity: float = Field(0.0, description="cosine similarity of the quoted span to the point")
+    similarity: float = Field(0.0, description="cosine similarity of the best-matching span to the point (the "
+                                                "score's embedding signal; the quote may be a clause of that span)")
     evidence: str = Field("", description="the answer span that supports (or contradicts) the point, verbatim")
     span: tuple[int, int] | None = Field(None, description="character offsets of evidence in the answer")
     entailed: float | None = Field(None, description="claim checker: P(the answer states the point)")
