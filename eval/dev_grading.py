@@ -28,16 +28,7 @@ def main(argv: list[str] | None = None) -> int:
                          "those below 9; the held-out items' are a test and are never graded here")
     args = ap.parse_args(argv)
 
-    from interviewer.evaluation.grading import (
-        DEV_FILES,
-        d2_checks,
-        held_in_items,
-        load_d2,
-        load_own,
-        model_answer_rows,
-        report,
-        stored_verdicts,
-    )
+    from interviewer.evaluation.grading import dev_reports, held_in_items, model_answer_rows, stored_verdicts
     from interviewer.grading.batch import grade_rows
     from interviewer.settings import load_settings
     from interviewer.wiring import Services
@@ -45,16 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     svc = Services(load_settings(llm={"mode": "none"}))
     out: dict = {"claim_checker": svc.checker.model_id}
     with stored_verdicts(svc):
-        for name, rows in (("own_dev", [r for r in load_own() if r["_file"] in DEV_FILES]),
-                           ("d2_dev", [r for r in load_d2() if r["_split"] == "dev"])):
-            grades = grade_rows(svc, rows, use_llm=False)
-            y = [float(r["score"]) * 10.0 / float(r.get("score_max") or 10) for r in rows]
-            p = [g.score for g in grades]
-            cats = [r.get("category") or "unlabelled" for r in rows]
-            res = report(y, p, cats)  # what `interviewer eval grading` reports, on these rows only
-            if name == "d2_dev":
-                res["interviewer_bar"] = d2_checks(y, p, cats)
-            out[name] = res
+        out.update(dev_reports(svc))
         if args.held_in:
             items = held_in_items(svc.bank)
             grades = grade_rows(svc, model_answer_rows(items), use_llm=False)

@@ -103,12 +103,12 @@ def main() -> int:
 
 def _grade_inputs(svc: Any) -> tuple[dict, list, list, list, list]:
     """Grade the dev rows, the anchors and the ASAG validation rows from the default curve."""
-    from interviewer.evaluation.grading import DEV_FILES, held_in_items, load_d2, load_own, model_answer_rows
+    from interviewer.evaluation.grading import dev_sets, held_in_items, human_scores, model_answer_rows
     from interviewer.grading.batch import grade_rows
     from interviewer.grading.policy import Policy
 
-    dev = [r for r in load_own() if r["_file"] in DEV_FILES] + [r for r in load_d2() if r["_split"] == "dev"]
-    human = [float(r["score"]) * 10 / float(r.get("score_max") or 10) for r in dev]
+    dev = [r for _, rows in dev_sets() for r in rows]
+    human = human_scores(dev)
     grades = grade_rows(svc, dev)
     used = [(g.features, h) for g, h in zip(grades, human, strict=True) if g.features is not None]
     weights = fit_weights([f for f, _ in used], [h for _, h in used])

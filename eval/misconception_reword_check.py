@@ -38,22 +38,13 @@ RULE = ("eval/README.md, 'The audit's misconception rewordings alone, as a fix' 
 def measure(knowledge: Path) -> dict:
     from contradiction_status_check import labelled_dev_rows
 
-    from interviewer.evaluation.grading import (
-        DEV_FILES,
-        d2_checks,
-        held_out_items,
-        load_d2,
-        load_own,
-        report,
-        stored_verdicts,
-    )
+    from interviewer.evaluation.grading import dev_reports, held_in_items, model_answer_rows, stored_verdicts
     from interviewer.grading.batch import grade_rows
     from interviewer.settings import load_settings
     from interviewer.wiring import Services
 
     svc = Services(load_settings(llm={"mode": "none"}, knowledge_dir=knowledge))
     labelled = [r for r in labelled_dev_rows() if r.get("misconceptions")]
-    held_in = sorted(i for i in svc.bank.items if i not in held_out_items())
     out: dict = {"claim_checker": svc.checker.model_id, "precision": svc.checker.precision}
     with stored_verdicts(svc):
         flags = []
@@ -66,25 +57,16 @@ def measure(knowledge: Path) -> dict:
         out["labelled_misconceptions"] = len(flags)
         out["flags_stated"] = fl["stated"]
         out["flags_not_stated_or_contradicted"] = fl["not_stated"] + fl["contradicted"]
-        model_flags, low = [], []
-        for iid in held_in:
-            item = svc.bank.items[iid]
-            g = svc.grader.grade_item(item, item.rubric.model_answer, use_llm=False)
-            model_flags += [f"{iid}:{m.id}" for m in g.misconceptions]
-            if g.score < 9:
-                low.append({"id": iid, "score": g.score})
-        out["held_in_model_answer_flags"] = model_flags
-        out["false_flags"] = out["flags_not_stated_or_contradicted"] + len(model_flags)
-        out["held_in_model_answers_below_9"] = low
-        for name, rows in (("own_dev", [r for r in load_own() if r["_file"] in DEV_FILES]),
-                           ("d2_dev", [r for r in load_d2() if r["_split"] == "dev"])):
-            grades = grade_rows(svc, rows, use_llm=False)
-            y = [float(r["score"]) * 10.0 / float(r.get("score_max") or 10) for r in rows]
-            p = [g.score for g in grades]
-            cats = [r.get("category") or "unlabelled" for r in rows]
-            out[name] = {"substantive_spearman": report(y, p, cats)["substantive"]["spearman"]}
-            if name == "d2_dev":
-                out[name]["interviewer_bar"] = d2_checks(y, p, cats)
+        items = held_in_items(svc.bank)
+        graded = sorted(zip([it.id for it in items], grade_rows(svc, model_answer_rows(items), use_llm=False),
+                            strict=True), key=lambda x: x[0])
+        out["held_in_model_answer_flags"] = [f"{iid}:{m.id}" for iid, g in graded for m in g.misconceptions]
+        out["false_flags"] = out["flags_not_stated_or_contradicted"] + len(out["held_in_model_answer_flags"])
+        out["held_in_model_answers_below_9"] = [{"id": iid, "score": g.score} for iid, g in graded if g.score < 9]
+        for name, rep in dev_reports(svc).items():
+            out[name] = {"substantive_spearman": rep["substantive"]["spearman"]}
+            if "interviewer_bar" in rep:
+                out[name]["interviewer_bar"] = rep["interviewer_bar"]
     return out
 
 

@@ -63,11 +63,11 @@ def _replace_field(lines: list[str], at: int, hi: int, field: str, old: str, new
 def apply_yaml(path: Path, edits: dict[str, dict]) -> list[str]:
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     done = []
+    # last item first: an edit never moves the lines of the items still to be edited
     for iid, (lo, hi) in sorted(_item_blocks(lines).items(), key=lambda kv: -kv[1][0]):
         e = edits.get(iid)
         if not e:
             continue
-        hi = _item_blocks(lines)[iid][1]
         mis_at = _find(lines, lo, hi, r"^\s*misconceptions:")
         for m in e.get("misconception_edits") or []:
             at = _find(lines, mis_at, hi, rf"^\s*- id: [\"']?{m['m_id']}[\"']?\s*$")
@@ -120,8 +120,7 @@ def apply_jsonl(folder: Path, field: str, value_of, new_rows_of) -> int:
                 changed += 1
                 ln = json.dumps(row, ensure_ascii=False)
             out.append(ln)
-            if row["item_id"] not in seen:
-                seen.add(row["item_id"])
+            seen.add(row["item_id"])
         for iid in sorted(seen - placed):
             placed.add(iid)
             for row in new_rows_of(iid):

@@ -176,12 +176,37 @@ def d2_checks(y: list[float], p: list[float], cats: list[str]) -> dict[str, Any]
     }
 
 
+def human_scores(rows: list[dict[str, Any]]) -> list[float]:
+    """Each row's human grade on the 0-10 scale."""
+    return [float(r["score"]) * 10.0 / float(r.get("score_max") or 10) for r in rows]
+
+
+def dev_sets() -> list[tuple[str, list[dict[str, Any]]]]:
+    """The rows grading changes are decided on: the own set's dev files and the d2 dev questions."""
+    return [("own_dev", [r for r in load_own() if r["_file"] in DEV_FILES]),
+            ("d2_dev", [r for r in load_d2() if r["_split"] == "dev"])]
+
+
+def dev_reports(svc: Any) -> dict[str, dict[str, Any]]:
+    """What `interviewer eval grading` reports, on the dev rows only, graded rubric-only with the current
+    settings: ``report`` per dev set, and the interviewer's bar on d2 dev."""
+    out = {}
+    for name, rows in dev_sets():
+        grades = grade_rows(svc, rows, use_llm=False)
+        y, p = human_scores(rows), [g.score for g in grades]
+        cats = [r.get("category") or "unlabelled" for r in rows]
+        out[name] = report(y, p, cats)
+        if name == "d2_dev":
+            out[name]["interviewer_bar"] = d2_checks(y, p, cats)
+    return out
+
+
 def run_bank_set(svc: Any, which: str, with_llm: bool = False, out: Path | None = None) -> str:
     rows = load_own() if which == "own" else load_d2()
     t = time.perf_counter()
     grades = grade_rows(svc, rows, use_llm=False)
     elapsed = time.perf_counter() - t
-    y = [float(r["score"]) * 10.0 / float(r.get("score_max") or 10) for r in rows]
+    y = human_scores(rows)
     cats = [r.get("category") or "unlabelled" for r in rows]
     splits = [r["_split"] for r in rows]
     preds = [g.score for g in grades]
