@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
     from scipy.stats import spearmanr
 
-    from interviewer.evaluation.grading import DEV_FILES, TRIVIAL, load_d2, load_own, stored_verdicts
+    from interviewer.evaluation.grading import TRIVIAL, dev_sets, human_scores, stored_verdicts
     from interviewer.grading.batch import grade_rows
     from interviewer.settings import load_settings
     from interviewer.wiring import Services
@@ -47,18 +47,17 @@ def main(argv: list[str] | None = None) -> int:
     svc = Services(load_settings(llm={"mode": "none"}))
     out: dict = {"claim_checker": svc.checker.model_id, "command": "python eval/answer_support_check.py"}
     with stored_verdicts(svc):
-        for name, rows in (("own_dev", [r for r in load_own() if r["_file"] in DEV_FILES]),
-                           ("d2_dev", [r for r in load_d2() if r["_split"] == "dev"])):
+        for name, rows in dev_sets():
             rows = [r for r in rows if (r.get("category") or "") not in TRIVIAL]
             grades = grade_rows(svc, rows, use_llm=False)
             feats = []
-            for r, g in zip(rows, grades, strict=True):
+            for r, g, human in zip(rows, grades, human_scores(rows), strict=True):
                 ss = sentences(r.get("student_answer") or r.get("answer") or "")
                 if g.gate or not ss:
                     continue
                 vs = svc.checker.check_pairs([(s, svc.bank.items[r["id"]].rubric.model_answer) for s in ss])
                 ent = [v.entailed for v in vs]
-                feats.append({"category": r.get("category"), "human": float(r["score"]) * 10 / float(r.get("score_max") or 10),
+                feats.append({"category": r.get("category"), "human": human,
                               "score": g.score, "ent_mean": float(np.mean(ent)), "ent_min": float(np.min(ent)),
                               "con_max": float(max(v.contradicted for v in vs)),
                               "unsupported": float(np.mean([e < 0.5 for e in ent]))})
